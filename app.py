@@ -1,0 +1,56 @@
+"""The app factory: `flask` finds `create_app` here; gunicorn serves `app:create_app()`."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import ROOT, load_config
+from jobs import runtime
+from models.base import bind_database, db
+
+
+def create_app(config=None):
+    """Build the app: defaults and environment, then the `config` mapping (tests), then integrations."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    settings = load_config(app.instance_path)
+    settings.update(config or {})
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    init_database(app)
+    init_runtime(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def init_database(app):
+    """Bind the models to DATABASE_URL; connect per request, close in teardown."""
+    bind_database(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def init_runtime(app):
+    """Redis and the RQ queue, shared with the bot and jobs of this process."""
+    app.extensions["hegui"] = runtime.install(runtime.build(app.config))
+
+
+def register_blueprints(app):
+    from webhooks import health
+
+    app.register_blueprint(health.bp)
+
+
+def register_commands(app):
+    from commands import database
+
+    database.init_app(app)

@@ -1,0 +1,63 @@
+"""Configuration read from the environment (and a `.env` file in the repo root): CONTRACT §1."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent
+DEV_WECHAT_TOKEN = "hegui-dev-token"
+DEV_WECHAT_APPID = "wxdev0000000000000"
+DEV_DOUBLE_BASE = "http://127.0.0.1:5101"
+DEFAULT_ISSUER = "黑河市社会信用体系建设领导小组办公室 (信用黑河)"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def load_config(instance_path):
+    """Return a dict of settings built from the environment; raise ConfigError when production lacks one."""
+    load_dotenv(ROOT / ".env", override=False)
+    instance_path = Path(instance_path)
+    dev = _env("WECHAT_APPID") is None
+    cfg = {
+        "DEV_MODE": dev,
+        "INSTANCE_PATH": str(instance_path),
+        "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance_path / 'hegui.db'}"),
+        "REDIS_URL": _env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "WECHAT_APPID": _env("WECHAT_APPID", DEV_WECHAT_APPID),
+        "WECHAT_SECRET": _env("WECHAT_SECRET", "dev-secret" if dev else None),
+        "WECHAT_TOKEN": _env("WECHAT_TOKEN", DEV_WECHAT_TOKEN if dev else None),
+        "WECHAT_AES_KEY": _env("WECHAT_AES_KEY"),
+        "WECHAT_AES_KEY_PREVIOUS": _env("WECHAT_AES_KEY_PREVIOUS"),
+        "WECHAT_API_BASE": _env(
+            "WECHAT_API_BASE",
+            f"{DEV_DOUBLE_BASE}/cgi-bin/" if dev else "https://api.weixin.qq.com/cgi-bin/",
+        ),
+        "WECHAT_OAUTH_BASE": _env("WECHAT_OAUTH_BASE", DEV_DOUBLE_BASE if dev else None),
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),
+        "SMS_BACKEND": _env("SMS_BACKEND", "log"),
+        "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL"),
+        "SIGNING_KEY": _env("SIGNING_KEY"),
+        "REPORT_VALID_DAYS": int(_env("REPORT_VALID_DAYS", "30")),
+        "REPORT_ISSUER": _env("REPORT_ISSUER", DEFAULT_ISSUER),
+        "REPORT_REGION": _env("REPORT_REGION", "HH"),
+        "RULE_SET": _env("RULE_SET", "heihe-2024"),
+        "FEED_STALE_DAYS": int(_env("FEED_STALE_DAYS", "45")),
+        "VIEW_LOG_DAYS": int(_env("VIEW_LOG_DAYS", "180")),
+        "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
+        "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
+    }
+    if not dev:
+        missing = [k for k in ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY") if not cfg[k]]
+        if missing:
+            raise ConfigError("production mode requires: " + ", ".join(missing))
+    return cfg

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up and run the service in development mode: SQLite, a local Redis, the doubles, the chat simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash devtools/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+unset WECHAT_APPID
+bash devtools/services.sh >/dev/null || true
+flask init-db
+flask demo-data --if-empty
+echo "模拟器（chat simulator）: http://127.0.0.1:5000/dev/chat"
+exec honcho start -f Procfile.dev

@@ -1,0 +1,61 @@
+"""The database handle, declared without settings and bound by `bind_database` (the app factory or a worker)."""
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+from peewee import DatabaseProxy, Model, TextField
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow():
+    """Naive UTC now: every DateTimeField stores naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def local_today():
+    """Today's date in 黑河 (China Standard Time)."""
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def to_local(moment):
+    """A naive-UTC datetime as an aware Asia/Shanghai one, for display."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ) if moment else None
+
+
+def bind_database(url):
+    """Open the database named by a peewee db_url and bind the proxy to it; return the Database."""
+    if url.startswith("sqlite"):
+        database = connect(
+            url,
+            pragmas={"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"},
+            timeout=10,
+        )
+    else:
+        database = connect(url, autoconnect=True)
+    db.initialize(database)
+    return database
+
+
+def is_postgres():
+    """True when the bound database is PostgreSQL."""
+    return type(db.obj).__name__.startswith("Postgres")
+
+
+class JSONText(TextField):
+    """JSON stored as text, identical on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False

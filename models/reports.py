@@ -1,0 +1,141 @@
+"""Report requests, issued reports, their numbering, views and outbound deliveries."""
+
+from peewee import (
+    BlobField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from models.accounts import WechatUser
+from models.base import BaseModel, JSONText, utcnow
+from models.records import PenaltyRecord
+from models.registry import Enterprise
+
+# ReportRequest.status
+QUEUED = "queued"
+BUILDING = "building"
+DELIVERED = "delivered"
+FAILED = "failed"
+
+# Report status as shown (CONTRACT §2)
+VALID = "有效"
+EXPIRED = "已过期"
+REVOKED = "已撤销"
+CORRECTED = "数据已更正"
+SUPERSEDED = "已被新报告替代"
+
+
+class ReportRequest(BaseModel):
+    """A confirmed request: a row before it is a job. Unique per user and the message that confirmed it."""
+
+    user = ForeignKeyField(WechatUser, backref="report_requests")
+    enterprise = ForeignKeyField(Enterprise, backref="report_requests")
+    msg_key = CharField(max_length=80)
+    domains = JSONText()  # list of domain codes
+    period_start = DateField()
+    period_end = DateField()
+    purpose_category = CharField(max_length=20)
+    purpose = CharField(max_length=200)
+    status = CharField(max_length=12, default=QUEUED, index=True)
+    job_id = CharField(max_length=64, null=True)
+    attempts = IntegerField(default=0)
+    error = TextField(null=True)
+    trace_id = CharField(max_length=32, null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "msg_key"), True),)
+
+
+class ReportSequence(BaseModel):
+    """Per region and day, the last number used: report numbers come from the database, unique across processes."""
+
+    region = CharField(max_length=10)
+    day = DateField()
+    last = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("region", "day"), True),)
+
+
+class Report(BaseModel):
+    request = ForeignKeyField(ReportRequest, unique=True, backref="reports")
+    enterprise = ForeignKeyField(Enterprise, backref="reports")
+    number = CharField(unique=True, max_length=40)
+    check_code = CharField(max_length=16)
+    token = CharField(unique=True, max_length=64)
+    issued_at = DateTimeField(default=utcnow)
+    valid_until = DateTimeField()
+    rule_version = CharField(max_length=40)
+    snapshot = TextField()  # canonical JSON, exactly the signed bytes
+    digest = CharField(max_length=64)
+    signature = TextField()
+    algorithm = CharField(max_length=20, default="Ed25519")
+    key_id = CharField(max_length=40)
+    pdf = BlobField(null=True)
+    pdf_ready_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    superseded_by = ForeignKeyField("self", null=True, backref="supersedes")
+    corrected_at = DateTimeField(null=True)
+    correction_note = TextField(null=True)
+
+
+class ReportRecord(BaseModel):
+    """Which penalty records a report showed, so a later correction can mark it 数据已更正."""
+
+    report = ForeignKeyField(Report, backref="record_links", on_delete="CASCADE")
+    record = ForeignKeyField(PenaltyRecord, backref="report_links")
+
+    class Meta:
+        indexes = ((("report", "record"), True),)
+
+
+class ViewLog(BaseModel):
+    report = ForeignKeyField(Report, backref="views", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow, index=True)
+    unit = CharField(max_length=120, null=True)
+    openid = CharField(max_length=64, null=True)
+    ip = CharField(max_length=64, default="")
+    user_agent = TextField(default="")
+
+
+class OutboundMessage(BaseModel):
+    """A message to a WeChat user, marked before it is sent so that a crash never makes it go twice."""
+
+    user = ForeignKeyField(WechatUser, backref="outbound")
+    dedup_key = CharField(unique=True, max_length=120)
+    kind = CharField(max_length=20)  # text / image / template
+    payload = JSONText()
+    state = CharField(max_length=12, default="pending", index=True)  # pending/sending/sent/deferred/unknown/failed
+    error = TextField(null=True)
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
+
+
+class StoredBlob(BaseModel):
+    """Binary content every node can serve (evidence photos, uploaded documents)."""
+
+    mime = CharField(max_length=80)
+    filename = CharField(max_length=255, default="")
+    content = BlobField()
+    created_at = DateTimeField(default=utcnow)
+
+
+def report_status(report, now=None):
+    """The one status a verifier sees (CONTRACT §2); revocation and correction outrank expiry."""
+    now = now or utcnow()
+    if report.revoked_at:
+        return REVOKED
+    if report.superseded_by_id:
+        return SUPERSEDED
+    if report.corrected_at:
+        return CORRECTED
+    if now >= report.valid_until:
+        return EXPIRED
+    return VALID

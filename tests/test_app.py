@@ -1,0 +1,37 @@
+from models.registry import Department, DepartmentGrant, Domain
+from models.schema import MIGRATIONS, SchemaVersion
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz_reports_redis_down(app_config):
+    from app import create_app
+
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    application = create_app(app_config)
+    with application.app_context():
+        from models.schema import upgrade
+
+        upgrade()
+    response = application.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("error")
+
+
+def test_init_db_seeds_domains_in_seed_order_and_is_idempotent(runner):
+    first = runner.invoke(args=["init-db"])
+    second = runner.invoke(args=["init-db"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    codes = [d.code for d in Domain.ordered()]
+    assert codes[:3] == ["hrss", "natural_resources", "ecology"] and codes[-1] == "urban"
+    assert len(codes) == 16
+    assert Department.select().count() == 18
+    assert SchemaVersion.select().count() == len(MIGRATIONS)
+    hrss = Department.get(Department.code == "hrss")
+    assert {g.kind for g in DepartmentGrant.select().where(DepartmentGrant.department == hrss)} == {
+        "penalty", "repair", "social_arrears"
+    }

@@ -1,0 +1,1 @@
+"""Every HTTP entry, one blueprint a module."""

@@ -1,6 +1,6 @@
 """Objections (异议申诉) and credit-repair requests (信用修复) as cases; evidence, history, holiday calendar."""
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from models.accounts import WechatUser
 from models.base import BaseModel, utcnow
@@ -56,6 +56,22 @@ class Holiday(BaseModel):
     day = DateField(unique=True)
     name = CharField(max_length=40)
     workday = BooleanField(default=False)
+
+
+class StaffNotice(BaseModel):
+    """A WeCom group-robot notice for staff, kept in the database so that a flushed Redis loses none."""
+
+    dedup_key = CharField(unique=True, max_length=120)  # case-opened:<id>, reminder:<robot>:<day> …
+    kind = CharField(max_length=20)  # case_opened / case_reminder / feed_reminder
+    department = ForeignKeyField(Department, null=True, backref="staff_notices")
+    case = ForeignKeyField(Case, null=True, backref="staff_notices", on_delete="CASCADE")
+    robot_url = TextField(null=True)  # resolved at creation: the department's robot, else the default, else none
+    body = TextField()  # markdown
+    state = CharField(max_length=12, default="pending", index=True)  # pending / sent / logged / failed
+    attempts = IntegerField(default=0)
+    error = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
 
 
 class PendingNotice(BaseModel):

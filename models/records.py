@@ -69,6 +69,7 @@ class PenaltyRecord(BaseModel):
     source_unit = CharField(max_length=200, default="")
     domain = ForeignKeyField(Domain, backref="penalties")
     procedure = CharField(max_length=10)
+    severity = CharField(max_length=10, null=True)  # 轻微 / 一般 / 严重 when the department sends it; see casework
     department = ForeignKeyField(Department, backref="penalties")
     batch = ForeignKeyField(ImportBatch, null=True, backref="penalties")
     status = CharField(max_length=12, default=ACTIVE, index=True)

@@ -6,7 +6,7 @@ from peewee import CharField, DateTimeField, IntegerField
 
 from models.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
 from models.base import BaseModel, db, utcnow
-from models.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice
+from models.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
 from models.records import (
     ArrearsRecord,
     CreditRepair,
@@ -36,6 +36,7 @@ from models.reports import (
     StoredBlob,
     ViewLog,
 )
+from models.workdays import seed_calendar
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ ALL_MODELS = [
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
     WechatUser, Binding, StaffUser, StaffAudit,
     ReportRequest, ReportSequence, Report, ReportRecord, ViewLog, OutboundMessage, StoredBlob,
-    BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice,
+    BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
 
 # The seed's 16 domains, in the seed's order, with the short names people type.
@@ -144,3 +145,4 @@ def seed():
             dept, _ = Department.get_or_create(code=code, defaults={"name": name})
             for kind in kinds:
                 DepartmentGrant.get_or_create(department=dept, kind=kind, domain=None)
+    seed_calendar()

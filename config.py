@@ -55,6 +55,17 @@ def load_config(instance_path):
         "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
+        # Cases and staff (see models/casework.py for the basis of the deadlines).
+        "CASE_DEADLINE_OBJECTION_DAYS": int(_env("CASE_DEADLINE_OBJECTION_DAYS", "5")),
+        "CASE_DEADLINE_REPAIR_DAYS": int(_env("CASE_DEADLINE_REPAIR_DAYS", "5")),
+        "CASE_REMIND_WORKDAYS": int(_env("CASE_REMIND_WORKDAYS", "1")),
+        "WECOM_RATE_LIMIT": int(_env("WECOM_RATE_LIMIT", "20")),
+        "WECOM_RATE_WINDOW": float(_env("WECOM_RATE_WINDOW", "60")),
+        "WECOM_BATCH_SECONDS": float(_env("WECOM_BATCH_SECONDS", "5")),
+        "WECOM_BATCH_MAX": int(_env("WECOM_BATCH_MAX", "10")),
+        "STAFF_IDLE_MINUTES": int(_env("STAFF_IDLE_MINUTES", "30")),
+        "STAFF_LOGIN_MAX_FAILURES": int(_env("STAFF_LOGIN_MAX_FAILURES", "5")),
+        "STAFF_LOGIN_LOCK_MINUTES": int(_env("STAFF_LOGIN_LOCK_MINUTES", "15")),
     }
     if not dev:
         missing = [k for k in ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY") if not cfg[k]]

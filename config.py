@@ -52,6 +52,11 @@ def load_config(instance_path):
         "RULE_SET": _env("RULE_SET", "heihe-2024"),
         "FEED_STALE_DAYS": int(_env("FEED_STALE_DAYS", "45")),
         "VIEW_LOG_DAYS": int(_env("VIEW_LOG_DAYS", "180")),
+        "SIGNING_KEYS_RETIRED": _env("SIGNING_KEYS_RETIRED"),  # PEM public keys or paths, comma-separated, or a dir
+        "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),  # trusted reverse proxies in front (X-Forwarded-For)
+        "VERIFY_OAUTH": _env("VERIFY_OAUTH", "1") not in ("0", "false", "no"),
+        "VERIFY_MISS_LIMIT": _env("VERIFY_MISS_LIMIT", "30 per minute"),
+        "VERIFY_LOOKUP_LIMIT": _env("VERIFY_LOOKUP_LIMIT", "10 per 10 minutes"),
         "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),

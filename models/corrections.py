@@ -1,0 +1,19 @@
+"""Issued reports that showed a record turn 数据已更正 when the record is corrected, withdrawn or repaired."""
+
+from models.base import db, utcnow
+from models.reports import Report, ReportRecord
+
+
+def mark_reports_corrected(record_id, note):
+    """Mark every unrevoked report showing penalty record `record_id` as corrected; return the newly marked ids."""
+    showing = ReportRecord.select(ReportRecord.report).where(ReportRecord.record == record_id)
+    with db.atomic():
+        ids = [
+            r.id
+            for r in Report.select(Report.id).where(
+                Report.id.in_(showing) & Report.corrected_at.is_null() & Report.revoked_at.is_null()
+            )
+        ]
+        if ids:
+            Report.update(corrected_at=utcnow(), correction_note=note).where(Report.id.in_(ids)).execute()
+    return ids

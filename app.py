@@ -45,12 +45,14 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import health
+    from webhooks import health, wechat
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(wechat.bp)
 
 
 def register_commands(app):
-    from commands import database
+    from commands import database, menu
 
     database.init_app(app)
+    menu.init_app(app)

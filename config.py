@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent
 DEV_WECHAT_TOKEN = "hegui-dev-token"
 DEV_WECHAT_APPID = "wxdev0000000000000"
 DEV_DOUBLE_BASE = "http://127.0.0.1:5101"
+DEV_SMS_URL = "http://127.0.0.1:5102/send"
 DEFAULT_ISSUER = "黑河市社会信用体系建设领导小组办公室 (信用黑河)"
 
 
@@ -43,8 +44,10 @@ def load_config(instance_path):
         "WECHAT_OAUTH_BASE": _env("WECHAT_OAUTH_BASE", DEV_DOUBLE_BASE if dev else None),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),
-        "SMS_BACKEND": _env("SMS_BACKEND", "log"),
-        "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL"),
+        "SMS_BACKEND": _env("SMS_BACKEND", "http" if dev else "log"),
+        "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL", DEV_SMS_URL if dev else None),
+        "WECHAT_TEMPLATE_ID": _env("WECHAT_TEMPLATE_ID", "dev-notice-template" if dev else None),
+        "WECHAT_REPLY_WAIT": float(_env("WECHAT_REPLY_WAIT", "3.0")),
         "SIGNING_KEY": _env("SIGNING_KEY"),
         "REPORT_VALID_DAYS": int(_env("REPORT_VALID_DAYS", "30")),
         "REPORT_ISSUER": _env("REPORT_ISSUER", DEFAULT_ISSUER),

@@ -1,0 +1,29 @@
+"""`flask menu push`: publish bot.menu's custom menu through the WeChat gateway."""
+
+import click
+import requests
+from flask import current_app
+from flask.cli import AppGroup
+
+from bot.menu import menu_definition
+from jobs.wechat_api import WeChatAPI, WeChatAPIError
+
+menu_cli = AppGroup("menu", help="The official account's custom menu.")
+
+
+def init_app(app):
+    app.cli.add_command(menu_cli)
+
+
+@menu_cli.command("push")
+def push_command():
+    """Publish the custom menu (CLICK keys from bot/menu.py, links on PUBLIC_BASE_URL)."""
+    body = menu_definition(current_app.config["PUBLIC_BASE_URL"])
+    try:
+        WeChatAPI.from_runtime(current_app.extensions["hegui"]).create_menu(body)
+    except WeChatAPIError as exc:
+        raise click.ClickException(f"菜单发布失败（menu push failed）: errcode {exc.errcode} {exc.errmsg}") from exc
+    except requests.RequestException as exc:
+        raise click.ClickException(f"无法连接微信接口（cannot reach the WeChat API）: {exc}") from exc
+    names = [b["name"] for b in body["button"]]
+    click.echo(f"自定义菜单已发布（menu published）: {len(names)} buttons: {' | '.join(names)}")

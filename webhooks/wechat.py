@@ -1,0 +1,256 @@
+"""GET/POST /wechat: WeChat's callback. Checks signatures, decrypts, parses, deduplicates, asks the bot, replies.
+
+The request path touches only Redis and the database; slow work is queued by the bot as RQ jobs.
+"""
+
+import datetime as dt
+import json
+import logging
+import re
+import struct
+import time
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from flask import Blueprint, Response, abort, current_app, request
+from peewee import IntegrityError
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import WeChatSigner
+
+from bot import engine
+from bot.messages import Incoming
+from models.accounts import WechatUser
+from models.base import db, utcnow
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__)
+
+MAX_BODY = 64 * 1024
+INFLIGHT_TTL = 30  # seconds a first delivery may take before a retry may handle the message itself
+REPLY_TTL = 600
+POLL_INTERVAL = 0.1
+# Events that open the customer-service window (WeChat's list); VIEW and unsubscribe do not.
+WINDOW_EVENTS = {"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}
+XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+SUCCESS = "success"
+
+
+class BadMessage(ValueError):
+    """The XML is well-formed but is not a message we can read."""
+
+
+# -- the views -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/wechat")
+def verify():
+    """Server verification: echo `echostr` when the signature is WeChat's."""
+    if not _signature_ok(request.args):
+        abort(403)
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+
+@bp.post("/wechat")
+def receive():
+    """One message or event: authenticate, parse, deduplicate, reply (encrypted when the request was)."""
+    body = _read_body()
+    envelope = _parse_xml(body)
+    encrypted = request.args.get("encrypt_type", "").lower() == "aes"
+    if encrypted:
+        message = _parse_xml(_decrypt(envelope).encode("utf-8"))
+    elif _signature_ok(request.args):
+        message = envelope
+    else:
+        _forbid("plaintext signature")
+    try:
+        incoming = parse_incoming(message)
+    except BadMessage as exc:
+        abort(400, str(exc))
+    rt = current_app.extensions["hegui"]
+    text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
+    if not text:
+        return Response(SUCCESS, mimetype="text/plain")
+    xml = render_text_reply(incoming.openid, _text(message, "ToUserName") or "", text)
+    if encrypted:
+        xml = _crypto(current_app.config["WECHAT_AES_KEY"]).encrypt_message(xml, request.args.get("nonce", ""))
+    return Response(xml, mimetype="application/xml")
+
+
+# -- authentication and decoding -------------------------------------------------------------------------------
+
+
+def _forbid(what):
+    logger.warning("rejected /wechat request from %s: bad %s", request.remote_addr, what)
+    abort(403)
+
+
+def _signature_ok(args):
+    """`signature` = sha1 of the sorted token, timestamp and nonce."""
+    signer = WeChatSigner()
+    signer.add_data(current_app.config["WECHAT_TOKEN"], args.get("timestamp", ""), args.get("nonce", ""))
+    return bool(args.get("signature")) and signer.signature == args.get("signature")
+
+
+def _read_body():
+    """The raw body, 413 beyond MAX_BODY (whether or not Content-Length says so)."""
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413)
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        abort(413)
+    return body
+
+
+def _parse_xml(raw):
+    """The children of `<xml>` as a dict; 400 for malformed XML or any entity declaration (xmltodict refuses them)."""
+    try:
+        doc = xmltodict.parse(raw, disable_entities=True)
+    except (ExpatError, ValueError) as exc:
+        abort(400, f"unreadable XML: {exc}")
+    inner = doc.get("xml") if isinstance(doc, dict) else None
+    if not isinstance(inner, dict):
+        abort(400, "the root element must be <xml> with children")
+    return inner
+
+
+def _crypto(key):
+    cfg = current_app.config
+    return WeChatCrypto(cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"])
+
+
+def _decrypt(envelope):
+    """The decrypted XML of a safe-mode request: msg_signature checked, the current key tried, then the previous."""
+    keys = [k for k in (current_app.config.get("WECHAT_AES_KEY"), current_app.config.get("WECHAT_AES_KEY_PREVIOUS"))
+            if k]
+    if not keys or not isinstance(envelope.get("Encrypt"), str):
+        abort(400, "encrypted message without a key or an <Encrypt> element")
+    args = request.args
+    for key in keys:
+        try:
+            return _crypto(key).decrypt_message(envelope, args.get("msg_signature", ""), args.get("timestamp", ""),
+                                                args.get("nonce", ""))
+        except InvalidSignatureException:
+            _forbid("msg_signature")
+        except (InvalidAppIdException, ValueError, struct.error, IndexError):
+            continue
+    abort(400, "cannot decrypt with the current or previous EncodingAESKey")
+
+
+# -- parsing ---------------------------------------------------------------------------------------------------
+
+
+def _text(message, key):
+    value = message.get(key)
+    return value.strip() if isinstance(value, str) else None
+
+
+def parse_incoming(message):
+    """Turn the XML fields into an Incoming; BadMessage when sender, time or type are missing."""
+    openid, msg_type = _text(message, "FromUserName"), (_text(message, "MsgType") or "").lower()
+    created = _text(message, "CreateTime") or ""
+    if not openid or len(openid) > 64 or not msg_type or not created.isdigit():
+        raise BadMessage("FromUserName, CreateTime and MsgType are required")
+    msg_id = _text(message, "MsgId")
+    base = {"openid": openid, "create_time": int(created), "raw_type": msg_type,
+            "msg_key": msg_id if msg_id and msg_type != "event" else f"{openid}:{created}"}
+    if msg_type == "text":
+        content = message.get("Content")
+        return Incoming(kind="text", text=content if isinstance(content, str) else "", **base)
+    if msg_type == "voice":
+        return Incoming(kind="voice", text=_text(message, "Recognition") or None,
+                        media_id=_text(message, "MediaId"), **base)
+    if msg_type == "image":
+        return Incoming(kind="image", media_id=_text(message, "MediaId"), **base)
+    if msg_type == "event":
+        return _parse_event(message, base)
+    return Incoming(kind="other", **base)
+
+
+def _parse_event(message, base):
+    """Events: lower-cased name, EventKey, and a scancode event's ScanResult as `text`."""
+    event = (_text(message, "Event") or "").lower()
+    scan = message.get("ScanCodeInfo")
+    scanned = _text(scan, "ScanResult") if isinstance(scan, dict) else None
+    return Incoming(kind="event", event=event, event_key=_text(message, "EventKey") or None, text=scanned, **base)
+
+
+# -- dedup, the user row, the bot ------------------------------------------------------------------------------
+
+
+def respond(incoming, rt, wait):
+    """The reply text for `incoming`, computed once: repeats get the stored reply (or none after `wait` s)."""
+    reply_key = f"wechat:reply:{incoming.openid}:{incoming.msg_key}"
+    inflight_key = f"wechat:inflight:{incoming.openid}:{incoming.msg_key}"
+    cached = rt.redis.get(reply_key)
+    if cached is not None:
+        return json.loads(cached)["text"]
+    if not rt.redis.set(inflight_key, "1", nx=True, ex=INFLIGHT_TTL):
+        return _await_reply(rt, reply_key, wait)
+    try:
+        record_interaction(incoming)
+        text = engine.handle(incoming, rt)
+    except BaseException:
+        rt.redis.delete(inflight_key)  # let WeChat's retry try again
+        raise
+    rt.redis.set(reply_key, json.dumps({"text": text}, ensure_ascii=False), ex=REPLY_TTL)
+    return text
+
+
+def _await_reply(rt, reply_key, wait):
+    """Poll for the reply a first delivery of the same message is computing; None when it takes too long."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL)
+        cached = rt.redis.get(reply_key)
+        if cached is not None:
+            return json.loads(cached)["text"]
+    return None
+
+
+def _user(openid):
+    """The WechatUser for `openid`, created when missing (safe against a concurrent first message)."""
+    user = WechatUser.get_or_none(WechatUser.openid == openid)
+    if user:
+        return user
+    try:
+        with db.atomic():
+            return WechatUser.create(openid=openid)
+    except IntegrityError:
+        return WechatUser.get(WechatUser.openid == openid)
+
+
+def record_interaction(incoming):
+    """Create the user if new; note follow state and, for window-opening input, `last_message_at`."""
+    now = utcnow()
+    at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
+    at = min(at, now)
+    with db.atomic():
+        user = _user(incoming.openid)
+        changes = {}
+        opens_window = incoming.kind != "event" or incoming.event in WINDOW_EVENTS
+        if opens_window and (user.last_message_at is None or at > user.last_message_at):
+            changes[WechatUser.last_message_at] = at
+        if incoming.event in ("subscribe", "unsubscribe"):
+            changes[WechatUser.subscribed] = incoming.event == "subscribe"
+        if changes:
+            WechatUser.update(changes).where(WechatUser.id == user.id).execute()
+
+
+# -- rendering -------------------------------------------------------------------------------------------------
+
+
+def cdata(value):
+    """`value` as CDATA: characters XML forbids removed, every `]]>` split across two sections."""
+    clean = XML_INVALID.sub("", str(value))
+    return "<![CDATA[" + clean.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def render_text_reply(to_user, from_user, text, now=None):
+    """A passive text reply, rendered here (wechatpy's renderer does not escape CDATA)."""
+    created = int(now if now is not None else time.time())
+    return (
+        f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(text)}</Content></xml>"
+    )

@@ -116,6 +116,8 @@ class OutboundMessage(BaseModel):
     attempts = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
+    sending_at = DateTimeField(null=True)  # when the last send began: sweep_unknown's clock
+    mentioned_at = DateTimeField(null=True)  # when the bot told the user it was not (surely) delivered
 
 
 class StoredBlob(BaseModel):

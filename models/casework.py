@@ -1,8 +1,74 @@
-"""Objections and credit-repair cases as plain functions. (Stub: the cases helper implements these.)"""
+"""Objections (异议申诉) and credit-repair requests (信用修复) as cases: eligibility, opening, the review states.
+
+Credit repair follows 国家发展改革委《失信行为纠正后的信用信息修复管理办法（试行）》(2023, 令第58号): an administrative
+penalty may be repaired once its minimum publicity period has passed — 轻微 (only a warning or 通报批评, or a
+简易程序 / 不予行政处罚 decision): not published, 0 months; 一般: 3 months; 严重: 12 months, counted from the decision
+date — when the penalty has been carried out and the enterprise signs a 信用承诺书 (stating that it has been carried
+out; the department checks it in review). A record's class is the `severity` the department sent (轻微/一般/严重);
+without one it is derived: 严重 when the 处罚类别/处罚内容 names a licence revocation, closure, suspension of
+business, a restriction of trade or qualification, or the fine is at least `SERIOUS_FINE_WAN` 万元; 轻微 as above;
+otherwise 一般.
+
+Deadlines are counted in working days after the day a case is opened (weekends and the national calendar in the
+`Holiday` table observed): objections 5 (the providing department verifies and answers), repairs 5 (the deciding
+department decides after acceptance). Both are settings (`CASE_DEADLINE_OBJECTION_DAYS`, `CASE_DEADLINE_REPAIR_DAYS`).
+"""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from models.accounts import Binding
+from models.base import db, local_today, utcnow
+from models.cases import (
+    ACCEPTED,
+    IN_REVIEW,
+    OBJECTION,
+    OPEN_STATES,
+    REJECTED,
+    REPAIR_REQUEST,
+    SUBMITTED,
+    Case,
+    CaseEvent,
+    CaseEvidence,
+    StaffNotice,
+)
+from models.corrections import mark_reports_corrected
+from models.numbering import next_sequence
+from models.records import (
+    ACTIVE,
+    CORRECTED,
+    NO_PENALTY,
+    REPAIRED,
+    SIMPLIFIED,
+    VERIFIED,
+    WITHDRAWN,
+    CreditRepair,
+    PenaltyRecord,
+    RecordChange,
+)
+from models.workdays import add_workdays
+
+MINOR, GENERAL, SERIOUS = "轻微", "一般", "严重"
+MIN_PUBLICITY_MONTHS = {MINOR: 0, GENERAL: 3, SERIOUS: 12}
+SEVERITY_ALIASES = {"minor": MINOR, "general": GENERAL, "serious": SERIOUS, "较轻": MINOR, "较重": SERIOUS}
+SERIOUS_FINE_WAN = 10
+SERIOUS_MARKERS = ("吊销", "撤销许可", "责令关闭", "停产停业", "限制开展生产经营", "限制从业", "降低资质", "行政拘留")
+MINOR_CATEGORIES = {"警告", "通报批评"}
+
+KINDS = {OBJECTION: "异议申诉", REPAIR_REQUEST: "信用修复"}
+NUMBER_PREFIX = {OBJECTION: "YY", REPAIR_REQUEST: "XF"}
+DEFAULT_DEADLINE_DAYS = {OBJECTION: 5, REPAIR_REQUEST: 5}
+DEADLINE_SETTINGS = {OBJECTION: "CASE_DEADLINE_OBJECTION_DAYS", REPAIR_REQUEST: "CASE_DEADLINE_REPAIR_DAYS"}
+RESOLUTIONS = {CORRECTED: "记录已更正", WITHDRAWN: "记录已撤回", REPAIRED: "已完成信用修复"}
+STATUS_LABELS = {SUBMITTED: "已提交", IN_REVIEW: "审核中", ACCEPTED: "已受理办结", REJECTED: "不予支持"}
+REASON_MAX = 1000
 
 
 class CaseError(Exception):
-    """A case cannot be opened; `message` is a Chinese sentence for the owner."""
+    """A case cannot be opened or moved; `message` is a Chinese sentence for the owner or the staff member."""
 
     def __init__(self, message):
         super().__init__(message)
@@ -10,19 +76,291 @@ class CaseError(Exception):
 
 
 class NotEligible(CaseError):
-    """A credit-repair request whose record is not yet eligible; the message says why and when."""
+    """A credit-repair request whose record is not yet eligible; the message says why and, when known, from when."""
+
+    def __init__(self, message, eligible_on=None):
+        super().__init__(message)
+        self.eligible_on = eligible_on
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    severity: str
+    eligible_on: dt.date
+
+
+def record_severity(record):
+    """The record's class under the 2023 measures: the department's `severity`, else derived (module docstring)."""
+    given = (record.severity or "").strip()
+    given = SEVERITY_ALIASES.get(given.lower(), given)
+    if given in MIN_PUBLICITY_MONTHS:
+        return given
+    text = f"{record.category}{record.content}"
+    if any(marker in text for marker in SERIOUS_MARKERS):
+        return SERIOUS
+    if record.fine_wan is not None and record.fine_wan >= SERIOUS_FINE_WAN:
+        return SERIOUS
+    if record.procedure == SIMPLIFIED or record.category == NO_PENALTY or record.category.strip() in MINOR_CATEGORIES:
+        return MINOR
+    return GENERAL
+
+
+def add_months(day, months):
+    """`day` plus whole calendar months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def open_case_for(record):
+    """The open case about `record`, or None."""
+    return Case.select().where((Case.record == record) & Case.status.in_(OPEN_STATES)).first()
+
+
+def check_repair_eligibility(record, today=None):
+    """Raise NotEligible with the reason when `record` cannot be repaired yet; return its Eligibility otherwise."""
+    today = today or local_today()
+    if record.status == REPAIRED:
+        raise NotEligible("该处罚记录已完成信用修复，无需重复申请。")
+    if record.status in (CORRECTED, WITHDRAWN):
+        raise NotEligible("该处罚记录已由部门更正或撤回，无需申请信用修复。")
+    pending = open_case_for(record)
+    if pending is not None:
+        raise NotEligible(f"该处罚记录已有正在办理的申请（编号 {pending.number}），请等待办理结果。")
+    severity = record_severity(record)
+    eligible_on = add_months(record.decided_on, MIN_PUBLICITY_MONTHS[severity])
+    if today < eligible_on:
+        raise NotEligible(
+            f"该处罚属于{severity}失信行为，最短公示期为{MIN_PUBLICITY_MONTHS[severity]}个月（自处罚决定之日 "
+            f"{record.decided_on:%Y年%m月%d日} 起算），尚未期满。"
+            f"请于 {eligible_on:%Y年%m月%d日} 起再申请信用修复。",
+            eligible_on=eligible_on,
+        )
+    return Eligibility(severity=severity, eligible_on=eligible_on)
 
 
 def records_for_case(enterprise, kind):
     """Penalty records the owner may raise an objection (kind='objection') or a repair (kind='repair') about."""
-    raise NotImplementedError
+    states = (ACTIVE, REPAIRED) if kind == OBJECTION else (ACTIVE,)
+    busy = Case.select(Case.record).where(Case.status.in_(OPEN_STATES))
+    return list(
+        PenaltyRecord.select()
+        .where(
+            (PenaltyRecord.enterprise == enterprise)
+            & PenaltyRecord.status.in_(states)
+            & (PenaltyRecord.review == VERIFIED)
+            & PenaltyRecord.id.not_in(busy)
+        )
+        .order_by(PenaltyRecord.decided_on.desc(), PenaltyRecord.id.desc())
+    )
 
 
-def check_repair_eligibility(record, today=None):
-    """Raise NotEligible with the reason when `record` cannot be repaired yet."""
-    raise NotImplementedError
+def deadline_days(kind, settings=None):
+    """Working days allowed for a case of `kind`, from the settings mapping (config) or the default."""
+    settings = settings or {}
+    return int(settings.get(DEADLINE_SETTINGS[kind], DEFAULT_DEADLINE_DAYS[kind]))
 
 
-def open_case(kind, user, enterprise, record, reason, msg_key, evidence_blob_ids=(), commitment_blob_id=None):
-    """Open a case (idempotent per msg_key), notify the providing department; return the Case."""
-    raise NotImplementedError
+def case_number(kind, day):
+    """`YY-20261127-0001` (objection) / `XF-…` (repair), from the database sequence of the day."""
+    prefix = NUMBER_PREFIX[kind]
+    return f"{prefix}-{day:%Y%m%d}-{next_sequence(prefix, day):04d}"
+
+
+def _check_request(kind, user, enterprise, record, reason):
+    """Raise CaseError when the request itself is malformed or not the owner's to make."""
+    if kind not in KINDS:
+        raise CaseError("无法识别的申请类型。")
+    if record.enterprise_id != enterprise.id:
+        raise CaseError("所选处罚记录不属于该企业，请重新选择。")
+    if not reason.strip():
+        raise CaseError(f"请说明{KINDS[kind]}的理由。")
+    if len(reason) > REASON_MAX:
+        raise CaseError(f"理由请控制在 {REASON_MAX} 字以内。")
+    if user is not None and not (
+        Binding.select()
+        .where((Binding.user == user) & (Binding.enterprise == enterprise) & Binding.revoked_at.is_null())
+        .exists()
+    ):
+        raise CaseError("您尚未绑定该企业，请先发送“绑定企业”完成绑定。")
+
+
+def open_case(
+    kind, user, enterprise, record, reason, msg_key, evidence_blob_ids=(), commitment_blob_id=None,
+    *, penalty_fulfilled=None, settings=None, today=None,
+):
+    """Open a case (idempotent per msg_key), notify the providing department; return the Case.
+
+    `settings` is the configuration mapping (deadline days); `penalty_fulfilled=False` (the owner says the penalty
+    is not yet carried out) refuses a repair. The department's notice is a StaffNotice row that the WeCom outbox
+    (`jobs.wecom`) sends; call `jobs.notices.case_opened(rt, case.id)` to send it at once.
+    """
+    existing = Case.get_or_none(Case.msg_key == msg_key) if msg_key else None
+    if existing is not None:
+        return existing
+    reason = (reason or "").strip()
+    _check_request(kind, user, enterprise, record, reason)
+    today = today or local_today()
+    if kind == REPAIR_REQUEST:
+        _check_repair_request(record, penalty_fulfilled, commitment_blob_id, today)
+    elif (pending := open_case_for(record)) is not None:
+        raise CaseError(f"该处罚记录已有正在办理的申请（编号 {pending.number}），请等待办理结果。")
+    try:
+        with db.atomic():
+            return _create_case(kind, user, enterprise, record, reason, msg_key, evidence_blob_ids,
+                                commitment_blob_id, settings, today)
+    except IntegrityError:
+        existing = Case.get_or_none(Case.msg_key == msg_key) if msg_key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _check_repair_request(record, penalty_fulfilled, commitment_blob_id, today):
+    """Raise when a repair request lacks what the 2023 measures require."""
+    check_repair_eligibility(record, today)
+    if penalty_fulfilled is False:
+        raise NotEligible("信用修复须先履行行政处罚决定（如缴清罚款），履行完毕后再申请。")
+    if not commitment_blob_id:
+        raise CaseError("申请信用修复须提交加盖公章的《信用承诺书》照片，请上传后再提交。")
+
+
+def _create_case(kind, user, enterprise, record, reason, msg_key, evidence_blob_ids, commitment_blob_id,
+                 settings, today):
+    """Insert the case, its evidence, its first event and the department's notice (inside a transaction)."""
+    case = Case.create(
+        number=case_number(kind, today), kind=kind, enterprise=enterprise, user=user, record=record,
+        department=record.department_id, reason=reason, status=SUBMITTED,
+        deadline=_deadline(kind, today, settings), msg_key=msg_key,
+    )
+    for blob_id in evidence_blob_ids or ():
+        CaseEvidence.create(case=case, blob=blob_id, label="证明材料")
+    if commitment_blob_id:
+        CaseEvidence.create(case=case, blob=commitment_blob_id, label="信用承诺书")
+    CaseEvent.create(case=case, actor=_owner_actor(user), action=SUBMITTED, note=reason)
+    StaffNotice.create(
+        dedup_key=f"case-opened:{case.id}", kind="case_opened", department=case.department_id, case=case,
+        robot_url=case.department.robot_url, body=case_opened_markdown(case),
+    )
+    return case
+
+
+def _deadline(kind, today, settings):
+    return add_workdays(today, deadline_days(kind, settings))
+
+
+def _owner_actor(user):
+    return f"wechat:{user.openid}" if user is not None else "owner"
+
+
+LINK_PLACEHOLDER = "{base_url}"
+
+
+def case_link(case):
+    """The staff console link with a placeholder the sender replaces by PUBLIC_BASE_URL."""
+    return f"{LINK_PLACEHOLDER}/staff/cases/{case.id}"
+
+
+def case_opened_markdown(case):
+    """The WeCom markdown notice for a newly opened case."""
+    record = case.record
+    reason = case.reason if len(case.reason) <= 200 else case.reason[:200] + "……"
+    return "\n".join([
+        f"### 新{KINDS[case.kind]} {case.number}",
+        f"> 企业：{case.enterprise.name}（{case.enterprise.uscc}）",
+        f"> 记录：{record.decision_no}（{record.decided_on:%Y-%m-%d}，{record.authority}）",
+        f"> 理由：{reason}",
+        f"> 办理期限：<font color=\"warning\">{case.deadline:%Y-%m-%d}</font>",
+        f"[点此办理]({case_link(case)})",
+    ])
+
+
+def _event(case, actor, action, note=""):
+    return CaseEvent.create(case=case, actor=actor, action=action, note=note)
+
+
+def _reload_for_update(case):
+    """The case row re-read inside the transaction (SELECT … FOR UPDATE on PostgreSQL)."""
+    query = Case.select().where(Case.id == case.id)
+    if db.obj.for_update:
+        query = query.for_update()
+    return query.get()
+
+
+def start_review(case, actor):
+    """submitted → in review."""
+    with db.atomic():
+        case = _reload_for_update(case)
+        if case.status != SUBMITTED:
+            raise CaseError(f"该案件当前状态为“{STATUS_LABELS[case.status]}”，不能受理审核。")
+        case.status = IN_REVIEW
+        case.save()
+        _event(case, actor, IN_REVIEW)
+    return case
+
+
+def reject_case(case, actor, reason):
+    """in review → rejected, with the reason the owner will read."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError("请填写不予支持的理由。")
+    with db.atomic():
+        case = _reload_for_update(case)
+        _require_in_review(case)
+        case.status, case.resolution_reason, case.resolved_at = REJECTED, reason, utcnow()
+        case.save()
+        _event(case, actor, REJECTED, reason)
+    return case
+
+
+def accept_case(case, actor, resolution, reason):
+    """in review → accepted: the record is corrected, withdrawn or repaired; return (case, affected report ids)."""
+    reason = (reason or "").strip()
+    if resolution not in RESOLUTIONS:
+        raise CaseError("请选择办理结果：记录已更正、记录已撤回或已完成信用修复。")
+    if not reason:
+        raise CaseError("请填写办理说明。")
+    with db.atomic():
+        case = _reload_for_update(case)
+        _require_in_review(case)
+        case.status, case.resolution, case.resolution_reason, case.resolved_at = ACCEPTED, resolution, reason, utcnow()
+        case.save()
+        _change_record(case, actor, resolution, reason)
+        _event(case, actor, ACCEPTED, f"{RESOLUTIONS[resolution]}：{reason}")
+        report_ids = mark_reports_corrected(case.record_id, f"{RESOLUTIONS[resolution]}（{case.number}）")
+    return case, report_ids
+
+
+def _require_in_review(case):
+    if case.status != IN_REVIEW:
+        raise CaseError(f"该案件当前状态为“{STATUS_LABELS[case.status]}”，请先受理审核再作出决定。")
+
+
+def _change_record(case, actor, resolution, reason):
+    """Apply the outcome to the penalty record, with an audit row (and a CreditRepair for a repair)."""
+    record = PenaltyRecord.get_by_id(case.record_id)
+    before = {"status": record.status}
+    record.status, record.updated_at = resolution, utcnow()
+    record.save()
+    if resolution == REPAIRED:
+        CreditRepair.get_or_create(
+            record=record, decision_no=case.number,
+            defaults={"repaired_on": local_today(), "department": case.department_id, "note": reason},
+        )
+    RecordChange.create(
+        table="penalty_record", record_id=record.id, action=f"case_{resolution}", actor=actor,
+        before=before, after={"status": resolution, "case": case.number},
+    )
+
+
+def outcome_text(case):
+    """The Chinese sentence the owner reads in the chat about a decided case."""
+    head = f"您提交的{KINDS[case.kind]}（编号 {case.number}，处罚决定书 {case.record.decision_no}）"
+    if case.status == ACCEPTED:
+        return f"{head}已办结：{RESOLUTIONS[case.resolution]}。说明：{case.resolution_reason}"
+    return f"{head}经核实不予支持。理由：{case.resolution_reason}"
+
+
+def is_overdue(case, today=None):
+    """True when an open case is past its deadline."""
+    return case.status in OPEN_STATES and (today or local_today()) > case.deadline

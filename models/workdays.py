@@ -1,4 +1,4 @@
-"""Working days under the national holiday calendar, kept as data in the `Holiday` table (rest days and 调休 workdays)."""
+"""Working days under the national holiday calendar, kept as data in the `Holiday` table (rest days, 调休 days)."""
 
 import csv
 import datetime as dt

@@ -11,11 +11,12 @@ import threading
 
 from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
+from devtools.wecom_double import start_wecom_double
 
 DOUBLES = [
     ("WeChat API", 5101, start_wechat_double),
     ("SMS gateway", 5102, start_sms_double),
-    # ("WeCom robot", 5103, start_wecom_double),  # the cases engineer's WeCom double goes here
+    ("WeCom robot", 5103, start_wecom_double),
 ]
 
 

@@ -145,6 +145,11 @@ def _handler_for(double):
     return Handler
 
 
+def start_wecom_double(port=0, **options):
+    """Start a double on 127.0.0.1:`port` in a thread (devtools.doubles' starter); return it."""
+    return WecomDouble(port=port, **options).start()
+
+
 def main(argv=None):
     """Serve on 127.0.0.1:PORT (default 5103) until interrupted."""
     argv = sys.argv[1:] if argv is None else argv

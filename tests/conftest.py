@@ -3,8 +3,10 @@
 Services are real. Nothing here skips: when Redis or PostgreSQL is missing, the tests fail.
 """
 
+import datetime as dt
 import os
 import uuid
+from types import SimpleNamespace
 
 import psycopg2
 import pytest
@@ -12,7 +14,11 @@ import redis
 from rq import SimpleWorker
 
 from app import create_app
+from devtools.wecom_double import WecomDouble
+from models.accounts import Binding, WechatUser
 from models.base import db
+from models.records import PenaltyRecord
+from models.registry import Department, Domain, Enterprise
 from models.schema import ALL_MODELS, SchemaVersion, seed, upgrade
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
@@ -120,3 +126,38 @@ def drain(rt):
         return rt.queue.failed_job_registry.count
 
     return _drain
+
+
+WECOM_TEST_WINDOW = 1.0  # seconds: the robot's minute, scaled down for tests (the double and our limiter agree)
+
+
+@pytest.fixture
+def wecom_double():
+    """The WeCom group-robot double on a loopback port: 20 messages per WECOM_TEST_WINDOW per key."""
+    double = WecomDouble(limit=20, window=WECOM_TEST_WINDOW).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def case_world(app):
+    """An enterprise bound to a WeChat user, and a factory of its penalty records (market domain by default)."""
+    enterprise = Enterprise.create(uscc="91231100MA1B2C3D4E", name="黑河市北辰商贸有限公司", legal_rep="张伟")
+    user = WechatUser.create(openid="o-owner-1")
+    Binding.create(user=user, enterprise=enterprise)
+    counter = iter(range(1, 10_000))
+
+    def record(domain="market", **fields):
+        n = next(counter)
+        values = {
+            "subject_name": enterprise.name, "uscc": enterprise.uscc, "enterprise": enterprise,
+            "decision_no": f"黑市监罚〔2026〕{n}号", "violation_type": "虚假宣传", "category": "罚款",
+            "content": "罚款人民币5000元", "decided_on": dt.date(2026, 1, 5), "authority": "黑河市市场监督管理局",
+            "domain": Domain.get(Domain.code == domain), "procedure": "普通程序",
+            "department": Department.get(Department.code == domain),
+        }
+        values.update(fields)
+        return PenaltyRecord.create(**values)
+
+    return SimpleNamespace(enterprise=enterprise, user=user, record=record)
+

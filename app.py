@@ -52,7 +52,8 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from commands import database, menu
+    from commands import database, holidays, menu
 
     database.init_app(app)
     menu.init_app(app)
+    holidays.init_app(app)

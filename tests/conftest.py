@@ -5,21 +5,28 @@ Services are real. Nothing here skips: when Redis or PostgreSQL is missing, the 
 
 import datetime as dt
 import os
+import secrets
 import uuid
 from types import SimpleNamespace
 
+import openpyxl
 import psycopg2
 import pytest
 import redis
 from rq import SimpleWorker
 
 from app import create_app
+from devtools.sms_double import start_sms_double
+from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
+from models import signing
 from models.accounts import Binding, WechatUser
-from models.base import db
+from models.base import db, utcnow
 from models.records import PenaltyRecord
 from models.registry import Department, Domain, Enterprise
+from models.reports import Report, ReportRequest
 from models.schema import ALL_MODELS, SchemaVersion, seed, upgrade
+from models.uscc import make_uscc
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -161,3 +168,140 @@ def case_world(app):
 
     return SimpleNamespace(enterprise=enterprise, user=user, record=record)
 
+
+
+def _verify_snapshot(number, token, issued, valid_until, enterprise, public_base):
+    """A realistic hegui.report/1 snapshot: 16 domains, one penalty, one repaired record, arrears, a stale feed."""
+    local = dt.timezone(dt.timedelta(hours=8))
+    domains = []
+    for d in Domain.ordered():
+        part = {"code": d.code, "name": d.name, "coverage": {"state": "complete", "complete_until": "2026-11-20"},
+                "statement": f"报告期内，未查见该主体在{d.name}领域的违法记录。", "records": []}
+        if d.code == "market":
+            part["statement"] = f"报告期内，查见该主体在{d.name}领域的违法记录 1 条。"
+            part["records"].append({
+                "id": 17, "decision_no": "黑市监罚〔2025〕88号", "authority": "黑河市市场监督管理局",
+                "decided_on": "2025-03-05", "violation_type": "发布虚假广告", "category": "罚款",
+                "content": "罚款人民币一万五千元", "fine_wan": "1.5000", "status": "active",
+                "under_objection": False, "repair": None})
+        if d.code == "ecology":
+            part["statement"] = f"报告期内，查见该主体在{d.name}领域的违法记录 1 条（已信用修复）。"
+            part["records"].append({
+                "id": 18, "decision_no": "黑环罚〔2024〕12号", "authority": "黑河市生态环境局",
+                "decided_on": "2024-06-10", "violation_type": "未按规定申报排污", "category": "警告", "content": "警告",
+                "fine_wan": None, "status": "repaired", "under_objection": False,
+                "repair": {"decision_no": "黑环修〔2025〕3号", "repaired_on": "2025-01-20"}})
+        if d.code == "landscaping":
+            part["coverage"] = {"state": "stale", "complete_until": "2026-06-30"}
+            part["statement"] = f"报告期内，未查见该主体在{d.name}领域的违法记录（数据截至2026年6月30日）。"
+        if d.code == "urban":
+            part["coverage"] = {"state": "missing", "complete_until": None}
+            part["statement"] = f"{d.name}领域数据未归集，无法出具该领域结论。"
+        domains.append(part)
+    return {
+        "schema": "hegui.report/1", "title": "市场主体专用信用报告（替代有无违法记录证明）", "number": number,
+        "issuer": "黑河市社会信用体系建设领导小组办公室 (信用黑河)",
+        "issued_at": issued.replace(tzinfo=dt.UTC).astimezone(local).isoformat(timespec="seconds"),
+        "valid_until": valid_until.replace(tzinfo=dt.UTC).astimezone(local).isoformat(timespec="seconds"),
+        "enterprise": {"name": enterprise.name, "uscc": enterprise.uscc, "legal_rep": enterprise.legal_rep,
+                       "address": enterprise.address, "county": enterprise.county},
+        "period": {"start": "2023-11-28", "end": "2026-11-27"},
+        "purpose": {"category": "金融", "text": "银行贷款"},
+        "rule_set": {"version": "heihe-2024",
+                     "notes": ["依据简易程序作出的行政处罚及不予行政处罚决定，不列入违法记录。"]},
+        "domains": domains,
+        "arrears": [
+            {"kind": "social_arrears", "label": "社保欠缴", "coverage": {"state": "complete",
+             "complete_until": "2026-10-31"}, "statement": "报告期内，查见社保欠缴记录 1 条。",
+             "items": [{"period_start": "2025-01-01", "period_end": "2025-03-31", "amount": "1200.00",
+                        "settled": False, "settled_on": None}]},
+            {"kind": "fund_arrears", "label": "公积金欠缴", "coverage": {"state": "complete",
+             "complete_until": "2026-10-31"}, "statement": "报告期内，未查见公积金欠缴记录。", "items": []},
+        ],
+        "repairs": [{"record_decision_no": "黑环罚〔2024〕12号", "domain": "生态环境",
+                     "decision_no": "黑环修〔2025〕3号", "repaired_on": "2025-01-20"}],
+        "verify": {"url": f"{public_base}/v/{token}", "lookup": f"{public_base}/verify"},
+    }
+
+
+def _check_code():
+    return "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(10))
+
+
+@pytest.fixture
+def make_signed_report(app):
+    """Factory of issued Report rows with a realistic snapshot signed by the app's key (verify-page tests)."""
+    key = signing.load_private_key(app.config.get("SIGNING_KEY"), app.config["INSTANCE_PATH"], True)
+    counter = iter(range(1, 10_000))
+
+    def _make(owner=None, enterprise=None, issued=None, valid_days=30, purpose="银行贷款", **fields):
+        n = next(counter)
+        owner = owner or WechatUser.get_or_create(openid="o-report-owner")[0]
+        enterprise = enterprise or Enterprise.get_or_create(
+            uscc=make_uscc("91231100MA1B2C3D4"),
+            defaults={"name": "黑河市瑷珲边贸物流有限公司", "legal_rep": "王建国", "mobile": "13904561234",
+                      "address": "黑河市爱辉区王肃街 18 号", "county": "爱辉区"})[0]
+        issued = issued or utcnow()
+        valid_until = issued + dt.timedelta(days=valid_days)
+        number, token = f"HH-{issued:%Y%m%d}-{n:06d}", secrets.token_urlsafe(24)
+        snap = _verify_snapshot(number, token, issued, valid_until, enterprise, app.config["PUBLIC_BASE_URL"])
+        payload = signing.canonical_json(snap)
+        request = ReportRequest.create(
+            user=owner, enterprise=enterprise, msg_key=f"verify-{n}", domains=[d["code"] for d in snap["domains"]],
+            period_start=dt.date(2023, 11, 28), period_end=dt.date(2026, 11, 27), purpose_category="金融",
+            purpose=purpose, status="delivered")
+        values = dict(
+            request=request, enterprise=enterprise, number=number, check_code=_check_code(), token=token,
+            issued_at=issued, valid_until=valid_until, rule_version="heihe-2024", snapshot=payload.decode("utf-8"),
+            digest=signing.digest(payload), signature=signing.sign(key, payload), algorithm="Ed25519",
+            key_id=signing.key_id(key.public_key()))
+        values.update(fields)
+        return Report.create(**values)
+
+    return _make
+
+
+@pytest.fixture
+def wechat_double(app_config):
+    """The WeChat API double on an ephemeral port, wired into app_config (request it before `app`)."""
+    server = start_wechat_double()
+    app_config["WECHAT_API_BASE"] = server.base_url + "/cgi-bin/"
+    app_config["WECHAT_OAUTH_BASE"] = server.base_url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sms_double(app_config):
+    """The SMS gateway double on an ephemeral port; SMS_BACKEND=http points at it (request it before `app`)."""
+    server = start_sms_double()
+    app_config["SMS_BACKEND"] = "http"
+    app_config["SMS_WEBHOOK_URL"] = server.base_url + "/send"
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def write_table(tmp_path):
+    """Write a department's file: `write_table(name, headers, rows, fmt)` with fmt utf-8, utf-8-sig, gb18030 or xlsx."""
+
+    def _write(name, headers, rows, fmt="utf-8"):
+        path = tmp_path / name
+        if fmt == "xlsx":
+            book = openpyxl.Workbook()
+            sheet = book.active
+            sheet.append(list(headers))
+            for row in rows:
+                sheet.append(list(row))
+            book.save(path)
+            return path
+        lines = [",".join(_csv_cell(v) for v in row) for row in [headers, *rows]]
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode(fmt))
+        return path
+
+    return _write
+
+
+def _csv_cell(value):
+    text = "" if value is None else str(value)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text

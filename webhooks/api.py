@@ -1,0 +1,90 @@
+"""`POST /api/v1/records`: departments push data as JSON with their own key (`Authorization: Bearer …`).
+
+Body: {"kind": "penalty"|"social_arrears"|"fund_arrears"|"repair", "as_of": "2026-11-20",
+       "items": [{<the same Chinese column names as the import files>: value, …}, …]}
+Replies (JSON, Chinese messages): 200 with the counts and per-item errors (index, field, reason); 400 malformed body;
+401 missing or unknown key; 403 the department may not write this kind; 413 body or item count too large.
+"""
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from models import departments
+from models.ingest import UnreadableFile, import_items
+from models.registry import DATA_KINDS
+from models.tabular import CellError, parse_date
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_ITEMS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def _error(status, message, **extra):
+    response = jsonify({"ok": False, "error": message, **extra})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    return _error(413, f"请求体过大，请分批报送（每批不超过{MAX_ITEMS}条）")
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc):
+    return _error(400, "请求体不是有效的JSON")
+
+
+def _department():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return departments.authenticate(token)
+
+
+def _body():
+    """(kind, as_of, items) from the JSON body, or an error response."""
+    body = request.get_json(silent=False)
+    if not isinstance(body, dict):
+        return _error(400, "请求体应为JSON对象，包含kind、as_of和items")
+    kind, items = body.get("kind"), body.get("items")
+    if kind not in DATA_KINDS:
+        return _error(400, "kind应为penalty、social_arrears、fund_arrears或repair之一")
+    if not isinstance(items, list) or not items:
+        return _error(400, "items应为非空数组")
+    if len(items) > MAX_ITEMS:
+        return _error(413, f"一次最多报送{MAX_ITEMS}条，请分批报送")
+    try:
+        as_of = parse_date(body["as_of"]) if body.get("as_of") else None
+    except CellError:
+        return _error(400, "as_of日期无法识别，请写作2026-11-20")
+    return kind, as_of, items
+
+
+@bp.post("/records")
+def push_records():
+    """Load a department's items through the same validation as the import files."""
+    department = _department()
+    if department is None:
+        return _error(401, "接口密钥缺失或无效，请在Authorization头中以Bearer方式提供本单位密钥")
+    limit = min(MAX_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BYTES)
+    if (request.content_length or 0) > limit:
+        return _error(413, f"请求体过大，请分批报送（每批不超过{MAX_ITEMS}条）")
+    parsed = _body()
+    if not isinstance(parsed, tuple):
+        return parsed
+    kind, as_of, items = parsed
+    if not departments.has_kind(department, kind):
+        return _error(403, f"{department.name}无权报送{DATA_KINDS[kind]}数据")
+    try:
+        result = import_items(items, kind, department, source_label="api", actor=f"api:{department.code}",
+                              as_of=as_of)
+    except UnreadableFile as exc:
+        return _error(400, exc.message)
+    return jsonify({
+        "ok": True, "batch_id": result.batch_id, "kind": kind,
+        "as_of": result.as_of.isoformat(), "imported": result.imported, "updated": result.updated,
+        "unchanged": result.unchanged, "rejected": result.rejected, "held": result.held,
+        "errors": [{"index": e.row, "field": e.column, "reason": e.reason} for e in result.errors],
+    })

@@ -1,0 +1,302 @@
+"""The verify pages: status, content from the snapshot, lookup, signed JSON, PDF, keys, OAuth, units, view log."""
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from devtools.wechat_double import start_wechat_double
+from models import signing
+from models.accounts import WechatUser
+from models.base import utcnow
+from models.registry import Enterprise
+from models.reports import Report, ViewLog
+from webhooks.verify import redact
+
+WECHAT_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+    "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN"
+)
+SNAPSHOT_TEXT = (
+    "黑河市瑷珲边贸物流有限公司", "2023年11月28日 至 2026年11月27日", "金融（银行贷款）", "黑市监罚〔2025〕88号",
+    "罚款 1.5000 万元", "已信用修复", "黑环修〔2025〕3号", "数据截至 2026年11月20日", "未更新至报告期末",
+    "该领域数据未归集", "社保欠缴", "1200.00 元，未补缴", "黑河市社会信用体系建设领导小组办公室",
+)
+LABELS = {"expired": "已过期", "revoked": "已撤销", "corrected": "数据已更正", "superseded": "已被新报告替代"}
+PHONE_UA = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
+
+
+def _text(response):
+    return response.get_data(as_text=True)
+
+
+def test_valid_report_shows_status_and_the_snapshot(client, make_signed_report):
+    report = make_signed_report()
+    response = client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA})
+    html = _text(response)
+    assert response.status_code == 200
+    assert re.search(r"有效（至 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d）", html)
+    for expected in (*SNAPSHOT_TEXT, report.enterprise.uscc, report.number, report.digest, report.key_id):
+        assert expected in html, expected
+    assert html.count('class="dom') == 16 + 2
+    assert "13904561234" not in html  # the registered mobile is not in the snapshot nor on the page
+    assert "PDF 报告正在生成" in html
+    assert ViewLog.select().where(ViewLog.report == report).count() == 1
+
+
+def test_page_renders_the_frozen_snapshot_not_live_records(client, make_signed_report):
+    report = make_signed_report()
+    Enterprise.update(name="改名后的公司").where(Enterprise.id == report.enterprise_id).execute()
+    html = _text(client.get(f"/v/{report.token}"))
+    assert "黑河市瑷珲边贸物流有限公司" in html and "改名后的公司" not in html
+
+
+def test_page_never_shows_mobiles_or_id_numbers(client, make_signed_report):
+    report = make_signed_report()
+    snap = json.loads(report.snapshot)
+    snap["domains"][9]["records"][0]["content"] = "当事人联系电话13812345678，身份证号230102198801011234，罚款"
+    payload = signing.canonical_json(snap)
+    Report.update(snapshot=payload.decode()).where(Report.id == report.id).execute()
+    html = _text(client.get(f"/v/{report.token}"))
+    assert "13812345678" not in html and "230102198801011234" not in html
+    assert "138****5678" in html and "230***********1234" in html
+    assert "13904561234" not in html  # the enterprise's registered mobile is never on the page
+    assert redact(report.enterprise.uscc) == report.enterprise.uscc
+
+
+@pytest.mark.parametrize("status", ["expired", "revoked", "corrected", "superseded"])
+def test_each_status_is_shown_in_words(client, make_signed_report, status):
+    now = utcnow()
+    report = make_signed_report(issued=now - dt.timedelta(days=31) if status == "expired" else None)
+    if status == "revoked":
+        report.revoked_at = now
+    elif status == "corrected":
+        report.corrected_at = now
+        report.correction_note = "黑市监罚〔2025〕88号 经异议核查已撤销"
+    elif status == "superseded":
+        newer = make_signed_report()
+        report.superseded_by = newer
+    report.save()
+    response = client.get(f"/v/{report.token}")
+    html = _text(response)
+    assert response.status_code == 200
+    label = LABELS[status]
+    assert f'class="status s-{status}"' in html and f"✕ {label}" in html
+    assert "有效（至" not in html
+    if status == "corrected":
+        assert "黑市监罚〔2025〕88号 经异议核查已撤销" in html
+    if status == "superseded":
+        assert newer.token not in html and newer.number not in html
+
+
+def test_revocation_shows_at_once(client, make_signed_report):
+    report = make_signed_report()
+    first = client.get(f"/v/{report.token}")
+    assert "有效（至" in _text(first) and first.headers["Cache-Control"] == "no-store"
+    Report.update(revoked_at=utcnow()).where(Report.id == report.id).execute()
+    assert "✕ 已撤销" in _text(client.get(f"/v/{report.token}"))
+
+
+@pytest.mark.parametrize("token", ["x" * 32, "short", "bad%20token%3Cscript%3E", "a" * 65])
+def test_unknown_or_malformed_token_is_a_plain_404(client, make_signed_report, token):
+    make_signed_report()
+    for path in (f"/v/{token}", f"/v/{token}/json", f"/v/{token}/pdf"):
+        response = client.get(path)
+        assert response.status_code == 404
+        html = _text(response)
+        assert "未找到该报告" in html and "<script" not in html and "Traceback" not in html
+    assert ViewLog.select().count() == 0
+
+
+def test_page_is_small_and_self_contained(client, make_signed_report):
+    report = make_signed_report()
+    response = client.get(f"/v/{report.token}")
+    body = response.get_data()
+    assert len(body) < 24 * 1024, len(body)
+    html = body.decode()
+    assert "<script" not in html and "<link" not in html and "<img" not in html and "@import" not in html
+    assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)
+    nonce = re.search(r"<style nonce=\"([^\"]+)\">", html).group(1)
+    csp = response.headers["Content-Security-Policy"]
+    assert f"style-src 'nonce-{nonce}'" in csp and "default-src 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    print(f"verify page weight: {len(body)} bytes")
+
+
+# -- lookup by number + 查验码 -------------------------------------------------------------------------------------
+
+
+def test_lookup_form_and_success(client, make_signed_report):
+    report = make_signed_report()
+    form = client.get("/verify")
+    assert form.status_code == 200 and "查验码" in _text(form)
+    response = client.post("/verify", data={"number": report.number, "code": report.check_code})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/v/{report.token}")
+    sloppy_number = " " + report.number.lower().replace("hh", "ＨＨ") + " "
+    sloppy = client.post("/verify", data={"number": sloppy_number, "code": report.check_code.lower()})
+    assert sloppy.status_code == 303
+    by_get = client.get("/verify", query_string={"number": report.number, "code": report.check_code})
+    assert by_get.status_code == 303
+
+
+def test_failed_lookup_does_not_say_which_part_was_wrong(client, make_signed_report):
+    report = make_signed_report()
+    wrong_code = client.post("/verify", data={"number": report.number, "code": "ZZZZZZZZZZ"})
+    no_such = client.post("/verify", data={"number": "HH-20990101-000001", "code": report.check_code})
+    by_uscc = client.post("/verify", data={"number": report.enterprise.uscc, "code": report.check_code})
+    bodies = {re.sub(r'value="[^"]*"|nonce="[^"]*"', "", _text(r)) for r in (wrong_code, no_such, by_uscc)}
+    assert {r.status_code for r in (wrong_code, no_such, by_uscc)} == {404}
+    assert len(bodies) == 1 and "未查到与所填报告编号和查验码相符的报告" in bodies.pop()
+    empty = client.post("/verify", data={"number": report.number})
+    assert empty.status_code == 400 and "请填写报告编号和查验码" in _text(empty)
+
+
+# -- signed JSON, PDF, keys -------------------------------------------------------------------------------------
+
+
+def test_signed_json_is_the_exact_snapshot_and_verifies(client, make_signed_report):
+    report = make_signed_report()
+    response = client.get(f"/v/{report.token}/json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    doc = response.get_json()
+    assert doc["format"] == "hegui.verify/1" and doc["algorithm"] == "Ed25519"
+    assert doc["canonical"] == report.snapshot
+    assert signing.canonical_json(doc["report"]) == doc["canonical"].encode()
+    assert signing.digest(doc["canonical"].encode()) == doc["digest"] == report.digest
+    keys = client.get("/keys").get_json()["keys"]
+    key = next(k for k in keys if k["key_id"] == doc["key_id"])
+    public = signing.load_public_key(key["public_key_pem"])
+    assert signing.verify(public, doc["canonical"].encode(), doc["signature"])
+    assert doc["status"] == "有效" and doc["keys_url"] == "http://hegui.test/keys"
+    assert "filename*=UTF-8''%E4%B8%93" in response.headers["Content-Disposition"]
+
+
+def test_pdf_pending_then_served(client, make_signed_report):
+    report = make_signed_report()
+    pending = client.get(f"/v/{report.token}/pdf")
+    assert pending.status_code == 202 and "PDF 正在生成" in _text(pending)
+    pdf_bytes = b"%PDF-1.4\n% test\n"
+    Report.update(pdf=pdf_bytes, pdf_ready_at=utcnow()).where(Report.id == report.id).execute()
+    ready = client.get(f"/v/{report.token}/pdf")
+    assert ready.status_code == 200 and ready.mimetype == "application/pdf" and ready.data == pdf_bytes
+    disposition = ready.headers["Content-Disposition"]
+    assert f'filename="report-{report.number}.pdf"' in disposition
+    assert "filename*=UTF-8''%E4%B8%93%E7%94%A8%E4%BF%A1%E7%94%A8%E6%8A%A5%E5%91%8A-" in disposition
+    assert "查看 PDF 报告" in _text(client.get(f"/v/{report.token}"))
+
+
+def _public_pem():
+    key = Ed25519PrivateKey.generate().public_key()
+    return key, key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def test_keys_lists_current_and_retired(app_config, tmp_path):
+    from app import create_app
+
+    old1, pem1 = _public_pem()
+    old2, pem2 = _public_pem()
+    folder = tmp_path / "retired"
+    folder.mkdir()
+    (folder / "2025.pem").write_text(pem1)
+    (folder / "2026.pem").write_text(pem2)
+    for setting in (str(folder), f"{folder / '2025.pem'}, {folder / '2026.pem'}", f"{pem1},{pem2}"):
+        app_config["SIGNING_KEYS_RETIRED"] = setting
+        keys = create_app(app_config).test_client().get("/keys").get_json()["keys"]
+        assert [k["status"] for k in keys] == ["current", "retired", "retired"]
+        assert {k["key_id"] for k in keys[1:]} == {signing.key_id(old1), signing.key_id(old2)}
+        assert all(k["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in k["public_key_pem"] for k in keys)
+
+
+# -- who looked: OAuth, units, the view log ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def oauth_double(app):
+    double = start_wechat_double(appid=app.config["WECHAT_APPID"], secret=app.config["WECHAT_SECRET"])
+    app.config["WECHAT_OAUTH_BASE"] = double.base_url
+    yield double
+    double.stop()
+
+
+def _wechat_authorizes(authorize_url, openid):
+    """What WeChat's browser does at the authorize URL for a user: the double answers with our redirect_uri + code."""
+    url = authorize_url.split("#")[0] + "&" + urlencode({"openid": openid})
+    return requests.get(url, allow_redirects=False, timeout=10)
+
+
+def test_wechat_oauth_redirects_once_and_remembers_the_openid(client, make_signed_report, oauth_double):
+    report = make_signed_report()
+    first = client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA})
+    assert first.status_code == 302
+    authorize = first.headers["Location"]
+    assert authorize.startswith(oauth_double.base_url + "/connect/oauth2/authorize?")
+    assert "scope=snsapi_base" in authorize and "state=hv1" in authorize
+    assert authorize.endswith("#wechat_redirect")
+    back = _wechat_authorizes(authorize, "o-verifier-bank")
+    assert back.status_code == 302
+    returned = back.headers["Location"]
+    assert returned.startswith(f"http://hegui.test/v/{report.token}?code=")
+    page = client.get(returned.replace("http://hegui.test", ""), headers={"User-Agent": WECHAT_UA})
+    assert page.status_code == 200 and "有效（至" in _text(page)
+    again = client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA})
+    assert again.status_code == 200
+    assert [v.openid for v in ViewLog.select()] == ["o-verifier-bank"]
+
+
+def test_failed_exchange_shows_the_page_and_never_loops(client, make_signed_report, oauth_double):
+    report = make_signed_report()
+    assert client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}).status_code == 302
+    page = client.get(f"/v/{report.token}?code=used-or-forged&state=hv1", headers={"User-Agent": WECHAT_UA})
+    assert page.status_code == 200 and "有效（至" in _text(page)
+    assert client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}).status_code == 200
+    assert ViewLog.get().openid is None
+
+
+def test_no_redirect_outside_wechat(client, make_signed_report, oauth_double):
+    report = make_signed_report()
+    assert client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA}).status_code == 200
+
+
+def test_stated_unit_is_remembered_on_the_view_and_the_user(client, make_signed_report, oauth_double):
+    report = make_signed_report()
+    authorize = client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}).headers["Location"]
+    returned = _wechat_authorizes(authorize, "o-clerk").headers["Location"]
+    client.get(returned.replace("http://hegui.test", ""), headers={"User-Agent": WECHAT_UA})
+    bad = client.post(f"/v/{report.token}/unit", data={"unit": "x"}, headers={"User-Agent": WECHAT_UA})
+    assert bad.status_code == 400 and "请填写单位全称" in _text(bad)
+    saved = client.post(f"/v/{report.token}/unit", data={"unit": " 中国农业银行  黑河分行 "},
+                        headers={"User-Agent": WECHAT_UA})
+    assert saved.status_code == 303
+    assert [(v.unit, v.openid) for v in ViewLog.select()] == [("中国农业银行 黑河分行", "o-clerk")]
+    assert WechatUser.get(WechatUser.openid == "o-clerk").verifier_unit == "中国农业银行 黑河分行"
+    html = _text(client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}))
+    assert "您的单位：中国农业银行 黑河分行" in html and 'name="unit"' not in html
+
+
+def test_refresh_within_a_minute_adds_no_view(client, make_signed_report, rt):
+    report = make_signed_report()
+    for _ in range(3):
+        client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA})
+    client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA + " other"})
+    assert ViewLog.select().where(ViewLog.report == report).count() == 2
+    for key in rt.redis.scan_iter("hegui:view:*"):
+        rt.redis.delete(key)  # the minute has passed
+    client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA})
+    assert ViewLog.select().where(ViewLog.report == report).count() == 3
+    row = ViewLog.select().order_by(ViewLog.id.desc()).get()
+    assert row.ip == "127.0.0.1" and row.user_agent == PHONE_UA
+
+
+def test_static_verify_script_is_downloadable(client):
+    response = client.get("/static/verify_report.py")
+    assert response.status_code == 200
+    assert response.get_data() == (Path(__file__).resolve().parent.parent / "static/verify_report.py").read_bytes()

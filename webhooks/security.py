@@ -1,0 +1,76 @@
+"""Public-page hardening: the proxy fix, a Redis-backed rate limiter that counts misses, security headers."""
+
+import secrets
+
+from flask import g, make_response, render_template
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CSP_TEMPLATE = (
+    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def init_app(app):
+    """Trust X-Forwarded-* only from PROXY_COUNT proxies; make the limiter (storage in Redis) for this app."""
+    hops = app.config.get("PROXY_COUNT", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=app.config["REDIS_URL"],
+        key_prefix="hegui-limit",
+        strategy="fixed-window",
+        headers_enabled=False,
+        # Redis down must not take the verify page down: limits then hold per process until it is back.
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    app.extensions["hegui_limiter"] = limiter
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    return limiter
+
+
+def limit_misses(app, blueprint, limit_value, scope):
+    """Limit per client IP the requests of `blueprint` that called `mark_miss()`; hits are never counted."""
+    limiter = app.extensions["hegui_limiter"]
+    limiter.shared_limit(limit_value, scope=scope, deduct_when=_is_miss, on_breach=_too_many)(blueprint)
+
+
+def mark_miss():
+    """Count this request against the blueprint's miss limit (unknown token, failed lookup)."""
+    g.hegui_miss = True
+
+
+def _is_miss(response):
+    return bool(g.get("hegui_miss"))
+
+
+def _too_many(request_limit):
+    """The 429 page, in Chinese, with no detail about what was guessed."""
+    response = secure_headers(make_response(render_template("verify/too_many.html"), 429))
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def csp_nonce():
+    """The per-response nonce that lets our one inline <style> through the CSP."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def secure_headers(response, public=False):
+    """Strict CSP (no external source, no script), no referrer, not sniffed; private pages not indexed nor cached."""
+    response.headers["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=csp_nonce())
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    if public:
+        response.headers["Cache-Control"] = "public, max-age=300"
+    else:
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -39,9 +39,9 @@ def uscc(n, prefix="91231102"):
 
 def penalty(name, code, number, **over):
     """One record row as a dict keyed by header."""
-    row = dict(zip(RECORD_HEADERS, [name, code, f"黑环罚〔2024〕{number}号", "大气污染", "超标排放", "《大气污染防治法》",
-                                    "罚款", "罚款人民币一万元", "1", "2024-03-05", AUTHORITY, "黑河市生态环境局",
-                                    "ecology", "普通程序", ""], strict=True))
+    values = [name, code, f"黑环罚〔2024〕{number}号", "大气污染", "超标排放", "《大气污染防治法》", "罚款",
+              "罚款人民币一万元", "1", "2024-03-05", AUTHORITY, "黑河市生态环境局", "ecology", "普通程序", ""]
+    row = dict(zip(RECORD_HEADERS, values, strict=True))
     row.update(over)
     return row
 

@@ -45,10 +45,13 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import health, wechat
+    from webhooks import guide, health, security, verify, wechat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
+    security.init_app(app)
+    verify.init_app(app)
+    app.register_blueprint(guide.bp)
 
 
 def register_commands(app):

@@ -1,0 +1,348 @@
+"""POST/GET /wechat on the real app: signatures, safe mode, key rotation, hostile XML, dedup, user rows."""
+
+import hashlib
+import threading
+import time
+
+import pytest
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
+
+from models.accounts import WechatUser
+from webhooks.wechat import BadMessage, cdata, parse_incoming, render_text_reply
+
+TENCENT_TOKEN = "spamtest"
+TENCENT_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+TENCENT_APPID = "wx2c2769f8efd9abc2"
+# Tencent's published sample request (WXBizMsgCrypt): decrypts to a text message "abcdteT".
+TENCENT_ENCRYPT = (
+    "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXp"
+    "bUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjl"
+    "pKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD"
+    "1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
+)
+OLD_KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+NEW_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+OTHER_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+
+
+def sign(token, timestamp, nonce, *extra):
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce, *extra])).encode()).hexdigest()
+
+
+def query(app, **extra):
+    timestamp, nonce = str(int(time.time())), "4242"
+    return {"timestamp": timestamp, "nonce": nonce,
+            "signature": sign(app.config["WECHAT_TOKEN"], timestamp, nonce), **extra}
+
+
+def message_xml(openid="o_user_1", msg_type="text", create_time=None, **fields):
+    body = {"ToUserName": "gh_account", "FromUserName": openid,
+            "CreateTime": str(create_time or int(time.time())), "MsgType": msg_type, **fields}
+    return xmltodict.unparse({"xml": body})
+
+
+def text_xml(content, msg_id="1001", openid="o_user_1", **kw):
+    return message_xml(openid, "text", Content=content, MsgId=msg_id, **kw)
+
+
+def post_plain(client, app, xml):
+    return client.post("/wechat", query_string=query(app), data=xml.encode(), content_type="text/xml")
+
+
+def encrypted_post(client, app, xml, key):
+    """Encrypt `xml` with `key` as WeChat would and post it in safe mode."""
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], key, app.config["WECHAT_APPID"])
+    envelope = xmltodict.parse(crypto.encrypt_message(xml, "777", str(int(time.time()))))["xml"]
+    args = {"timestamp": envelope["TimeStamp"], "nonce": envelope["Nonce"], "encrypt_type": "aes",
+            "msg_signature": envelope["MsgSignature"]}
+    body = xmltodict.unparse({"xml": {"ToUserName": "gh_account", "Encrypt": envelope["Encrypt"]}})
+    return client.post("/wechat", query_string=args, data=body.encode(), content_type="text/xml")
+
+
+def reply_of(response):
+    assert response.status_code == 200
+    return xmltodict.parse(response.data)["xml"]
+
+
+@pytest.fixture
+def tencent_config(app_config):
+    app_config.update(WECHAT_TOKEN=TENCENT_TOKEN, WECHAT_APPID=TENCENT_APPID, WECHAT_AES_KEY=TENCENT_KEY)
+    return app_config
+
+
+@pytest.fixture
+def rotated_config(app_config):
+    app_config.update(WECHAT_AES_KEY=NEW_KEY, WECHAT_AES_KEY_PREVIOUS=OLD_KEY)
+    return app_config
+
+
+# -- verification -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vector_config(app_config):
+    app_config["WECHAT_TOKEN"] = "testtoken"
+    return app_config
+
+
+def test_server_verification_uses_the_documented_vector(vector_config, client):
+    good = {"timestamp": "1409735669", "nonce": "1320562132", "echostr": "hello-42",
+            "signature": "feb9b06215758c8a7ff7441ba32829535d19f40b"}
+    response = client.get("/wechat", query_string=good)
+    assert response.status_code == 200
+    assert response.data == b"hello-42"
+    assert response.mimetype == "text/plain"
+    assert client.get("/wechat", query_string={**good, "signature": "0" * 40}).status_code == 403
+    assert client.get("/wechat", query_string={"echostr": "x"}).status_code == 403
+
+
+# -- plaintext and safe mode -------------------------------------------------------------------------------------
+
+
+def test_plaintext_text_message_creates_user_and_replies(client, app):
+    response = post_plain(client, app, text_xml("帮助", create_time=1_700_000_000))
+    reply = reply_of(response)
+    assert reply["ToUserName"] == "o_user_1"
+    assert reply["FromUserName"] == "gh_account"
+    assert reply["MsgType"] == "text"
+    assert reply["Content"]
+    user = WechatUser.get(WechatUser.openid == "o_user_1")
+    assert user.last_message_at.isoformat() == "2023-11-14T22:13:20"  # CreateTime, in naive UTC
+    assert user.subscribed is True
+
+
+def test_tencent_published_sample_decrypts_and_reply_is_encrypted(tencent_config, app, client):
+    args = {"timestamp": "1409735669", "nonce": "1320562132", "encrypt_type": "aes",
+            "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa"}
+    body = (f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
+            f"<Encrypt><![CDATA[{TENCENT_ENCRYPT}]]></Encrypt></xml>")
+    response = client.post("/wechat", query_string=args, data=body, content_type="text/xml")
+    outer = reply_of(response)
+    crypto = WeChatCrypto(TENCENT_TOKEN, TENCENT_KEY, TENCENT_APPID)
+    inner = xmltodict.parse(crypto.decrypt_message(response.data, outer["MsgSignature"], outer["TimeStamp"],
+                                                   outer["Nonce"]))["xml"]
+    assert inner["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
+    assert inner["FromUserName"] == "gh_10f6c3c3ac5a"
+    assert inner["Content"]
+    assert WechatUser.select().where(WechatUser.openid == "oyORnuP8q7ou2gfYjqLzSIWZf0rs").count() == 1
+
+
+def test_key_rotation_accepts_current_and_previous_key_only(rotated_config, app, client):
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], NEW_KEY, app.config["WECHAT_APPID"])
+    for key, openid in ((NEW_KEY, "o_new"), (OLD_KEY, "o_old")):
+        response = encrypted_post(client, app, text_xml("你好", msg_id=openid, openid=openid), key)
+        outer = reply_of(response)
+        inner = crypto.decrypt_message(response.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
+        assert xmltodict.parse(inner)["xml"]["ToUserName"] == openid  # answered with the current key
+    response = encrypted_post(client, app, text_xml("你好", openid="o_stranger"), OTHER_KEY)
+    assert response.status_code == 400
+    assert {u.openid for u in WechatUser.select()} == {"o_new", "o_old"}
+
+
+def test_compatible_mode_accepts_signed_plaintext(rotated_config, app, client):
+    reply = reply_of(post_plain(client, app, text_xml("帮助", openid="o_plain")))
+    assert reply["ToUserName"] == "o_plain"
+    assert "Encrypt" not in reply
+
+
+# -- forged and hostile requests ---------------------------------------------------------------------------------
+
+
+def test_forged_plaintext_signature_is_refused_without_effect(client, app):
+    args = {**query(app), "signature": "f" * 40}
+    response = client.post("/wechat", query_string=args, data=text_xml("绑定企业").encode())
+    assert response.status_code == 403
+    assert client.post("/wechat", data=text_xml("绑定企业").encode()).status_code == 403
+    assert WechatUser.select().count() == 0
+
+
+def test_forged_msg_signature_is_refused_without_effect(rotated_config, app, client):
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], NEW_KEY, app.config["WECHAT_APPID"])
+    envelope = xmltodict.parse(crypto.encrypt_message(text_xml("x", openid="o_forged"), "1", "1700000000"))["xml"]
+    args = {"timestamp": "1700000000", "nonce": "1", "encrypt_type": "aes", "msg_signature": "a" * 40}
+    body = xmltodict.unparse({"xml": {"Encrypt": envelope["Encrypt"]}})
+    assert client.post("/wechat", query_string=args, data=body.encode()).status_code == 403
+    assert WechatUser.select().count() == 0
+
+
+@pytest.mark.parametrize("body", [
+    b"<xml><FromUserName>o_x</FromUserName>",
+    b"not xml at all",
+    b"",
+    b"<other><a>1</a></other>",
+    b"<xml>just text</xml>",
+])
+def test_malformed_xml_is_a_400(client, app, body):
+    response = client.post("/wechat", query_string=query(app), data=body)
+    assert response.status_code == 400
+    assert WechatUser.select().count() == 0
+
+
+def test_missing_fields_are_a_400(client, app):
+    xml = xmltodict.unparse({"xml": {"ToUserName": "gh", "MsgType": "text", "Content": "hi"}})
+    assert post_plain(client, app, xml).status_code == 400
+    assert WechatUser.select().count() == 0
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o_evil</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>1</MsgId></xml>"""
+EXTERNAL_ENTITY = """<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o_evil</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>2</MsgId></xml>"""
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY])
+def test_entity_declarations_are_refused(client, app, body):
+    response = post_plain(client, app, body)
+    assert response.status_code == 400
+    assert b"passwd" not in response.data and b"root:" not in response.data
+    assert WechatUser.select().count() == 0
+
+
+def test_entity_declarations_inside_encrypted_payload_are_refused(rotated_config, app, client):
+    response = encrypted_post(client, app, EXTERNAL_ENTITY, NEW_KEY)
+    assert response.status_code == 400
+    assert WechatUser.select().count() == 0
+
+
+def test_oversized_body_is_a_413(client, app):
+    big = text_xml("长" * 30_000)  # 90 KB of UTF-8
+    assert len(big.encode()) > 64 * 1024
+    assert post_plain(client, app, big).status_code == 413
+    assert WechatUser.select().count() == 0
+
+
+# -- replies are rendered, never echoed raw ----------------------------------------------------------------------
+
+
+HOSTILE = "a]]>b<c>&d; 😀 ]]]]> 尾\x01"
+
+
+def test_cdata_splits_terminators_and_drops_forbidden_characters():
+    xml = render_text_reply("o_user", "gh_account", HOSTILE, now=1)
+    parsed = xmltodict.parse(xml)["xml"]
+    assert parsed["Content"] == HOSTILE.replace("\x01", "")
+    assert parsed["CreateTime"] == "1"
+    assert cdata("]]>") == "<![CDATA[]]]]><![CDATA[>]]>"
+
+
+def test_hostile_text_gives_well_formed_reply(client, app):
+    response = post_plain(client, app, text_xml(HOSTILE.replace("\x01", ""), msg_id="555"))
+    reply = reply_of(response)  # parses: the reply is well-formed whatever the bot put in it
+    assert reply["ToUserName"] == "o_user_1"
+    assert WechatUser.select().count() == 1
+
+
+# -- retries and repeats -----------------------------------------------------------------------------------------
+
+
+def test_repeated_msgid_same_answer_one_effect_even_after_redis_flush(client, app, rt):
+    xml = text_xml("帮助", msg_id="9001", create_time=1_700_000_000)
+    first = post_plain(client, app, xml)
+    second = post_plain(client, app, xml)
+    assert reply_of(first)["Content"] == reply_of(second)["Content"]
+    assert WechatUser.select().count() == 1
+    seen = WechatUser.get().last_message_at
+    rt.redis.flushdb()
+    third = post_plain(client, app, xml)
+    assert reply_of(third)["ToUserName"] == "o_user_1"
+    assert WechatUser.select().count() == 1
+    assert WechatUser.get().last_message_at == seen
+
+
+def test_retry_while_first_in_progress_waits_then_answers_success(client, app, rt):
+    app.config["WECHAT_REPLY_WAIT"] = 0.3
+    rt.redis.set("wechat:inflight:o_user_1:7001", "1", ex=30)  # what a first, still running, delivery left
+    response = post_plain(client, app, text_xml("申请报告", msg_id="7001"))
+    assert response.status_code == 200
+    assert response.data == b"success"
+    assert WechatUser.select().count() == 0  # the retry did not handle the message a second time
+
+
+def test_retry_while_first_in_progress_gets_the_first_reply(client, app, rt):
+    app.config["WECHAT_REPLY_WAIT"] = 5.0
+    rt.redis.set("wechat:inflight:o_user_1:7002", "1", ex=30)
+
+    def first_finishes():
+        time.sleep(0.3)
+        rt.redis.set("wechat:reply:o_user_1:7002", '{"text": "第一次的答复"}', ex=600)
+
+    worker = threading.Thread(target=first_finishes)
+    worker.start()
+    response = post_plain(client, app, text_xml("申请报告", msg_id="7002"))
+    worker.join()
+    assert reply_of(response)["Content"] == "第一次的答复"
+    assert WechatUser.select().count() == 0
+
+
+def test_events_are_deduplicated_by_sender_and_create_time(client, app, rt):
+    subscribe = message_xml("o_fan", "event", create_time=1_700_000_100, Event="subscribe",
+                            EventKey="qrscene_report42", Ticket="t")
+    unsubscribe = message_xml("o_fan", "event", create_time=1_700_000_200, Event="unsubscribe")
+    first, again = post_plain(client, app, subscribe), post_plain(client, app, subscribe)
+    assert first.data == again.data
+    assert WechatUser.select().where(WechatUser.openid == "o_fan").count() == 1
+    assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is True
+    post_plain(client, app, unsubscribe)
+    assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is False
+    post_plain(client, app, subscribe)  # a late retry of the old subscribe: no second effect
+    assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is False
+    assert rt.redis.exists("wechat:reply:o_fan:o_fan:1700000100")
+
+
+def test_view_event_does_not_open_the_window(client, app):
+    post_plain(client, app, message_xml("o_viewer", "event", create_time=1_700_000_000, Event="VIEW",
+                                        EventKey="http://hegui.test/guide"))
+    assert WechatUser.get(WechatUser.openid == "o_viewer").last_message_at is None
+    post_plain(client, app, message_xml("o_viewer", "event", create_time=1_700_000_050, Event="CLICK",
+                                        EventKey="HELP"))
+    assert WechatUser.get(WechatUser.openid == "o_viewer").last_message_at is not None
+
+
+# -- parsing into Incoming ---------------------------------------------------------------------------------------
+
+
+def parsed(xml):
+    return parse_incoming(xmltodict.parse(xml)["xml"])
+
+
+def test_parse_message_kinds():
+    text = parsed(text_xml(" 帮助 ", msg_id="11", create_time=5))
+    assert (text.kind, text.text, text.msg_key, text.create_time) == ("text", "帮助", "11", 5)
+    voice = parsed(message_xml(msg_type="voice", MediaId="m1", Format="amr", Recognition="申请报告。", MsgId="12"))
+    assert (voice.kind, voice.text, voice.media_id) == ("voice", "申请报告。", "m1")
+    mute = parsed(message_xml(msg_type="voice", MediaId="m2", Format="amr", MsgId="13"))
+    assert (mute.kind, mute.text) == ("voice", None)
+    image = parsed(message_xml(msg_type="image", PicUrl="http://x/y.jpg", MediaId="m3", MsgId="14"))
+    assert (image.kind, image.media_id, image.msg_key) == ("image", "m3", "14")
+    location = parsed(message_xml(msg_type="location", Location_X="50.2", Location_Y="127.5", MsgId="15"))
+    assert (location.kind, location.raw_type) == ("other", "location")
+
+
+def test_parse_events():
+    sub = parsed(message_xml("o_a", "event", create_time=9, Event="subscribe", EventKey="qrscene_abc", Ticket="t"))
+    assert (sub.kind, sub.event, sub.event_key, sub.msg_key) == ("event", "subscribe", "qrscene_abc", "o_a:9")
+    click = parsed(message_xml("o_a", "event", Event="CLICK", EventKey="REPORT_APPLY"))
+    assert (click.event, click.event_key) == ("click", "REPORT_APPLY")
+    scan = parsed(message_xml("o_a", "event", Event="SCAN", EventKey="abc", Ticket="t"))
+    assert (scan.event, scan.event_key) == ("scan", "abc")
+    scancode = parsed(message_xml("o_a", "event", Event="scancode_waitmsg", EventKey="SCAN_VERIFY",
+                                  ScanCodeInfo={"ScanType": "qrcode", "ScanResult": "http://hegui.test/v/tok"}))
+    assert (scancode.event, scancode.event_key, scancode.text) == ("scancode_waitmsg", "SCAN_VERIFY",
+                                                                    "http://hegui.test/v/tok")
+    bare = parsed(message_xml("o_a", "event", Event="unsubscribe"))
+    assert (bare.event, bare.event_key) == ("unsubscribe", None)
+
+
+def test_parse_refuses_messages_without_sender_or_time():
+    with pytest.raises(BadMessage):
+        parsed(message_xml("", "text", Content="x"))
+    with pytest.raises(BadMessage):
+        parsed(message_xml("o" * 65, "text", Content="x"))
+    with pytest.raises(BadMessage):
+        parse_incoming({"FromUserName": "o", "MsgType": "text", "CreateTime": "abc"})

@@ -105,7 +105,7 @@ def import_items(items, kind, department, source_label="api", actor="", as_of=No
     as_of = _check_as_of(as_of)
     batch = _start_batch(department, kind, source_label, "", actor)
     loader = _loader(loader_kind, kind, department, batch, actor)
-    return _run(loader, enumerate(items), batch, as_of, None)
+    return _run(loader, enumerate(items), batch, as_of, None, unit="项")
 
 
 def _resolve(kind, department_code):
@@ -163,7 +163,7 @@ def _row_dict(headers, values):
     return {name: values[i] for i, name in enumerate(headers) if name and i < len(values)}
 
 
-def _run(loader, records, batch, as_of, progress):
+def _run(loader, records, batch, as_of, progress, unit="行"):
     """Validate and load every row in one transaction, then record the batch and the feeds."""
     result = ImportResult(batch_id=batch.id, kind=batch.kind, as_of=as_of)
     blocked, scopes = set(), set()
@@ -171,7 +171,7 @@ def _run(loader, records, batch, as_of, progress):
         with db.atomic():
             seen, chunk, done = {}, [], 0
             for number, row in records:
-                chunk.append(_validated(loader, number, row, seen, result, blocked))
+                chunk.append(_validated(loader, number, row, seen, result, blocked, unit))
                 if len(chunk) >= CHUNK:
                     done += _flush(loader, chunk, result, blocked, scopes)
                     chunk = []
@@ -188,7 +188,7 @@ def _run(loader, records, batch, as_of, progress):
     return result
 
 
-def _validated(loader, number, row, seen, result, blocked):
+def _validated(loader, number, row, seen, result, blocked, unit):
     """(number, values) for a valid row, or None after recording the rejection."""
     if not isinstance(row, dict):
         return _reject(result, blocked, number, "", "数据项应为对象（键为列名）", None)
@@ -199,7 +199,7 @@ def _validated(loader, number, row, seen, result, blocked):
     key = hash(loader.key(values))
     if key in seen:
         scope = values.get("domain_id") or values.get("kind")
-        return _reject(result, blocked, number, loader.key_column, f"与第{seen[key]}行重复", scope)
+        return _reject(result, blocked, number, loader.key_column, f"与第{seen[key]}{unit}重复", scope)
     seen[key] = number
     return number, values
 

@@ -194,7 +194,7 @@ def _make_date(year, month, day):
     try:
         return dt.date(int(year), int(month), int(day))
     except ValueError:
-        raise CellError(f"日期{year}-{month}-{day}不存在") from None
+        raise CellError(f"日期{int(year):04d}-{int(month):02d}-{int(day):02d}不存在") from None
 
 
 def _from_serial(number):

@@ -1,0 +1,103 @@
+"""Staff of the credit office and the departments: accounts, what each may see, the audit log, data freshness."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.accounts import StaffAudit, StaffUser
+from models.base import db, local_today, utcnow
+from models.records import FeedStatus
+from models.registry import DATA_KINDS, Department, DepartmentGrant
+
+OFFICE = "office"
+DEPARTMENT = "department"
+ROLES = {OFFICE: "信用办", DEPARTMENT: "数据提供部门"}
+PASSWORD_MIN = 10
+
+
+class StaffError(ValueError):
+    """A staff account cannot be created or changed; `message` says why in Chinese."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def create_staff(username, password, role, department_code=None):
+    """Create a staff account with a hashed password; return it."""
+    username = (username or "").strip()
+    if not username:
+        raise StaffError("用户名不能为空。")
+    if role not in ROLES:
+        raise StaffError("角色应为 office（信用办）或 department（部门）。")
+    if len(password or "") < PASSWORD_MIN:
+        raise StaffError(f"密码至少 {PASSWORD_MIN} 位。")
+    department = None
+    if role == DEPARTMENT:
+        department = Department.get_or_none(Department.code == (department_code or ""))
+        if department is None:
+            raise StaffError("部门账号须用 --department 指定已有的部门代码。")
+    try:
+        with db.atomic():
+            return StaffUser.create(
+                username=username, password_hash=generate_password_hash(password), role=role, department=department
+            )
+    except IntegrityError as exc:
+        raise StaffError(f"用户名 {username} 已存在。") from exc
+
+
+def check_login(username, password):
+    """The active StaffUser for these credentials, or None (the same answer for a wrong name or password)."""
+    staff = StaffUser.get_or_none((StaffUser.username == (username or "").strip()) & (StaffUser.active == True))  # noqa: E712
+    if staff is None or not check_password_hash(staff.password_hash, password or ""):
+        return None
+    StaffUser.update(last_login_at=utcnow()).where(StaffUser.id == staff.id).execute()
+    return staff
+
+
+def is_office(staff):
+    return staff.role == OFFICE
+
+
+def may_see_department(staff, department_id):
+    """The office sees every department; a department only itself."""
+    return is_office(staff) or staff.department_id == department_id
+
+
+def audit(staff, action, target="", **detail):
+    """Write one line of the staff audit log."""
+    return StaffAudit.create(staff=staff, action=action, target=str(target)[:120], detail=detail or None)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    department: Department
+    domain: object  # Domain or None (arrears kinds)
+    kind: str
+    last_loaded_at: dt.datetime | None
+    complete_until: dt.date | None
+    overdue: bool
+
+    @property
+    def kind_label(self):
+        return DATA_KINDS.get(self.kind, self.kind)
+
+
+def feed_freshness(department_ids=None, today=None, stale_days=45):
+    """Every granted department × domain × data kind with its last load and 数据截至; overdue (stale or never
+    loaded) first. `department_ids=None` means every active department."""
+    today = today or local_today()
+    grants = DepartmentGrant.select(DepartmentGrant, Department).join(Department).where(Department.active == True)  # noqa: E712
+    if department_ids is not None:
+        grants = grants.where(Department.id.in_(list(department_ids)))
+    feeds = {(f.department_id, f.domain_id, f.kind): f for f in FeedStatus.select()}
+    rows = []
+    for grant in grants:
+        feed = feeds.get((grant.department_id, grant.domain_id, grant.kind))
+        until = feed.complete_until if feed else None
+        overdue = until is None or until < today - dt.timedelta(days=stale_days)
+        rows.append(Freshness(grant.department, grant.domain, grant.kind, feed.last_loaded_at if feed else None,
+                              until, overdue))
+    return sorted(rows, key=lambda r: (not r.overdue, r.complete_until or dt.date.min, r.department.code, r.kind))

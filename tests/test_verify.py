@@ -1,15 +1,22 @@
 """The verify pages: status, content from the snapshot, lookup, signed JSON, PDF, keys, OAuth, units, view log."""
 
+import base64
 import datetime as dt
+import itertools
 import json
 import re
+import subprocess
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
+import websocket
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from werkzeug.serving import make_server
 
 from devtools.wechat_double import start_wechat_double
 from models import signing
@@ -300,3 +307,111 @@ def test_static_verify_script_is_downloadable(client):
     response = client.get("/static/verify_report.py")
     assert response.status_code == 200
     assert response.get_data() == (Path(__file__).resolve().parent.parent / "static/verify_report.py").read_bytes()
+
+
+# -- the page in a real browser: headless Chromium, WeChat's user agent, a 375-px-wide phone ------------------------
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--remote-debugging-port=0", "--hide-scrollbars"]
+LAYOUT_PROBE = """(() => {
+  const box = id => { const e = document.getElementById(id); const r = e.getBoundingClientRect();
+    const s = getComputedStyle(e);
+    return {text: e.innerText, top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height,
+            display: s.display, visibility: s.visibility, background: s.backgroundColor}; };
+  let widest = 0;
+  for (const e of document.querySelectorAll('body *')) { widest = Math.max(widest, e.getBoundingClientRect().right); }
+  return JSON.stringify({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    innerHeight: window.innerHeight, widest: widest, url: location.href,
+    status: box('status'), findings: box('findings')});
+})()"""
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server (werkzeug, port 0) in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    yield base
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, ws_url):
+        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
+        self.ids = itertools.count(1)
+        self.events = []
+
+    def call(self, method, **params):
+        """Send a command and return its result (events seen meanwhile are kept)."""
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == msg_id:
+                assert "error" not in message, message
+                return message["result"]
+            self.events.append(message)
+
+    def wait_for(self, event):
+        """Block until `event` arrives."""
+        while not any(m.get("method") == event for m in self.events):
+            self.events.append(json.loads(self.ws.recv()))
+
+    def close(self):
+        self.ws.close()
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium with a DevTools port; yields a DevTools client on its first page."""
+    profile = tmp_path / "chromium-profile"
+    proc = subprocess.Popen(["/usr/bin/chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                             f"--user-agent={WECHAT_UA}", "about:blank"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port_file = profile / "DevToolsActivePort"
+    for _ in range(600):  # up to a minute for a cold start on a busy machine, then fail rather than hang
+        if port_file.exists() and port_file.read_text().strip():
+            break
+        time.sleep(0.1)
+    port = int(port_file.read_text().split()[0])
+    pages = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+    tools = DevTools(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"])
+    yield tools
+    tools.close()
+    proc.terminate()
+    proc.wait()
+
+
+def test_page_in_headless_chromium_at_375px_inside_wechat(live_server, chromium, make_signed_report, oauth_double):
+    report = make_signed_report()
+    chromium.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=2, mobile=True)
+    chromium.call("Network.enable")
+    chromium.call("Network.setCookie", name="wechat_double_openid", value="o-browser", url=oauth_double.base_url)
+    chromium.call("Page.enable")
+    chromium.call("Page.navigate", url=f"{live_server}/v/{report.token}")
+    chromium.wait_for("Page.loadEventFired")
+    probe = chromium.call("Runtime.evaluate", expression=LAYOUT_PROBE, returnByValue=True)
+    layout = json.loads(probe["result"]["value"])
+    shot = chromium.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "verify-page-wechat-375.png").write_bytes(base64.b64decode(shot["data"]))
+
+    assert layout["url"].startswith(f"{live_server}/v/{report.token}")  # came back from OAuth to our page
+    assert layout["innerWidth"] == 375
+    assert layout["scrollWidth"] <= 375 and layout["widest"] <= 375, layout
+    status = layout["status"]
+    assert "有效（至" in status["text"] and status["display"] != "none" and status["visibility"] == "visible"
+    assert 0 <= status["top"] < status["bottom"] <= layout["innerHeight"]  # in the first screen, no scrolling
+    assert status["background"] == "rgb(4, 120, 87)"  # the inline CSS passed the CSP: green for 有效
+    findings = layout["findings"]
+    assert findings["height"] > 0 and findings["right"] <= 375
+    assert "黑市监罚〔2025〕88号" in findings["text"] and "市场监管" in findings["text"]
+    assert [v.openid for v in ViewLog.select()] == ["o-browser"]

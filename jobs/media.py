@@ -1,0 +1,82 @@
+"""Fetching photos the owner sent in the chat (WeChat temporary media, kept 3 days) into StoredBlob.
+
+Binding reviews list their media in `BindingReview.media`; each item gains a `blob_id` once fetched (or an `error`
+when WeChat no longer has it). Case evidence is opened with placeholder blobs named `wechat-media:<media_id>` whose
+content is filled here. Both jobs are safe to run again: what is fetched is not fetched twice.
+"""
+
+import logging
+
+from rq import Retry
+
+from jobs.wechat_api import InvalidMedia, WeChatAPI
+from models.accounts import BindingReview
+from models.cases import CaseEvent, CaseEvidence
+from models.reports import StoredBlob
+
+logger = logging.getLogger(__name__)
+
+MEDIA_PREFIX = "wechat-media:"
+RETRY = [10, 60, 300]
+MEDIA_GONE = "微信临时素材已失效，无法获取"
+
+
+def enqueue_binding_media(rt, review_id):
+    """Queue fetching a binding review's photos (one job per review)."""
+    return rt.queue.enqueue(fetch_binding_media, review_id, job_id=f"binding-media-{review_id}",
+                            retry=Retry(max=len(RETRY), interval=RETRY))
+
+
+def enqueue_case_evidence(rt, case_id, media_ids):
+    """Queue fetching a case's photos into its placeholder blobs (one job per case)."""
+    return rt.queue.enqueue(fetch_case_evidence, case_id, list(media_ids), job_id=f"case-media-{case_id}",
+                            retry=Retry(max=len(RETRY), interval=RETRY))
+
+
+def placeholder_blob(media_id):
+    """An empty StoredBlob standing for a photo not fetched yet."""
+    return StoredBlob.create(mime="application/octet-stream", filename=MEDIA_PREFIX + media_id, content=b"")
+
+
+def fetch_binding_media(review_id):
+    """Download each photo of BindingReview `review_id` not yet stored; return how many were stored."""
+    api = WeChatAPI.from_runtime()
+    review = BindingReview.get_by_id(review_id)
+    stored = 0
+    for item in review.media:
+        if item.get("blob_id") or item.get("error"):
+            continue
+        try:
+            content, mime = api.get_media(item["media_id"])
+        except InvalidMedia:
+            logger.warning("binding review %s: media %s is gone", review_id, item["media_id"])
+            item["error"] = MEDIA_GONE
+        else:
+            item["blob_id"] = StoredBlob.create(mime=mime, filename=MEDIA_PREFIX + item["media_id"], content=content).id
+            stored += 1
+        BindingReview.update(media=review.media).where(BindingReview.id == review_id).execute()
+    return stored
+
+
+def fetch_case_evidence(case_id, media_ids):
+    """Fill the placeholder blobs of case `case_id` for `media_ids`; return how many were filled."""
+    api = WeChatAPI.from_runtime()
+    filled = 0
+    for media_id in media_ids:
+        blob = (
+            StoredBlob.select()
+            .join(CaseEvidence)
+            .where((CaseEvidence.case == case_id) & (StoredBlob.filename == MEDIA_PREFIX + media_id))
+            .first()
+        )
+        if blob is None or blob.content:
+            continue
+        try:
+            content, mime = api.get_media(media_id)
+        except InvalidMedia:
+            logger.warning("case %s: media %s is gone", case_id, media_id)
+            CaseEvent.create(case=case_id, actor="system", action="evidence_missing", note=MEDIA_GONE)
+            continue
+        StoredBlob.update(content=content, mime=mime).where(StoredBlob.id == blob.id).execute()
+        filled += 1
+    return filled

@@ -1,0 +1,261 @@
+import re
+
+import pytest
+
+from bot.flows import binding
+from models.accounts import Binding, BindingReview, WechatUser
+from models.registry import Enterprise
+
+
+def sms_jobs(rt):
+    """(mobile, text) of every SMS the bot queued, read from the real RQ queue."""
+    return [job.args for job in rt.queue.jobs if job.func_name == "jobs.sms.send_sms"]
+
+
+def last_code(rt):
+    return re.search(r"\d{6}", sms_jobs(rt)[-1][1]).group(0)
+
+
+def wrong_code(rt):
+    return f"{(int(last_code(rt)) + 1) % 1_000_000:06d}"
+
+
+@pytest.fixture
+def owner(bot_chat):
+    return bot_chat("o-bind-owner")
+
+
+def test_bind_by_sms_code(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="13812341234")
+    assert "统一社会信用代码" in owner.say("绑定企业")
+    reply = owner.say(enterprise.uscc.lower())
+    assert "138****1234" in reply and "13812341234" not in reply
+    assert sms_jobs(rt) == [("13812341234", sms_jobs(rt)[0][1])]
+    code = last_code(rt)
+    assert code not in rt.redis.get(f"bot:bind:code:{owner.openid}:{enterprise.id}").decode()
+    reply = owner.say(code)
+    assert "绑定成功" in reply and enterprise.name in reply
+    user = owner.user()
+    assert user.active_enterprise_id == enterprise.id
+    binding_row = Binding.get(Binding.user == user)
+    assert binding_row.enterprise_id == enterprise.id and binding_row.method == "sms"
+    assert rt.redis.get(f"bot:conv:{owner.openid}") is None
+
+
+def test_full_width_code_with_spaces_is_accepted(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    code = last_code(rt)
+    full_width = " ".join(chr(ord(c) + 0xFEE0) for c in code)
+    assert "绑定成功" in owner.say(full_width)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [("123", "应为18位"), ("91231100MA1B2C3D83", "校验"), ("9123110OMA1B2C3D82", "不合法")],
+)
+def test_invalid_uscc_is_asked_again_with_an_example(owner, text, fragment):
+    owner.say("绑定企业")
+    reply = owner.say(text)
+    assert fragment in reply and "例如「91231100MA1B2C3D82」" in reply
+    assert not Binding.select().exists()
+
+
+def test_unknown_uscc(owner, rt):
+    owner.say("绑定企业")
+    reply = owner.say("91231100MA1B2C3D82")
+    assert "未查到" in reply
+    assert sms_jobs(rt) == []
+
+
+def test_wrong_code_then_right_one(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    assert "还可以再试 4 次" in owner.say(wrong_code(rt))
+    assert "6位数字" in owner.say("12345")
+    assert "绑定成功" in owner.say(last_code(rt))
+
+
+def test_expired_code(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    code = last_code(rt)
+    rt.redis.delete(f"bot:bind:code:{owner.openid}:{enterprise.id}")  # what Redis does after 5 minutes
+    assert "已过期" in owner.say(code)
+    assert "已重新发送" in owner.say("重发")
+    assert len(sms_jobs(rt)) == 2
+    assert "验证码不正确" in owner.say(code) or last_code(rt) == code
+    assert "绑定成功" in owner.say(last_code(rt))
+
+
+def test_code_expires_after_five_minutes(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    assert 290 < rt.redis.ttl(f"bot:bind:code:{owner.openid}:{enterprise.id}") <= 300
+
+
+def test_five_wrong_codes_lock_the_enterprise(owner, bot_enterprise, bot_chat, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    for _ in range(4):
+        owner.say(wrong_code(rt))
+    assert "暂停验证30分钟" in owner.say(wrong_code(rt))
+    assert rt.redis.get(f"bot:conv:{owner.openid}") is None
+    assert 1790 < rt.redis.ttl(f"bot:bind:lock:{enterprise.id}") <= 1800
+    other = bot_chat("o-bind-attacker")
+    other.say("绑定企业")
+    assert "暂停验证30分钟" in other.say(enterprise.uscc)
+    assert len(sms_jobs(rt)) == 1
+    assert not Binding.select().exists()
+
+
+def test_codes_per_hour_are_limited(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    owner.say("重发")
+    owner.say("重发")
+    assert "已达上限" in owner.say("重发")
+    assert len(sms_jobs(rt)) == 3
+
+
+def test_back_from_the_code_step_asks_the_uscc_again(owner, bot_enterprise, rt):
+    first, second = bot_enterprise(), bot_enterprise(mobile="13900001111")
+    owner.say("绑定企业")
+    owner.say(first.uscc)
+    assert "统一社会信用代码" in owner.say("返回")
+    assert "139****1111" in owner.say(second.uscc)
+    owner.say(last_code(rt))
+    assert owner.user().active_enterprise_id == second.id
+
+
+def test_cancel_midway(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    assert "已取消「绑定企业」" in owner.say("取消")
+    assert "已取消" not in owner.say(last_code(rt))
+    assert not Binding.select().exists()
+
+
+def test_someone_else_cannot_use_the_owners_code(owner, bot_enterprise, bot_chat, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    code = last_code(rt)
+    intruder = bot_chat("o-intruder")
+    intruder.say("绑定企业")
+    intruder.say(enterprise.uscc)
+    assert "验证码不正确" in intruder.say(code) or last_code(rt) == code
+    assert not Binding.select().where(Binding.user == intruder.user()).exists()
+
+
+def test_several_enterprises_and_switching(owner, bot_enterprise, rt):
+    first, second = bot_enterprise("甲公司"), bot_enterprise("乙公司")
+    for enterprise in (first, second):
+        owner.say("绑定企业")
+        owner.say(enterprise.uscc)
+        owner.say(last_code(rt))
+    assert owner.user().active_enterprise_id == second.id
+    reply = owner.say("切换企业")
+    assert "1. 乙公司（当前）" in reply and "2. 甲公司" in reply
+    assert "甲公司" in owner.say("2")
+    assert owner.user().active_enterprise_id == first.id
+
+
+def test_binding_again_an_enterprise_already_bound(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    owner.say(last_code(rt))
+    owner.say("绑定企业")
+    assert "已绑定" in owner.say(enterprise.uscc)
+    assert len(sms_jobs(rt)) == 1
+
+
+def test_unbind_with_confirmation_and_bind_again(owner, bot_enterprise, rt):
+    first, second = bot_enterprise("甲公司"), bot_enterprise("乙公司")
+    for enterprise in (first, second):
+        owner.say("绑定企业")
+        owner.say(enterprise.uscc)
+        owner.say(last_code(rt))
+    owner.say("解绑")
+    reply = owner.say("1")
+    assert "1. 企业：乙公司" in reply and "确认" in reply
+    assert "已解绑「乙公司」" in owner.say("确认")
+    user = owner.user()
+    assert user.active_enterprise_id == first.id
+    assert Binding.get((Binding.user == user) & (Binding.enterprise == second)).revoked_at is not None
+    owner.say("绑定企业")
+    owner.say(second.uscc)
+    owner.say(last_code(rt))
+    assert Binding.get((Binding.user == user) & (Binding.enterprise == second)).revoked_at is None
+
+
+def test_unbind_single_enterprise(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise("丙公司")
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    owner.say(last_code(rt))
+    assert "企业：丙公司" in owner.say("解绑")
+    owner.say("确认")
+    assert owner.user().active_enterprise_id is None
+    assert "需要先绑定企业" in owner.say("申请报告")
+
+
+def test_no_usable_mobile_leads_to_staff_review(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="0456-8221234")
+    owner.say("绑定企业")
+    reply = owner.say(enterprise.uscc)
+    assert "人工审核" in reply and "营业执照" in reply
+    assert "还没有收到照片" in owner.say("完成")
+    assert "第 1 张" in owner.image("m-licence-1")
+    assert "授权书" in owner.say("完成")
+    owner.image("m-auth-1")
+    owner.image("m-auth-2")
+    reply = owner.say("完成")
+    assert "1. 营业执照：1 张照片" in reply and "2. 授权书：2 张照片" in reply
+    assert "已提交人工审核" in owner.say("确认")
+    review = BindingReview.get()
+    assert review.enterprise_id == enterprise.id and review.status == "submitted"
+    assert review.media == [
+        {"media_id": "m-licence-1", "kind": "licence"},
+        {"media_id": "m-auth-1", "kind": "authorisation"},
+        {"media_id": "m-auth-2", "kind": "authorisation"},
+    ]
+    assert [j.func_name for j in rt.queue.jobs] == ["jobs.media.fetch_binding_media"]
+    assert not Binding.select().exists()
+    assert sms_jobs(rt) == []
+
+
+def test_second_review_for_the_same_enterprise_is_not_created(owner, bot_enterprise):
+    enterprise = bot_enterprise(mobile="")
+    for _ in range(2):
+        owner.say("绑定企业")
+        owner.say(enterprise.uscc)
+        owner.image("m1")
+        owner.say("完成")
+        owner.image("m2")
+        owner.say("完成")
+        last = owner.say("确认")
+    assert "正在审核中" in last
+    assert BindingReview.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("13812341234", "13812341234"), ("+86 138-1234-1234", "13812341234"), ("0456-8221234", None), ("", None)],
+)
+def test_usable_mobile(raw, expected):
+    assert binding.usable_mobile(raw) == expected
+
+
+def test_user_row_is_created_by_the_bot(owner):
+    owner.say("帮助")
+    assert WechatUser.select().where(WechatUser.openid == owner.openid).count() == 1
+    assert Enterprise.select().count() == 0

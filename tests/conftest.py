@@ -16,17 +16,20 @@ import redis
 from rq import SimpleWorker
 
 from app import create_app
+from bot import engine
+from bot.messages import Incoming
 from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
-from models import signing
+from models import feeds, signing
 from models.accounts import Binding, WechatUser
-from models.base import db, utcnow
-from models.records import PenaltyRecord
-from models.registry import Department, Domain, Enterprise
+from models.base import db, local_today, utcnow
+from models.cases import OBJECTION, Case
+from models.records import NO_PENALTY, REPAIRED, SIMPLIFIED, ArrearsRecord, CreditRepair, PenaltyRecord
+from models.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
 from models.reports import Report, ReportRequest
 from models.schema import ALL_MODELS, SchemaVersion, seed, upgrade
-from models.uscc import make_uscc
+from models.uscc import make_org_code, make_uscc
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -305,3 +308,106 @@ def write_table(tmp_path):
 def _csv_cell(value):
     text = "" if value is None else str(value)
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+@pytest.fixture
+def report_world(app):
+    """An owner inside WeChat's window, bound to an enterprise with records of every kind, and feeds: complete for
+    most domains, stale for 园林绿化, missing for 城市管理 and 公积金. `world.request(...)` makes a ReportRequest."""
+    today = local_today()
+    enterprise = Enterprise.create(
+        uscc=make_uscc("91231100MA1C5R7T2"), name="黑河市龙江边贸物流有限公司", legal_rep="李明",
+        mobile="13904560000", address="黑河市爱辉区中央街 56 号", county="爱辉区")
+    user = WechatUser.create(openid="o-report-world", last_message_at=utcnow())
+    Binding.create(user=user, enterprise=enterprise)
+    fresh = today - dt.timedelta(days=3)
+    for domain in Domain.ordered():
+        if domain.code != "urban":
+            as_of = today - dt.timedelta(days=200) if domain.code == "landscaping" else fresh
+            feeds.record_load(Department.get(Department.code == domain.code), PENALTY, [domain.id], as_of)
+    feeds.record_load(Department.get(Department.code == "hrss"), SOCIAL_ARREARS, [None], fresh)
+    counter = iter(range(1, 100_000))
+
+    def record(domain="market", days_ago=100, **fields):
+        n = next(counter)
+        values = {
+            "subject_name": enterprise.name, "uscc": enterprise.uscc, "enterprise": enterprise,
+            "decision_no": f"黑{domain}罚〔2026〕{n}号", "violation_type": "未按规定履行义务", "category": "罚款",
+            "content": f"罚款人民币{n}000元", "fine_wan": f"{n / 10:.4f}",
+            "decided_on": today - dt.timedelta(days=days_ago),
+            "authority": Department.get(Department.code == domain).name, "domain": Domain.get(Domain.code == domain),
+            "procedure": "普通程序", "department": Department.get(Department.code == domain)}
+        values.update(fields)
+        return PenaltyRecord.create(**values)
+
+    world = SimpleNamespace(enterprise=enterprise, user=user, record=record, today=today)
+    world.market = record("market", decision_no="黑市监罚〔2026〕101号", violation_type="发布虚假广告")
+    world.simplified = record("market", decision_no="黑市监简〔2026〕7号", procedure=SIMPLIFIED)
+    world.no_penalty = record("ecology", decision_no="黑环不罚〔2026〕3号", category=NO_PENALTY, content="")
+    world.repaired = record("ecology", decision_no="黑环罚〔2025〕12号", status=REPAIRED, days_ago=400)
+    world.repair = CreditRepair.create(record=world.repaired, decision_no="黑环修〔2026〕5号",
+                                       repaired_on=today - dt.timedelta(days=30),
+                                       department=Department.get(Department.code == "ecology"))
+    world.objected = record("health", decision_no="黑卫罚〔2026〕9号")
+    Case.create(number="YY-20260101-0001", kind=OBJECTION, enterprise=enterprise, user=user, record=world.objected,
+                department=world.objected.department, reason="处罚对象有误", deadline=today + dt.timedelta(days=5))
+    world.withdrawn = record("transport", decision_no="黑交罚〔2026〕2号", status="withdrawn")
+    world.arrears = ArrearsRecord.create(
+        kind=SOCIAL_ARREARS, subject_name=enterprise.name, uscc=enterprise.uscc, enterprise=enterprise,
+        period_start=today - dt.timedelta(days=120), period_end=today - dt.timedelta(days=60), amount="1200.00",
+        department=Department.get(Department.code == "hrss"))
+
+    def request(domains=None, purpose="银行贷款", category="金融", years=3):
+        return ReportRequest.create(
+            user=user, enterprise=enterprise, msg_key=uuid.uuid4().hex,
+            domains=domains or [d.code for d in Domain.ordered()],
+            period_start=today.replace(year=today.year - years) + dt.timedelta(days=1), period_end=today,
+            purpose_category=category, purpose=purpose)
+
+    world.request = request
+    return world
+
+
+
+@pytest.fixture
+def bot_chat(rt):
+    """`bot_chat(openid)`: a WeChat user talking to `bot.engine.handle` directly; each message gets a new MsgId."""
+    ids = iter(range(1, 1_000_000))
+
+    class Chat:
+        def __init__(self, openid):
+            self.openid = openid
+
+        def send(self, **fields):
+            n = next(ids)
+            fields.setdefault("msg_key", f"{self.openid}-{n}")
+            fields.setdefault("create_time", 1_790_000_000 + n)
+            return engine.handle(Incoming(openid=self.openid, **fields), rt)
+
+        def say(self, text, **fields):
+            return self.send(kind="text", text=text, **fields)
+
+        def image(self, media_id):
+            return self.send(kind="image", media_id=media_id, raw_type="image")
+
+        def click(self, key):
+            return self.send(kind="event", event="click", event_key=key)
+
+        def user(self):
+            return WechatUser.get(WechatUser.openid == self.openid)
+
+    return Chat
+
+
+@pytest.fixture
+def bot_enterprise(app):
+    """Factory of registered enterprises with a valid USCC (`mobile=""` for one without a usable mobile)."""
+    counter = iter(range(1, 1000))
+
+    def _make(name=None, mobile="13812341234"):
+        n = next(counter)
+        return Enterprise.create(
+            uscc=make_uscc("91231100" + make_org_code(f"MA{n:06d}")), name=name or f"黑河市测试{n}号有限公司",
+            legal_rep="赵敏", mobile=mobile, address="黑河市爱辉区", county="爱辉区")
+
+    return _make

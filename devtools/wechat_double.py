@@ -402,7 +402,7 @@ class ServerThread:
         self.app = app
         self.server = make_server(host, port, app, threaded=True)
         self.base_url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self):
         """Serve in the background; return self."""

@@ -1,0 +1,194 @@
+"""Delivery through a real RQ worker to the WeChat double: at most once, deferred, template fallback, mentions."""
+
+import datetime as dt
+
+import pytest
+import requests
+from rq.registry import ScheduledJobRegistry
+
+from jobs import delivery
+from jobs.wechat_api import Busy
+from models.accounts import WechatUser
+from models.base import utcnow
+from models.cases import PendingNotice
+from models.reports import OutboundMessage
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 128
+
+
+def control(double, path, **body):
+    requests.post(f"{double.base_url}/_double/{path}", json=body, timeout=5).raise_for_status()
+
+
+def inbox(double, openid):
+    return requests.get(f"{double.base_url}/_double/sent", params={"openid": openid}, timeout=5).json()
+
+
+def calls(double, api):
+    return requests.get(f"{double.base_url}/_double/stats", timeout=5).json().get(api, 0)
+
+
+@pytest.fixture
+def user(wechat_double, app):
+    """A user who wrote a minute ago (our row and the double agree)."""
+    control(wechat_double, "interaction", openid="o_u", kind="message")
+    return WechatUser.create(openid="o_u", last_message_at=utcnow() - dt.timedelta(minutes=1))
+
+
+def state(row_id):
+    return OutboundMessage.get_by_id(row_id).state
+
+
+def test_text_is_sent_once_per_dedup_key(wechat_double, user, drain):
+    first = delivery.queue_text(user.id, "您的报告已生成。", "report-1-ready")
+    again = delivery.queue_text(user.id, "您的报告已生成。", "report-1-ready")
+    assert first == again
+    assert OutboundMessage.select().count() == 1
+    assert drain() == 0
+    assert state(first) == "sent"
+    assert OutboundMessage.get_by_id(first).sent_at is not None
+    delivery.queue_text(user.id, "您的报告已生成。", "report-1-ready")  # after sending: still once
+    assert drain() == 0
+    assert [m["text"] for m in inbox(wechat_double, "o_u")] == ["您的报告已生成。"]
+
+
+def test_deliver_twice_sends_once(wechat_double, user, rt):
+    row_id = delivery.queue_text(user.id, "一次", "once")
+    assert delivery.deliver(row_id) == "sent"
+    assert delivery.deliver(row_id) == "sent"
+    assert len(inbox(wechat_double, "o_u")) == 1
+    assert OutboundMessage.get_by_id(row_id).attempts == 1
+
+
+def test_row_left_sending_is_never_resent_and_is_swept_to_unknown(wechat_double, user, drain):
+    row_id = delivery.queue_text(user.id, "崩溃前发出的消息", "crash-1")
+    OutboundMessage.update(state="sending", sending_at=utcnow() - dt.timedelta(minutes=30)).where(
+        OutboundMessage.id == row_id).execute()  # a worker died mid-send
+    assert drain() == 0
+    assert state(row_id) == "sending"
+    assert inbox(wechat_double, "o_u") == []
+    fresh = delivery.queue_text(user.id, "正在发送", "crash-2")
+    OutboundMessage.update(state="sending", sending_at=utcnow()).where(OutboundMessage.id == fresh).execute()
+    assert delivery.sweep_unknown(dt.timedelta(minutes=10)) == 1
+    assert state(row_id) == "unknown"
+    assert state(fresh) == "sending"
+    assert delivery.deliver(row_id) == "unknown"
+    assert calls(wechat_double, "message/custom/send") == 0
+    mentions = delivery.pending_mentions(user)
+    assert len(mentions) == 1 and "崩溃前发出的消息" in mentions[0] and "可能未能送达" in mentions[0]
+    assert delivery.pending_mentions(user) == []
+
+
+def test_outside_the_window_is_deferred_without_calling(wechat_double, app, drain):
+    old = WechatUser.create(openid="o_old", last_message_at=utcnow() - dt.timedelta(hours=49))
+    row_id = delivery.queue_text(old.id, "过期窗口", "late-1")
+    assert drain() == 0
+    assert state(row_id) == "deferred"
+    assert calls(wechat_double, "message/custom/send") == 0
+    assert delivery.pending_mentions(old.id) == ["此前有一条消息未能送达，内容如下：过期窗口"]
+    assert delivery.deliver(row_id) == "deferred"  # once mentioned, never sent as well
+
+
+def test_45015_from_wechat_defers(wechat_double, app, drain):
+    quiet = WechatUser.create(openid="o_quiet", last_message_at=utcnow())  # the double never saw them write
+    row_id = delivery.queue_text(quiet.id, "窗口外", "w-1")
+    assert drain() == 0
+    assert state(row_id) == "deferred"
+    assert "45015" in OutboundMessage.get_by_id(row_id).error
+
+
+def test_quota_of_five_after_a_message(wechat_double, user, drain):
+    ids = [delivery.queue_text(user.id, f"第{i}条", f"q-{i}") for i in range(6)]
+    assert drain() == 0
+    assert [state(i) for i in ids].count("sent") == 5
+    assert [state(i) for i in ids].count("deferred") == 1
+    assert len(inbox(wechat_double, "o_u")) == 5
+
+
+def test_busy_leaves_the_row_pending_for_rq_retry(wechat_double, user, drain, rt):
+    control(wechat_double, "fail", api="message/custom/send", errcode=-1, times=100)
+    row_id = delivery.queue_text(user.id, "稍后重试", "busy-1")
+    with pytest.raises(Busy):
+        delivery.deliver(row_id)
+    assert state(row_id) == "pending"
+    assert drain() == 0  # the job failed and RQ scheduled a retry with back-off
+    assert ScheduledJobRegistry(queue=rt.queue).get_job_ids() == [f"deliver-{row_id}"]
+    assert state(row_id) == "pending"
+    assert inbox(wechat_double, "o_u") == []
+
+
+def test_unreachable_wechat_leaves_the_row_pending(app_config, user, rt):
+    rt.config["WECHAT_API_BASE"] = "http://127.0.0.1:9/cgi-bin/"
+    row_id = delivery.queue_text(user.id, "连不上", "down-1")
+    with pytest.raises(requests.ConnectionError):
+        delivery.deliver(row_id)
+    assert state(row_id) == "pending"
+
+
+def test_image_is_uploaded_and_sent(wechat_double, user, drain):
+    row_id = delivery.queue_image(user.id, PNG, "qr-report-1")
+    assert delivery.queue_image(user.id, PNG, "qr-report-1") == row_id
+    assert drain() == 0
+    sent = inbox(wechat_double, "o_u")
+    assert [m["kind"] for m in sent] == ["image"]
+    assert OutboundMessage.get_by_id(row_id).payload["media_id"] == sent[0]["media_id"]
+    assert calls(wechat_double, "media/upload") == 1
+
+
+def test_notice_inside_the_window_is_a_customer_service_message(wechat_double, user, drain):
+    row_id = delivery.queue_notice(user.id, "您的异议申诉已办结。", {"thing1": "异议申诉"}, "case-1-done")
+    assert drain() == 0
+    assert state(row_id) == "sent"
+    assert [m["kind"] for m in inbox(wechat_double, "o_u")] == ["text"]
+
+
+def test_notice_outside_the_window_falls_back_to_a_template(wechat_double, app, drain):
+    away = WechatUser.create(openid="o_away", last_message_at=utcnow() - dt.timedelta(days=5))
+    fields = {"thing1": "异议申诉办理结果：经核实相关记录已更正完毕请查看", "time2": "2026-11-27\n09:30"}
+    row_id = delivery.queue_notice(away.id, "您的异议申诉已办结。", fields, "case-2-done")
+    assert drain() == 0
+    assert state(row_id) == "sent"
+    sent = inbox(wechat_double, "o_away")
+    assert sent[0]["kind"] == "template"
+    assert len(sent[0]["data"]["thing1"]["value"]) == 20
+    assert sent[0]["data"]["time2"]["value"] == "2026-11-27 09:30"
+    assert PendingNotice.select().count() == 0
+
+
+def test_notice_over_quota_falls_back_to_a_template(wechat_double, user, drain):
+    for i in range(5):
+        delivery.queue_text(user.id, f"第{i}条", f"fill-{i}")
+    notice = delivery.queue_notice(user.id, "修复结果", {"thing1": "信用修复"}, "repair-1")
+    assert drain() == 0
+    assert state(notice) == "sent"
+    assert inbox(wechat_double, "o_u")[-1]["kind"] == "template"
+
+
+def test_notice_that_cannot_be_delivered_becomes_a_pending_notice(wechat_double, app, drain):
+    gone = WechatUser.create(openid="o_gone", last_message_at=utcnow() - dt.timedelta(days=3))
+    control(wechat_double, "user", openid="o_gone", following=False)
+    row_id = delivery.queue_notice(gone.id, "您的异议申诉已办结，请查看。", {"thing1": "异议申诉"}, "case-3-done")
+    assert drain() == 0
+    assert state(row_id) == "failed"
+    assert PendingNotice.get().text == "您的异议申诉已办结，请查看。"
+    assert delivery.pending_mentions(gone) == ["您的异议申诉已办结，请查看。"]
+    assert PendingNotice.get().shown_at is not None
+    assert delivery.pending_mentions(gone) == []
+
+
+def test_notice_without_template_fields_is_kept_for_the_next_visit(wechat_double, app, drain):
+    away = WechatUser.create(openid="o_nofields", last_message_at=None)
+    delivery.queue_notice(away.id, "请补充材料。", {}, "case-4")
+    assert drain() == 0
+    assert [n.text for n in PendingNotice.select()] == ["请补充材料。"]
+    assert inbox(wechat_double, "o_nofields") == []
+
+
+def test_deliver_before_commit_is_retried(app):
+    with pytest.raises(delivery.OutboundMissing):
+        delivery.deliver(999_999)
+
+
+def test_template_value_is_one_short_line():
+    assert delivery.template_value("a\nb\r\nc") == "a b c"
+    assert delivery.template_value("长" * 25) == "长" * 19 + "…"

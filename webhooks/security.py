@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import g, make_response, render_template
+from flask import has_request_context, make_response, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -41,11 +41,12 @@ def limit_misses(app, blueprint, limit_value, scope):
 
 def mark_miss():
     """Count this request against the blueprint's miss limit (unknown token, failed lookup)."""
-    g.hegui_miss = True
+    request.environ["hegui.miss"] = True
 
 
 def _is_miss(response):
-    return bool(g.get("hegui_miss"))
+    # Per request, not per app context: a test's long-lived app context would otherwise carry it over.
+    return bool(request.environ.get("hegui.miss"))
 
 
 def _too_many(request_limit):
@@ -56,10 +57,10 @@ def _too_many(request_limit):
 
 
 def csp_nonce():
-    """The per-response nonce that lets our one inline <style> through the CSP."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    """The per-response nonce that lets our one inline <style> through the CSP ('' outside a request)."""
+    if not has_request_context():
+        return ""
+    return request.environ.setdefault("hegui.csp_nonce", secrets.token_urlsafe(16))
 
 
 def secure_headers(response, public=False):

@@ -21,6 +21,8 @@ PERIODIC = [
     ("sweep-report-requests", 60, "jobs.pipeline.sweep_stuck_requests"),
     ("wecom-sweep-outbox", 60, "jobs.wecom.sweep_outbox"),
     ("staff-daily-reminders", 600, "jobs.reminders.send_daily_reminders"),
+    ("purge-view-logs", 3600, "jobs.retention.purge_view_logs"),
+    ("view-digests", 86400, "jobs.digest.send_view_digests"),  # slots start 00:00 UTC = 08:00 in 黑河
 ]
 LOCK_KEY = "hegui:scheduler:lock"
 CLAIM_KEY = "hegui:scheduler:claim:{name}:{slot}"

@@ -1,0 +1,20 @@
+"""Retention: views of reports are kept VIEW_LOG_DAYS days (180 by default), then deleted by a periodic job."""
+
+import datetime as dt
+import logging
+
+from jobs.runtime import current
+from models.base import db, utcnow
+from models.reports import ViewLog
+
+log = logging.getLogger(__name__)
+
+
+def purge_view_logs(days=None):
+    """Delete ViewLog rows older than `days` (default VIEW_LOG_DAYS); return how many went."""
+    keep = int(days if days is not None else current().config["VIEW_LOG_DAYS"])
+    cutoff = utcnow() - dt.timedelta(days=keep)
+    with db.atomic():
+        deleted = ViewLog.delete().where(ViewLog.at < cutoff).execute()
+    log.info("purged %s view log rows older than %s days", deleted, keep)
+    return deleted

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 PERIODIC = [
     ("sweep-report-requests", 60, "jobs.pipeline.sweep_stuck_requests"),
     ("wecom-sweep-outbox", 60, "jobs.wecom.sweep_outbox"),
+    ("wechat-sweep-unknown", 300, "jobs.delivery.sweep_unknown"),  # rows left `sending` by a dead worker
     ("staff-daily-reminders", 600, "jobs.reminders.send_daily_reminders"),
     ("purge-view-logs", 3600, "jobs.retention.purge_view_logs"),
     ("view-digests", 86400, "jobs.digest.send_view_digests"),  # slots start 00:00 UTC = 08:00 in 黑河

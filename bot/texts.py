@@ -100,6 +100,7 @@ REPORT_PICK = "请回复报告序号，例如「1」「撤销1」「查看记录
 REVOKE_ASK = "确认撤销报告 {number}？撤销后查验将显示「已撤销」，且不可恢复。回复「确认」撤销，回复「返回」不撤销。"
 REVOKE_ALREADY = "报告 {number} 已撤销，无需重复操作。"
 REVOKE_DONE = "报告 {number} 已撤销。"
+REVOKE_KEPT = "报告未撤销。"
 REVOKE_HOW = "请回复「确认」撤销，或回复「返回」不撤销。"
 VIEWS_NONE = "报告 {number} 暂无查验记录。"
 VIEWS_HEAD = "报告 {number} 共被查验 {count} 次，最近的记录："

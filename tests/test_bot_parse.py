@@ -120,7 +120,9 @@ def test_domain_answers(text, expected):
     assert parse.parse_domains(text, DOMAINS) == expected
 
 
-@pytest.mark.parametrize("text, fragment", [("17", "1 到 16"), ("社保、天文", "天文"), ("0", "1 到 16"), ("、", "例如")])
+@pytest.mark.parametrize(
+    "text, fragment", [("17", "1 到 16"), ("社保、天文", "天文"), ("0", "1 到 16"), ("、", "例如")]
+)
 def test_wrong_domain_answers(text, fragment):
     with pytest.raises(ParseError) as err:
         parse.parse_domains(text, DOMAINS)
@@ -151,7 +153,8 @@ def test_purpose_answers(text, expected):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("其他", "其他：办理出国签证"), ("15", "其他：办理出国签证"), ("16", "1 到 15"), ("金融", "银行贷款"), ("随便", "例如")],
+    [("其他", "其他：办理出国签证"), ("15", "其他：办理出国签证"), ("16", "1 到 15"), ("金融", "银行贷款"),
+     ("随便", "例如")],
 )
 def test_wrong_purpose_answers(text, fragment):
     with pytest.raises(ParseError) as err:
@@ -165,7 +168,8 @@ def test_purpose_label():
 
 @pytest.mark.parametrize(
     "text",
-    ["帮我开一份近三年全部领域的报告，用于银行贷款", "我想开个证明", "开无违法记录证明", "需要有无违法证明", "申请信用报告"],
+    ["帮我开一份近三年全部领域的报告，用于银行贷款", "我想开个证明", "开无违法记录证明", "需要有无违法证明",
+     "申请信用报告"],
 )
 def test_report_requests_are_recognised(text):
     assert parse.looks_like_report_request(text)

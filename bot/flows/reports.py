@@ -223,7 +223,8 @@ class MyReportsFlow(FormFlow):
     def back(self, ctx):
         if ctx.state["step"] == REVOKE:
             ctx.state["step"] = LIST
-            return texts.MY_REPORTS_FOOT
+            ctx.data.pop("revoke", None)
+            return texts.REVOKE_KEPT + "\n" + texts.MY_REPORTS_FOOT
         if ctx.state["step"] == LIST:
             ctx.slots.pop("enterprise", None)
             enterprise_setup(ctx)

@@ -394,7 +394,7 @@ def bot_chat(rt):
             return self.send(kind="event", event="click", event_key=key)
 
         def user(self):
-            return WechatUser.get(WechatUser.openid == self.openid)
+            return WechatUser.get_or_create(openid=self.openid)[0]
 
     return Chat
 

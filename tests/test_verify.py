@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.serving import make_server
 
 from devtools.wechat_double import start_wechat_double
+from jobs import pipeline
 from models import signing
 from models.accounts import WechatUser
 from models.base import utcnow
@@ -415,3 +417,37 @@ def test_page_in_headless_chromium_at_375px_inside_wechat(live_server, chromium,
     assert findings["height"] > 0 and findings["right"] <= 375
     assert "黑市监罚〔2025〕88号" in findings["text"] and "市场监管" in findings["text"]
     assert [v.openid for v in ViewLog.select()] == ["o-browser"]
+
+
+# -- a report made by the real pipeline ------------------------------------------------------------------------
+
+
+def test_pipeline_made_report_is_shown_looked_up_and_checked_offline(wechat_double, app, rt, drain, report_world,
+                                                                      client, tmp_path):
+    requests.post(wechat_double.base_url + "/_double/interaction",
+                  json={"openid": report_world.user.openid, "kind": "message"}, timeout=5)
+    request = report_world.request()
+    pipeline.enqueue_build(rt, request.id)
+    assert drain() == 0
+    report = Report.get(Report.request == request)
+    assert report.pdf_ready_at is not None
+
+    html = _text(client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA}))
+    assert "有效（至" in html and report_world.enterprise.name in html and report.number in html
+    assert report.digest in html and "查看 PDF 报告" in html
+    found = client.post("/verify", data={"number": report.number, "code": report.check_code})
+    assert found.status_code == 303 and found.headers["Location"].endswith(f"/v/{report.token}")
+    pdf = client.get(f"/v/{report.token}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+    pdf_path, doc_path, keys_path = tmp_path / "r.pdf", tmp_path / "r.json", tmp_path / "keys.json"
+    pdf_path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf_path), "-"], capture_output=True, check=True).stdout
+    printed = "".join(re.findall(r"[0-9a-f]{4,}", text.decode("utf-8").replace(" ", "")))
+    assert report.digest in printed  # the digest is printed on the PDF (maybe wrapped over lines)
+    doc_path.write_bytes(client.get(f"/v/{report.token}/json").data)
+    keys_path.write_bytes(client.get("/keys").data)
+    script = Path(__file__).resolve().parent.parent / "static" / "verify_report.py"
+    result = subprocess.run([sys.executable, str(script), str(doc_path), "--keys", str(keys_path),
+                             "--digest", report.digest], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "核验通过" in result.stdout, result.stdout

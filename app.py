@@ -55,8 +55,10 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from commands import database, holidays, menu
+    from commands import database, holidays, menu, scheduler, worker
 
     database.init_app(app)
     menu.init_app(app)
     holidays.init_app(app)
+    scheduler.init_app(app)
+    worker.init_app(app)

@@ -68,8 +68,8 @@ def _coverage_label(coverage):
 
 
 def _record_state(record):
-    """有效 / 已信用修复, and 异议处理中 when an objection is open."""
-    label = "已信用修复" if record["status"] == "repaired" else "有效"
+    """有效 / 已修复 (the rule set's word), and 异议处理中 when an objection is open."""
+    label = "已修复" if record["status"] == "repaired" else "有效"
     return f"{label}；异议处理中" if record["under_objection"] else label
 
 

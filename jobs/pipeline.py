@@ -1,6 +1,245 @@
-"""The report pipeline. (Stub: the report helper replaces this module; keep `enqueue_build`'s signature.)"""
+"""The report pipeline: a confirmed ReportRequest → a frozen, numbered, signed Report → QR delivered → PDF.
+
+The ReportRequest row is the truth (queued → building → delivered, or failed). `build_report` resumes from
+wherever a previous run stopped: a request has at most one Report (unique), messages go out once (delivery's
+dedup keys), and the sweep re-enqueues requests a dead worker or a flushed Redis left behind.
+"""
+
+import datetime as dt
+import json
+import logging
+import secrets
+
+from peewee import IntegrityError
+from rq import Callback, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from jobs import delivery
+from jobs.pdf import PageStamp, html_to_pdf, render_report_html
+from jobs.qr import qr_png
+from jobs.runtime import current
+from models import numbering, rules, signing, snapshot
+from models.base import to_local, utcnow
+from models.reports import BUILDING, DELIVERED, FAILED, QUEUED, Report, ReportRequest
+
+log = logging.getLogger(__name__)
+
+BUILD_TIMEOUT = 120  # seconds; the sweep's threshold must stay above it
+PDF_TIMEOUT = 120
+RETRY_INTERVALS = [10, 60, 300]  # back-off between attempts for transient faults
+MAX_ATTEMPTS = 8  # build starts (RQ retries and sweeps together) before the sweep gives up
+DEFAULT_STUCK_SECONDS = 300
+PDF_SWEEP_WINDOW = dt.timedelta(days=1)
+PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
-def enqueue_build(rt, request_id):
-    """Queue the build of ReportRequest `request_id`; safe to call twice for the same id."""
-    return rt.queue.enqueue("jobs.pipeline.build_report", request_id, job_id=f"build-{request_id}")
+class ReportBuildError(RuntimeError):
+    """A request that cannot be built, whatever the number of attempts."""
+
+
+PERMANENT_ERRORS = (ReportBuildError, snapshot.SnapshotError, signing.SigningKeyError)
+
+
+def build_job_id(request_id):
+    return f"build-{request_id}"
+
+
+def pdf_job_id(report_id):
+    return f"pdf-{report_id}"
+
+
+def _job_status(rt, job_id):
+    """The RQ status of `job_id`, or None when Redis does not know it (finished long ago, or flushed)."""
+    try:
+        return Job.fetch(job_id, connection=rt.redis).get_status()
+    except NoSuchJobError:
+        return None
+
+
+def _enqueue_once(rt, func, arg, job_id, timeout, on_failure=None, revive=False):
+    """Enqueue `func(arg)` as `job_id` unless it is already waiting (or running, unless `revive`)."""
+    status = _job_status(rt, job_id)
+    waiting = PENDING if revive else (*PENDING, JobStatus.STARTED)
+    if status in waiting:
+        return None
+    return rt.queue.enqueue(
+        func, arg, job_id=job_id, job_timeout=timeout, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        on_failure=on_failure, result_ttl=3600, failure_ttl=30 * 86400,
+    )
+
+
+def enqueue_build(rt, request_id, revive=False):
+    """Queue the build of ReportRequest `request_id`; safe to call twice. Returns the new Job, or None."""
+    job_id = build_job_id(request_id)
+    ReportRequest.update(job_id=job_id).where(ReportRequest.id == request_id).execute()
+    return _enqueue_once(
+        rt, "jobs.pipeline.build_report", request_id, job_id, BUILD_TIMEOUT,
+        on_failure=Callback("jobs.pipeline.on_build_failure"), revive=revive,
+    )
+
+
+def enqueue_pdf(rt, report_id, revive=False):
+    """Queue the PDF rendering of Report `report_id` unless it is waiting already."""
+    return _enqueue_once(rt, "jobs.pipeline.render_pdf", report_id, pdf_job_id(report_id), PDF_TIMEOUT, revive=revive)
+
+
+def build_report(request_id):
+    """Job: issue the report for ReportRequest `request_id` (or find it), deliver the QR, queue the PDF."""
+    rt = current()
+    request = ReportRequest.get_or_none(ReportRequest.id == request_id)
+    if request is None:
+        raise ReportBuildError(f"ReportRequest {request_id} does not exist")
+    if request.status == FAILED:
+        log.info("request %s is marked failed; not building", request_id)
+        return None
+    _mark(request_id, BUILDING, from_states=(QUEUED, BUILDING), count_attempt=True)
+    report = Report.get_or_none(Report.request == request_id) or issue_report(request, rt.config)
+    deliver_qr(request, report, rt.config)
+    _mark(request_id, DELIVERED, from_states=(QUEUED, BUILDING))
+    if report.pdf_ready_at is None:
+        enqueue_pdf(rt, report.id)
+    return report.id
+
+
+def _mark(request_id, status, from_states, count_attempt=False, error=None):
+    """Move a request to `status` if it is in one of `from_states`; True when it moved."""
+    fields = {ReportRequest.status: status, ReportRequest.updated_at: utcnow()}
+    if count_attempt:
+        fields[ReportRequest.attempts] = ReportRequest.attempts + 1
+    if error is not None:
+        fields[ReportRequest.error] = error
+    query = ReportRequest.update(fields).where(
+        (ReportRequest.id == request_id) & (ReportRequest.status.in_(from_states))
+    )
+    return query.execute() > 0
+
+
+def report_header(config, token, issued_at, valid_until):
+    """The snapshot's header fields except the number (drawn inside the write transaction)."""
+    base = config["PUBLIC_BASE_URL"]
+    return {
+        "issuer": config["REPORT_ISSUER"],
+        "issued_at": to_local(issued_at).isoformat(timespec="seconds"),
+        "valid_until": to_local(valid_until).isoformat(timespec="seconds"),
+        "verify": {"url": f"{base}/v/{token}", "lookup": f"{base}/verify"},
+    }
+
+
+def issue_report(request, config):
+    """Freeze, number, sign and store the report of `request`; a concurrent run's report wins."""
+    issued_at = utcnow().replace(microsecond=0)
+    valid_until = issued_at + dt.timedelta(days=config["REPORT_VALID_DAYS"])
+    token = secrets.token_urlsafe(24)
+    rule_set = rules.get_rule_set(config.get("RULE_SET"))
+    key = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
+    local_day = to_local(issued_at).date()
+    frozen = snapshot.freeze(
+        request, rule_set, report_header(config, token, issued_at, valid_until),
+        today=local_day, stale_days=config.get("FEED_STALE_DAYS", 45),
+    )
+    try:
+        with numbering.write_transaction():
+            number = numbering.next_number(config["REPORT_REGION"], local_day)
+            payload = signing.canonical_json({**frozen.data, "number": number})
+            report = Report.create(
+                request=request, enterprise=request.enterprise, number=number,
+                check_code=numbering.new_check_code(), token=token, issued_at=issued_at, valid_until=valid_until,
+                rule_version=rule_set.version, snapshot=payload.decode("utf-8"), digest=signing.digest(payload),
+                signature=signing.sign(key, payload), algorithm=signing.ALGORITHM,
+                key_id=signing.key_id(key.public_key()),
+            )
+            snapshot.link_records(report, frozen.record_ids)
+            snapshot.supersede_older(report)
+    except IntegrityError:
+        existing = Report.get_or_none(Report.request == request.id)
+        if existing is None:
+            raise
+        return existing
+    log.info("issued report %s for request %s", report.number, request.id)
+    return report
+
+
+def delivery_text(report, data):
+    """The short message that goes with the QR code."""
+    until = snapshot.cn_date(data["valid_until"])
+    return (
+        f"您申请的专用信用报告已出具。\n报告编号：{report.number}\n有效期至：{until}\n"
+        f"查验链接：{data['verify']['url']}\n"
+        "请向要求提交证明的单位出示本报告二维码，对方扫码即可查验；PDF版本生成后可在查验页面下载。"
+    )
+
+
+def deliver_qr(request, report, config):
+    """Send the QR image and the text through the delivery queue (each at most once, by dedup key)."""
+    data = json.loads(report.snapshot)
+    delivery.queue_image(request.user_id, qr_png(data["verify"]["url"]), f"report-qr-{report.id}")
+    delivery.queue_text(request.user_id, delivery_text(report, data), f"report-text-{report.id}")
+
+
+def render_pdf(report_id):
+    """Job: render Report `report_id` to PDF and store it in the database for every web node."""
+    report = Report.get_or_none(Report.id == report_id)
+    if report is None:
+        raise ReportBuildError(f"Report {report_id} does not exist")
+    if report.pdf_ready_at is not None:
+        return report_id
+    data = json.loads(report.snapshot)
+    png = qr_png(data["verify"]["url"])
+    proof = {"digest": report.digest, "algorithm": report.algorithm, "key_id": report.key_id}
+    html = render_report_html(data, report.check_code, proof, png)
+    pdf = html_to_pdf(html, PageStamp(number=report.number, qr_png=png, issuer=data["issuer"]))
+    Report.update(pdf=pdf, pdf_ready_at=utcnow()).where(
+        (Report.id == report_id) & Report.pdf_ready_at.is_null()
+    ).execute()
+    return report_id
+
+
+FAILURE_TEXT = (
+    "很抱歉，您申请的专用信用报告未能生成。我们已记录该问题，工作人员将尽快处理；"
+    "您也可以稍后发送“申请报告”重新申请。给您带来不便，敬请谅解。"
+)
+
+
+def fail_request(request_id, error):
+    """Mark a request failed with `error` for staff and tell the owner (once)."""
+    request = ReportRequest.get_or_none(ReportRequest.id == request_id)
+    if request is None or not _mark(request_id, FAILED, from_states=(QUEUED, BUILDING), error=error[:4000]):
+        return False
+    log.error("report request %s failed: %s", request_id, error)
+    delivery.queue_text(request.user_id, FAILURE_TEXT, f"report-failed-{request_id}")
+    return True
+
+
+def on_build_failure(job, connection, exc_type, exc_value, traceback):
+    """RQ failure callback: permanent errors and the last retry mark the request failed; others retry."""
+    if isinstance(exc_value, PERMANENT_ERRORS):
+        job.retries_left = 0  # retrying cannot help
+    if job.retries_left:
+        log.warning("build %s failed (%s), %s retries left", job.id, exc_type.__name__, job.retries_left)
+        return
+    fail_request(job.args[0], f"{exc_type.__name__}: {exc_value}")
+
+
+def sweep_stuck_requests():
+    """Periodic: re-enqueue requests stuck in queued/building and reports still without a PDF."""
+    rt = current()
+    now = utcnow()
+    cutoff = now - dt.timedelta(seconds=rt.config.get("REPORT_STUCK_SECONDS", DEFAULT_STUCK_SECONDS))
+    stuck = ReportRequest.select().where(
+        ReportRequest.status.in_((QUEUED, BUILDING)) & (ReportRequest.updated_at <= cutoff)
+    )
+    revived = 0
+    for request in stuck:
+        if request.attempts >= MAX_ATTEMPTS:
+            fail_request(request.id, f"gave up after {request.attempts} attempts (sweep)")
+        elif enqueue_build(rt, request.id, revive=True) is not None:
+            ReportRequest.update(updated_at=now).where(ReportRequest.id == request.id).execute()
+            revived += 1
+    unrendered = Report.select(Report.id).where(
+        Report.pdf_ready_at.is_null() & (Report.issued_at <= cutoff) & (Report.issued_at > now - PDF_SWEEP_WINDOW)
+    )
+    pdfs = sum(1 for report in unrendered if enqueue_pdf(rt, report.id, revive=True) is not None)
+    if revived or pdfs:
+        log.warning("sweep re-enqueued %s builds and %s PDFs", revived, pdfs)
+    return {"builds": revived, "pdfs": pdfs}

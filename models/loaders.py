@@ -105,6 +105,12 @@ def record_dict(record):
     return out
 
 
+def insert_rows(model, rows, size=500):
+    """insert_many in slices small enough for SQLite's limit on bound variables."""
+    for start in range(0, len(rows), size):
+        model.insert_many(rows[start:start + size]).execute()
+
+
 def audit(table, record_id, action, actor, batch, before, after):
     """Write one RecordChange row."""
     RecordChange.create(
@@ -214,6 +220,12 @@ class Loader:
     def key(self, values):
         raise NotImplementedError
 
+    def audit_created(self, records):
+        """One 'create' RecordChange per new record."""
+        now = utcnow()
+        insert_rows(RecordChange, [dict(table=self.table, record_id=r.id, action="create", actor=self.actor,
+                                        batch=self.batch, at=now, after=record_dict(r)) for r in records])
+
 
 class EnterpriseLoader(Loader):
     kind = "enterprise"
@@ -263,12 +275,9 @@ class EnterpriseLoader(Loader):
             audit(self.table, ent.id, "update", self.actor, self.batch, before, record_dict(ent))
             out.updated += 1
         if fresh:
-            Enterprise.insert_many(fresh).execute()
+            insert_rows(Enterprise, fresh)
             created = enterprises_by_uscc(v["uscc"] for v in fresh)
-            RecordChange.insert_many(
-                [dict(table=self.table, record_id=e.id, action="create", actor=self.actor, batch=self.batch,
-                      at=now, after=record_dict(e)) for e in created.values()]
-            ).execute()
+            self.audit_created(created.values())
             out.imported += len(fresh)
         recheck_held([v["uscc"] for _, v in rows], self.actor, self.batch)
         return out
@@ -381,13 +390,9 @@ class PenaltyLoader(Loader):
     def _insert(self, fresh, out):
         if not fresh:
             return
-        PenaltyRecord.insert_many(fresh).execute()
+        insert_rows(PenaltyRecord, fresh)
         created = penalties_by_key({(r["decision_no"], r["authority"]) for r in fresh})
-        now = utcnow()
-        RecordChange.insert_many(
-            [dict(table=self.table, record_id=r.id, action="create", actor=self.actor, batch=self.batch, at=now,
-                  after=record_dict(r)) for r in created.values()]
-        ).execute()
+        self.audit_created(created.values())
         out.imported += len(fresh)
         out.held += sum(1 for r in fresh if r["review"] != VERIFIED)
         out.scopes.update(r["domain"] for r in fresh)
@@ -566,14 +571,10 @@ class ArrearsLoader(Loader):
     def _insert(self, fresh, out):
         if not fresh:
             return
-        ArrearsRecord.insert_many(fresh).execute()
+        insert_rows(ArrearsRecord, fresh)
         created = self._existing({r["uscc"] for r in fresh})
-        now = utcnow()
         keys = {(r["kind"], r["uscc"], r["period_start"]) for r in fresh}
-        RecordChange.insert_many(
-            [dict(table=self.table, record_id=r.id, action="create", actor=self.actor, batch=self.batch, at=now,
-                  after=record_dict(r)) for k, r in created.items() if k in keys]
-        ).execute()
+        self.audit_created(r for k, r in created.items() if k in keys)
         out.imported += len(fresh)
         out.held += sum(1 for r in fresh if r["review"] != VERIFIED)
         out.scopes.update(r["kind"] for r in fresh)

@@ -1,7 +1,7 @@
 """`flask scheduler`: runs the periodic tasks listed in code, so a flushed Redis loses no schedule.
 
 Each task is `(name, every_seconds, "dotted.function")`; the function takes no arguments and is enqueued as an RQ job
-(id `periodic:<name>:<slot>`) once per slot of `every_seconds`, so its failures reach RQ's failure registry and its
+(id `periodic-<name>-<slot>`) once per slot of `every_seconds`, so its failures reach RQ's failure registry and its
 work runs on the workers. A Redis lock makes one scheduler active at a time; a per-slot claim key (SET NX) makes a
 slot run once even if two schedulers overlap for a moment. Other engineers append to PERIODIC.
 """
@@ -68,7 +68,7 @@ class Scheduler:
             claim = CLAIM_KEY.format(name=name, slot=slot)
             if not self.rt.redis.set(claim, self.identity, nx=True, ex=max(2 * every, 60)):
                 continue
-            self.rt.queue.enqueue(func, job_id=f"periodic:{name}:{slot}", job_timeout=JOB_TIMEOUT,
+            self.rt.queue.enqueue(func, job_id=f"periodic-{name}-{slot}", job_timeout=JOB_TIMEOUT,
                                   result_ttl=3600, failure_ttl=7 * 86400)
             enqueued.append(name)
         return enqueued

@@ -33,8 +33,6 @@ WKHTMLTOPDF_OPTIONS = {
     "encoding": "UTF-8",
     "disable-local-file-access": None,
     "disable-javascript": None,
-    "disable-smart-shrinking": None,
-    "no-outline": None,
     "quiet": None,
 }
 

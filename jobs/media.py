@@ -75,7 +75,8 @@ def fetch_case_evidence(case_id, media_ids):
             content, mime = api.get_media(media_id)
         except InvalidMedia:
             logger.warning("case %s: media %s is gone", case_id, media_id)
-            CaseEvent.create(case=case_id, actor="system", action="evidence_missing", note=MEDIA_GONE)
+            CaseEvent.get_or_create(case=case_id, actor="system", action="evidence_missing",
+                                    note=f"{MEDIA_GONE}（{media_id}）")
             continue
         StoredBlob.update(content=content, mime=mime).where(StoredBlob.id == blob.id).execute()
         filled += 1

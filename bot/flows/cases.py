@@ -25,7 +25,9 @@ def _record_line(record):
 def _ask_record(ctx):
     flow = ctx.flow
     lines = [texts.CASE_ASK_RECORD.format(title=flow.title)]
-    for n, record in enumerate(PenaltyRecord.select().where(PenaltyRecord.id.in_(ctx.data["records"])), start=1):
+    ids = ctx.data["records"]
+    records = {r.id: r for r in PenaltyRecord.select().where(PenaltyRecord.id.in_(ids))}
+    for n, record in enumerate((records[i] for i in ids), start=1):
         lines.append(texts.CASE_RECORD_LINE.format(
             n=n, date=f"{record.decided_on:%Y-%m-%d}", authority=record.authority, decision_no=record.decision_no,
         ))

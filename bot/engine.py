@@ -17,7 +17,6 @@ from models.base import db, local_today
 
 HELP_WORD = "帮助"
 CANCEL_WORD = "取消"
-SILENT_EVENTS = {"view", "templatesendjobfinish", "masssendjobfinish", "location"}
 
 
 def handle(incoming, rt, today=None):

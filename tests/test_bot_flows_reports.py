@@ -268,3 +268,10 @@ def test_another_enterprises_reports_are_never_shown(owner, bot_chat, bot_enterp
     assert "尚未绑定该企业" in reply and secret.number not in reply
     owner.say("确认")
     assert Report.get_by_id(secret.id).revoked_at is None
+
+
+def test_sentence_with_a_wrong_period_says_why_and_asks(owner):
+    reply = owner.say("帮我开近十年的无违法记录证明")
+    assert reply.index("最长 5 年") < reply.index("领域")
+    owner.say("全部")
+    assert "用途" in owner.say("近5年")

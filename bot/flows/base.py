@@ -6,7 +6,7 @@ State lives in `ctx.state` (a JSON-able dict the engine keeps in Redis):
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -98,7 +98,6 @@ class Slot:
     images: bool = False  # collects image media_ids until 「完成」
     optional: bool = False  # an image slot that may stay empty
     editable: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 class Flow:

@@ -63,6 +63,10 @@ def _digest(ctx, enterprise_id, code):
     return hmac.new(secret, f"{ctx.user.openid}:{enterprise_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+class CodeLocked(ParseError):
+    """Too many wrong codes: the flow ends."""
+
+
 def is_locked(redis, enterprise_id):
     """True while the enterprise's verification is locked after too many wrong codes."""
     return bool(redis.exists(_lock_key(enterprise_id)))
@@ -108,10 +112,6 @@ def check_code(ctx, enterprise_id, text):
         redis.delete(_wrong_key(enterprise_id), _code_key(ctx.user.openid, enterprise_id))
         raise CodeLocked(texts.BIND_LOCKED)
     raise ParseError(texts.BIND_CODE_WRONG.format(left=MAX_WRONG - wrong))
-
-
-class CodeLocked(ParseError):
-    """Too many wrong codes: the flow ends."""
 
 
 def bind(ctx, enterprise, method="sms"):

@@ -153,7 +153,7 @@ def _create_request(ctx, enterprise, values):
 
 
 def start_from_sentence(ctx, text):
-    """A sentence that asks for a report: 申请报告 with what it names filled in; None if it names a wrong period."""
+    """A sentence that asks for a report: 申请报告 with what it names filled in (a wrong period is said first)."""
     try:
         prefill = sentence_slots(ctx, text)
     except ParseError as error:

@@ -13,6 +13,7 @@ Control endpoints (`/_double/...`), for tests and the chat simulator:
 - `POST /_double/expire_tokens`: every issued token expires now (calls answer 42001).
 - `POST /_double/clock {"advance": seconds}`: move the double's clock forward (window tests).
 - `POST /_double/media` (raw body, Content-Type): store media as if a user had sent it; answers its media_id.
+- `GET /_double/media/<media_id>`: the stored bytes of a media item (the simulator shows pushed images).
 - `GET /_double/sent?openid=`: what was delivered (custom and template messages), oldest first.
 - `GET /_double/stats`: how many calls each API received; `POST /_double/reset`: forget everything.
 """
@@ -204,6 +205,14 @@ def _register_controls(app, state):
             media_id = f"media-{next(state.ids)}-{secrets.token_hex(4)}"
             state.media[media_id] = (request.get_data(), request.content_type or "image/jpeg", state.now())
         return jsonify(media_id=media_id)
+
+    @app.get("/_double/media/<media_id>")
+    def get_media(media_id):
+        with state.lock:
+            item = state.media.get(media_id)
+        if item is None:
+            return _err(40007, "invalid media_id"), 404
+        return Response(item[0], content_type=item[1])
 
     @app.get("/_double/sent")
     def sent():

@@ -45,20 +45,23 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import guide, health, security, verify, wechat
+    from webhooks import guide, health, security, staff, verify, wechat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
     security.init_app(app)
     verify.init_app(app)
     app.register_blueprint(guide.bp)
+    staff.init_app(app)
 
 
 def register_commands(app):
     from commands import database, holidays, menu, scheduler, worker
+    from commands import staff as staff_commands
 
     database.init_app(app)
     menu.init_app(app)
     holidays.init_app(app)
+    staff_commands.init_app(app)
     scheduler.init_app(app)
     worker.init_app(app)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.accounts import StaffAudit, StaffUser
+from models.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
 from models.base import db, local_today, utcnow
 from models.records import FeedStatus
 from models.registry import DATA_KINDS, Department, DepartmentGrant
@@ -101,3 +101,52 @@ def feed_freshness(department_ids=None, today=None, stale_days=45):
         rows.append(Freshness(grant.department, grant.domain, grant.kind, feed.last_loaded_at if feed else None,
                               until, overdue))
     return sorted(rows, key=lambda r: (not r.overdue, r.complete_until or dt.date.min, r.department.code, r.kind))
+
+
+class ReviewError(StaffError):
+    """A binding review cannot be decided (already decided, no reason given)."""
+
+
+def approve_binding(review_id, staff):
+    """Approve a staff-reviewed binding: create (or restore) `Binding(method="staff")`; return the review."""
+    with db.atomic():
+        review = _open_review(review_id)
+        binding, created = Binding.get_or_create(user=review.user_id, enterprise=review.enterprise_id,
+                                                 defaults={"method": "staff"})
+        if not created:
+            binding.method, binding.revoked_at = "staff", None
+            binding.save()
+        WechatUser.update(active_enterprise=review.enterprise_id).where(
+            (WechatUser.id == review.user_id) & WechatUser.active_enterprise.is_null()
+        ).execute()
+        review.status, review.decided_by, review.decided_at = "approved", staff.username, utcnow()
+        review.save()
+    return review
+
+
+def refuse_binding(review_id, staff, reason):
+    """Refuse a binding request with the reason the applicant will read; return the review."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("请填写不予通过的理由。")
+    with db.atomic():
+        review = _open_review(review_id)
+        review.status, review.reason = "refused", reason
+        review.decided_by, review.decided_at = staff.username, utcnow()
+        review.save()
+    return review
+
+
+def _open_review(review_id):
+    review = BindingReview.get_by_id(review_id)
+    if review.status != "submitted":
+        raise ReviewError("该绑定申请已处理。")
+    return review
+
+
+def binding_outcome_text(review):
+    """What the applicant reads in the chat about a decided binding request."""
+    name = review.enterprise.name
+    if review.status == "approved":
+        return f"您提交的企业绑定申请（{name}）已审核通过，现在可以发送“申请报告”开具专用信用报告。"
+    return f"您提交的企业绑定申请（{name}）未通过审核。理由：{review.reason}。如有疑问，请补充材料后重新申请。"

@@ -152,7 +152,8 @@ def wecom_double():
 @pytest.fixture
 def case_world(app):
     """An enterprise bound to a WeChat user, and a factory of its penalty records (market domain by default)."""
-    enterprise = Enterprise.create(uscc="91231100MA1B2C3D4E", name="黑河市北辰商贸有限公司", legal_rep="张伟")
+    uscc = make_uscc("91231100" + make_org_code("MA1B2C3D"))
+    enterprise = Enterprise.create(uscc=uscc, name="黑河市北辰商贸有限公司", legal_rep="张伟")
     user = WechatUser.create(openid="o-owner-1")
     Binding.create(user=user, enterprise=enterprise)
     counter = iter(range(1, 10_000))

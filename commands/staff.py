@@ -1,0 +1,39 @@
+"""`flask staff create USERNAME --role office|department [--department CODE]`: a staff account for the console.
+
+The password is asked for twice on a terminal, or read from the first line of stdin otherwise (scripts).
+"""
+
+import sys
+
+import click
+
+from models.staff import ROLES, StaffError, create_staff
+
+
+def init_app(app):
+    app.cli.add_command(staff_group)
+
+
+@click.group("staff")
+def staff_group():
+    """Staff accounts of the console /staff/."""
+
+
+def _password():
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@staff_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(sorted(ROLES)), required=True, help="office（信用办）或 department（部门）")
+@click.option("--department", "department", default=None, help="部门代码（role=department 时必填）")
+def create_command(username, role, department):
+    """Create a staff account with a hashed password."""
+    try:
+        staff = create_staff(username, _password(), role, department)
+    except StaffError as exc:
+        raise click.ClickException(exc.message) from exc
+    where = f"，部门 {staff.department.name}" if staff.department else ""
+    click.echo(f"已创建工作人员账号 {staff.username}（{ROLES[staff.role]}{where}）")

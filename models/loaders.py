@@ -12,6 +12,7 @@ register, is stored but held for staff review.
 """
 
 import datetime as dt
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from decimal import Decimal
 from peewee import DecimalField
 
 from models import departments, uscc
-from models.base import local_today, utcnow
+from models.base import db, is_postgres, local_today, utcnow
 from models.corrections import mark_reports_corrected
 from models.records import (
     ACTIVE,
@@ -58,6 +59,7 @@ NO = {"", "否", "未补缴", "N", "NO", "FALSE", "0"}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_FINE_WAN = Decimal("9999999999")
 MAX_AMOUNT = Decimal("999999999999")
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class RowRejected(Exception):
@@ -105,10 +107,55 @@ def record_dict(record):
     return out
 
 
-def insert_rows(model, rows, size=500):
-    """insert_many in slices small enough for SQLite's limit on bound variables."""
-    for start in range(0, len(rows), size):
-        model.insert_many(rows[start:start + size]).execute()
+def insert_rows(model, rows):
+    """Bulk insert of dicts: COPY on PostgreSQL, executemany on SQLite (peewee's SQL building is slow at scale).
+
+    Missing fields take their defaults; every value is converted by its field, as peewee would.
+    """
+    if not rows:
+        return
+    fields = [f for f in model._meta.sorted_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    defaults = {f.name: f.default for f in fields}
+    values = [
+        tuple(f.db_value(row[f.name] if f.name in row else _default(defaults[f.name])) for f in fields)
+        for row in rows
+    ]
+    cursor = db.cursor()
+    table = model._meta.table_name
+    if is_postgres():
+        buffer = io.StringIO("".join("\t".join(map(copy_text, row)) + "\n" for row in values))
+        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', buffer)
+    else:
+        marks = ", ".join("?" for _ in fields)
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+
+
+def copy_text(value):
+    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value).translate(COPY_ESCAPES)
+
+
+def _default(default):
+    return default() if callable(default) else default
+
+
+def plain(values):
+    """A row dict as JSON-ready values (models as their ids), for the audit trail of bulk-inserted records."""
+    out = {}
+    for name, value in values.items():
+        if hasattr(value, "_meta"):
+            value = value.get_id()
+        elif isinstance(value, dt.date | dt.datetime):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        out[name] = value
+    return out
 
 
 def audit(table, record_id, action, actor, batch, before, after):
@@ -391,8 +438,13 @@ class PenaltyLoader(Loader):
         if not fresh:
             return
         insert_rows(PenaltyRecord, fresh)
-        created = penalties_by_key({(r["decision_no"], r["authority"]) for r in fresh})
-        self.audit_created(created.values())
+        ids = penalty_ids({(r["decision_no"], r["authority"]) for r in fresh})
+        now = utcnow()
+        insert_rows(RecordChange, [
+            dict(table=self.table, record_id=ids[(r["decision_no"], r["authority"])], action="create", actor=self.actor,
+                 batch=self.batch, at=now, after=plain(dict(r, id=ids[(r["decision_no"], r["authority"])])))
+            for r in fresh
+        ])
         out.imported += len(fresh)
         out.held += sum(1 for r in fresh if r["review"] != VERIFIED)
         out.scopes.update(r["domain"] for r in fresh)
@@ -437,6 +489,19 @@ class PenaltyLoader(Loader):
         audit(self.table, record.id, "withdraw", self.actor, self.batch, before, record_dict(record))
         mark_reports_corrected(record.id, f"{self.department.name}撤销了处罚决定书{record.decision_no}")
         out.updated += 1
+
+
+def penalty_ids(keys):
+    """Ids of PenaltyRecords for a set of (decision_no, authority)."""
+    numbers = list({k[0] for k in keys})
+    found = {}
+    for start in range(0, len(numbers), 500):
+        query = (PenaltyRecord.select(PenaltyRecord.id, PenaltyRecord.decision_no, PenaltyRecord.authority)
+                 .where(PenaltyRecord.decision_no.in_(numbers[start:start + 500])).tuples())
+        for record_id, number, authority in query:
+            if (number, authority) in keys:
+                found[(number, authority)] = record_id
+    return found
 
 
 def penalties_by_key(keys):

@@ -308,3 +308,25 @@ def test_items_share_the_validation(app, register):
     result = ingest.import_items(items, "penalty", ecology)
     assert (result.imported, result.rejected) == (1, 2)
     assert [(e.row, e.column) for e in result.errors] == [(1, "统一社会信用代码"), (2, "")]
+
+
+def test_text_survives_the_bulk_path(app, register):
+    good = register[0]
+    facts = "第一行\n第二行\t制表符 \\N 反斜杠\\t"
+    ecology = Department.get(Department.code == "ecology")
+    ingest.import_items([penalty(good.name, good.uscc, 1, 违法事实=facts, 处罚依据="")], "penalty", ecology)
+    record = PenaltyRecord.get()
+    assert (record.facts, record.basis, record.fine_wan) == (facts, "", Decimal(1))
+    change = RecordChange.get(RecordChange.record_id == record.id)
+    assert change.after["facts"] == facts and change.after["id"] == record.id
+
+
+def test_large_file_in_chunks_with_progress(app, register, write_table):
+    good = register[0]
+    rows = as_cells([penalty(good.name, good.uscc, n) for n in range(ingest.CHUNK * 2 + 5)], "csv")
+    path = write_table("big.csv", RECORD_HEADERS, rows)
+    seen = []
+    result = ingest.import_file(path, "big.csv", "penalty", "ecology", progress=seen.append)
+    assert result.imported == ingest.CHUNK * 2 + 5
+    assert seen == [ingest.CHUNK, ingest.CHUNK * 2, ingest.CHUNK * 2 + 5]
+    assert PenaltyRecord.select().count() == RecordChange.select().count() == result.imported

@@ -41,7 +41,7 @@ def _run(path, kind, department, as_of):
         sys.exit(2)
     bar = tqdm(file=sys.stderr, disable=not sys.stderr.isatty(), unit="行", desc=Path(path).name)
     try:
-        result = import_file(path, Path(path).name, kind, department, source_label="cli", actor="cli",
+        result = import_file(path, Path(path).name, kind, department, source="cli", actor="cli",
                              as_of=_as_of(as_of), progress=lambda n: bar.update(n - bar.n))
     except UnreadableFile as exc:
         bar.close()

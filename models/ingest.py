@@ -70,21 +70,23 @@ class ImportResult:
         return f"imported {self.imported}, updated {self.updated}, rejected {self.rejected}"
 
 
-def import_file(source, filename, kind, department_code, source_label="cli", actor="", as_of=None, progress=None):
+def import_file(fileobj_or_path, filename, kind, department_code, source="cli", actor="", as_of=None, progress=None):
     """Load a department's CSV/XLSX file; raise UnreadableFile (nothing changed) when it cannot be read.
 
-    `source` is a path or a binary file object; `kind` one of KINDS ('arrears' takes both kinds by the 欠缴类型
-    column); `progress(n)` is called with the number of rows done after each chunk.
+    `fileobj_or_path` is a path or a binary file object; `source` the door (cli / api / staff); `kind` one of
+    KINDS ('arrears' takes both kinds by the 欠缴类型 column; 'enterprise' ignores `as_of`, and `department_code`
+    None means the register's keeper, market); `progress(n)` gets the number of rows done after each chunk.
+    Returns an ImportResult; per-row problems are in `.errors`, never raised.
     """
     department, loader_kind = _resolve(kind, department_code)
     as_of = _check_as_of(as_of)
-    binary = open_binary(source)
+    binary = open_binary(fileobj_or_path)
     rows = read_rows(binary, filename)
     try:
         header_row = next(rows, None)
         if header_row is None:
             raise UnreadableFile("文件为空，没有表头和数据")
-        batch = _start_batch(department, kind, source_label, filename, actor)
+        batch = _start_batch(department, kind, source, filename, actor)
         loader = _loader(loader_kind, kind, department, batch, actor)
         try:
             headers = _map_headers(header_row[1], loader)
@@ -95,15 +97,15 @@ def import_file(source, filename, kind, department_code, source_label="cli", act
             raise
     finally:
         rows.close()
-        if binary is not source:
+        if binary is not fileobj_or_path:
             binary.close()
 
 
-def import_items(items, kind, department, source_label="api", actor="", as_of=None):
+def import_items(items, kind, department, source="api", actor="", as_of=None):
     """Load API items (dicts keyed by the Chinese column names); errors carry the item's index as `row`."""
     department, loader_kind = _resolve(kind, department.code)
     as_of = _check_as_of(as_of)
-    batch = _start_batch(department, kind, source_label, "", actor)
+    batch = _start_batch(department, kind, source, "", actor)
     loader = _loader(loader_kind, kind, department, batch, actor)
     return _run(loader, enumerate(items), batch, as_of, None, unit="项")
 
@@ -136,9 +138,9 @@ def _loader(loader_kind, kind, department, batch, actor):
     return cls(department, batch, actor, kind) if loader_kind == ARREARS else cls(department, batch, actor)
 
 
-def _start_batch(department, kind, source_label, filename, actor):
+def _start_batch(department, kind, source, filename, actor):
     with db.atomic():
-        return ImportBatch.create(department=department, kind=kind, source=source_label,
+        return ImportBatch.create(department=department, kind=kind, source=source[:10],
                                   filename=(filename or "")[:255], actor=actor[:80])
 
 

@@ -78,7 +78,7 @@ def push_records():
     if not departments.has_kind(department, kind):
         return _error(403, f"{department.name}无权报送{DATA_KINDS[kind]}数据")
     try:
-        result = import_items(items, kind, department, source_label="api", actor=f"api:{department.code}",
+        result = import_items(items, kind, department, source="api", actor=f"api:{department.code}",
                               as_of=as_of)
     except UnreadableFile as exc:
         return _error(400, exc.message)

@@ -2,19 +2,17 @@
 
 import base64
 import datetime as dt
-import itertools
 import json
 import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import browser
 import pytest
 import requests
-import websocket
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.serving import make_server
@@ -314,8 +312,6 @@ def test_static_verify_script_is_downloadable(client):
 # -- the page in a real browser: headless Chromium, WeChat's user agent, a 375-px-wide phone ------------------------
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--remote-debugging-port=0", "--hide-scrollbars"]
 LAYOUT_PROBE = """(() => {
   const box = id => { const e = document.getElementById(id); const r = e.getBoundingClientRect();
     const s = getComputedStyle(e);
@@ -343,53 +339,11 @@ def live_server(app):
     thread.join()
 
 
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over one page's websocket."""
-
-    def __init__(self, ws_url):
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
-        self.ids = itertools.count(1)
-        self.events = []
-
-    def call(self, method, **params):
-        """Send a command and return its result (events seen meanwhile are kept)."""
-        msg_id = next(self.ids)
-        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == msg_id:
-                assert "error" not in message, message
-                return message["result"]
-            self.events.append(message)
-
-    def wait_for(self, event):
-        """Block until `event` arrives."""
-        while not any(m.get("method") == event for m in self.events):
-            self.events.append(json.loads(self.ws.recv()))
-
-    def close(self):
-        self.ws.close()
-
-
 @pytest.fixture
 def chromium(tmp_path):
     """Headless Chromium with a DevTools port; yields a DevTools client on its first page."""
-    profile = tmp_path / "chromium-profile"
-    proc = subprocess.Popen(["/usr/bin/chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                             f"--user-agent={WECHAT_UA}", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port_file = profile / "DevToolsActivePort"
-    for _ in range(600):  # up to a minute for a cold start on a busy machine, then fail rather than hang
-        if port_file.exists() and port_file.read_text().strip():
-            break
-        time.sleep(0.1)
-    port = int(port_file.read_text().split()[0])
-    pages = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-    tools = DevTools(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"])
-    yield tools
-    tools.close()
-    proc.terminate()
-    proc.wait()
+    with browser.chromium(tmp_path / "chromium-profile", user_agent=WECHAT_UA) as tools:
+        yield tools
 
 
 def test_page_in_headless_chromium_at_375px_inside_wechat(live_server, chromium, make_signed_report, oauth_double):

@@ -4,6 +4,7 @@ import re
 
 import pytest
 import requests
+from rq import SimpleWorker
 
 from models import departments
 from models.accounts import Binding, BindingReview, StaffAudit, WechatUser
@@ -127,7 +128,6 @@ def test_objection_accepted_corrects_reports_and_tells_owners(client, staff, obj
     # Neither owner wrote in the last 48 h: the closed window falls back to template messages.
     for openid in ("o-owner-1", "o-report-owner"):
         sent = requests.get(f"{wechat_double.base_url}/_double/sent", params={"openid": openid}, timeout=5).json()
-        sent = sent if isinstance(sent, list) else sent.get("sent", sent.get("messages", []))
         assert [m["kind"] for m in sent] == ["template"]
     assert {a.action for a in StaffAudit.select()} >= {"login", "case_review", "case_accept", "view_blob"}
 
@@ -229,3 +229,35 @@ def test_freshness_overdue_first_and_scoped(client, staff):
     page = client.get("/staff/freshness").get_data(as_text=True)
     assert "黑河市生态环境局" not in page
     assert page.index("从未报送") < page.index("正常")
+
+
+def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, bot_chat, rt, wechat_double,
+                                                     wecom_double):
+    """The owner objects in the chat; the department's robot hears of it; staff accept it; the owner hears back."""
+    Department.update(robot_url=wecom_double.url_for("market")).where(Department.code == "market").execute()
+    rt.config.update(WECOM_BATCH_SECONDS=0, WECOM_RATE_WINDOW=wecom_double.window)
+    record = case_world.record()
+    owner = bot_chat(case_world.user.openid)
+    owner.say("异议申诉")
+    owner.say("1")
+    owner.say("该处罚决定已被行政复议机关撤销")
+    owner.say("无")
+    reply = owner.say("确认", msg_key="whole-path-confirm")
+    case = Case.get(Case.msg_key == "whole-path-confirm")
+    assert case.number in reply and case.record_id == record.id
+    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    [notice] = wecom_double.received("market")
+    assert case.number in notice["content"] and f"http://hegui.test/staff/cases/{case.id}" in notice["content"]
+    login(client, "market1")
+    post(client, f"/staff/cases/{case.id}/review")
+    post(client, f"/staff/cases/{case.id}/accept", {"resolution": "withdrawn", "reason": "原处罚决定已撤销"})
+    assert PenaltyRecord.get_by_id(record.id).status == "withdrawn"
+    requests.post(f"{wechat_double.base_url}/_double/interaction", json={"openid": case_world.user.openid},
+                  timeout=5)
+    WechatUser.update(last_message_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)).where(
+        WechatUser.id == case_world.user.id).execute()
+    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    sent = requests.get(f"{wechat_double.base_url}/_double/sent", params={"openid": case_world.user.openid},
+                        timeout=5).json()
+    assert any(m["kind"] == "text" and case.number in (m.get("text") or "") and "记录已撤回" in m["text"]
+               for m in sent)

@@ -367,7 +367,7 @@ def upload():
     if error:
         return render_template("staff/upload.html", departments=departments, error=error), 400
     try:
-        result = import_file(file.stream, file.filename, kind, code, source_label="staff", actor=g.staff.username,
+        result = import_file(file.stream, file.filename, kind, code, source="staff", actor=g.staff.username,
                              as_of=_as_of(request.form.get("as_of", "")))
     except UnreadableFile as exc:
         audit(g.staff, "upload_unreadable", file.filename, kind=kind, department=code, error=exc.message)

@@ -34,11 +34,12 @@ PDF_SWEEP_WINDOW = dt.timedelta(days=1)
 PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
-class ReportBuildError(RuntimeError):
-    """A request that cannot be built, whatever the number of attempts."""
+class RowNotVisible(LookupError):
+    """The row is not (yet) visible: enqueued before its transaction committed, or deleted. Retried."""
 
 
-PERMANENT_ERRORS = (ReportBuildError, snapshot.SnapshotError, signing.SigningKeyError)
+# Faults no retry can mend: a request naming what does not exist, a missing signing key or rule set.
+PERMANENT_ERRORS = (snapshot.SnapshotError, signing.SigningKeyError, rules.UnknownRuleSet)
 
 
 def build_job_id(request_id):
@@ -89,7 +90,7 @@ def build_report(request_id):
     rt = current()
     request = ReportRequest.get_or_none(ReportRequest.id == request_id)
     if request is None:
-        raise ReportBuildError(f"ReportRequest {request_id} does not exist")
+        raise RowNotVisible(f"ReportRequest {request_id}")
     if request.status == FAILED:
         log.info("request %s is marked failed; not building", request_id)
         return None
@@ -181,7 +182,7 @@ def render_pdf(report_id):
     """Job: render Report `report_id` to PDF and store it in the database for every web node."""
     report = Report.get_or_none(Report.id == report_id)
     if report is None:
-        raise ReportBuildError(f"Report {report_id} does not exist")
+        raise RowNotVisible(f"Report {report_id}")
     if report.pdf_ready_at is not None:
         return report_id
     data = json.loads(report.snapshot)
@@ -239,7 +240,9 @@ def sweep_stuck_requests():
     unrendered = Report.select(Report.id).where(
         Report.pdf_ready_at.is_null() & (Report.issued_at <= cutoff) & (Report.issued_at > now - PDF_SWEEP_WINDOW)
     )
-    pdfs = sum(1 for report in unrendered if enqueue_pdf(rt, report.id, revive=True) is not None)
+    # A PDF job that failed after its retries stays in RQ's failed registry for staff; only lost ones come back.
+    lost = [r.id for r in unrendered if _job_status(rt, pdf_job_id(r.id)) not in (JobStatus.FAILED, *PENDING)]
+    pdfs = sum(1 for report_id in lost if enqueue_pdf(rt, report_id, revive=True) is not None)
     if revived or pdfs:
         log.warning("sweep re-enqueued %s builds and %s PDFs", revived, pdfs)
     return {"builds": revived, "pdfs": pdfs}

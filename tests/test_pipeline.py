@@ -196,3 +196,23 @@ def test_a_newer_report_for_the_same_purpose_supersedes_the_older(wechat_double,
     assert reports[tender.id].superseded_by_id is None and reports[second.id].superseded_by_id is None
     numbers = sorted(r.number for r in reports.values())
     assert [n[-6:] for n in numbers] == ["000001", "000002", "000003"]
+
+
+def test_a_fault_that_outlasts_the_retries_fails_the_request_for_staff(wechat_double, late_key, app, rt, drain,
+                                                                       report_world):
+    open_window(wechat_double, report_world.user.openid)
+    request = report_world.request(domains=["market"])
+    pipeline.enqueue_build(rt, request.id)
+    job_id = f"build-{request.id}"
+    for _ in pipeline.RETRY_INTERVALS:  # play the back-off: release each scheduled retry at once
+        drain()
+        job = Job.fetch(job_id, connection=rt.redis)
+        assert job.get_status() == JobStatus.SCHEDULED
+        rt.queue.scheduled_job_registry.remove(job)
+        rt.queue.enqueue_job(job)
+    assert drain() == 1
+    request = ReportRequest.get_by_id(request.id)
+    assert request.status == "failed" and request.attempts == len(pipeline.RETRY_INTERVALS) + 1
+    assert request.error.startswith("FileNotFoundError")
+    assert Report.select().count() == 0
+    assert [m["text"][:3] for m in sent(wechat_double, report_world.user.openid)] == ["很抱歉"]

@@ -45,7 +45,7 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import guide, health, security, staff, verify, wechat
+    from webhooks import guide, health, security, simulator, staff, verify, wechat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(wechat.bp)
@@ -53,6 +53,7 @@ def register_blueprints(app):
     verify.init_app(app)
     app.register_blueprint(guide.bp)
     staff.init_app(app)
+    simulator.init_app(app)  # development mode only
 
 
 def register_commands(app):

@@ -1,0 +1,230 @@
+"""End to end on real processes: gunicorn, `flask worker`, `flask scheduler`, Redis, the database, and the WeChat,
+WeCom and SMS doubles as separate processes (devtools.stack), in a production-like configuration (safe mode).
+
+Nothing here calls our code in-process except to read the database for the checks.
+"""
+
+import datetime as dt
+import io
+import json
+import re
+
+import browser
+import pytest
+import redis
+import requests
+from conftest import PG_ADMIN_URL, REDIS_BASE, REDIS_DB, TEST_DB
+from PIL import Image
+from pyzbar.pyzbar import decode
+
+from bot.flows.binding import usable_mobile
+from devtools.stack import Stack, postgres_database, wait_until
+from models.accounts import WechatUser
+from models.base import bind_database, db, local_today
+from models.cases import ACCEPTED, Case
+from models.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
+from models.registry import Domain, Enterprise
+from models.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+
+pytestmark = pytest.mark.e2e
+
+WAIT = 90  # seconds before a missing message fails the test instead of hanging it
+SENTENCE = "帮我开一份近三年全部领域的报告，用于银行贷款"
+STAFF_PASSWORD = "e2e-office-password-2026"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def stack_database(tmp_path_factory):
+    """A database of its own for the processes: a fresh PostgreSQL database, or an SQLite file."""
+    if TEST_DB == "postgres":
+        with postgres_database(PG_ADMIN_URL) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.db'}"
+
+
+def _flush():
+    conn = redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}")
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def stack(stack_database, tmp_path_factory):
+    """The production-like stack with the small demo data set; the test reads the same database."""
+    _flush()
+    with Stack(stack_database, f"{REDIS_BASE}/{REDIS_DB}", tmp_path_factory.mktemp("e2e-stack")) as running:
+        running.flask("demo-data", "--enterprises", "150", "--records", "700", check=True)
+        bind_database(stack_database)
+        db.connect(reuse_if_open=True)
+        yield running
+        db.close()
+    _flush()
+
+
+def _enterprise_for_objection(exclude=()):
+    """An enterprise with a usable mobile and a counted, verified penalty inside the last two years (fed domains)."""
+    since = local_today() - dt.timedelta(days=700)
+    fed = Domain.select(Domain.id).where(Domain.code.not_in(["finance", "landscaping"]))
+    records = (PenaltyRecord.select().where(
+        (PenaltyRecord.status == ACTIVE) & (PenaltyRecord.review == VERIFIED) & (PenaltyRecord.procedure == ORDINARY)
+        & (PenaltyRecord.category != NO_PENALTY) & (PenaltyRecord.decided_on > since)
+        & PenaltyRecord.enterprise.is_null(False) & PenaltyRecord.domain.in_(fed)).order_by(PenaltyRecord.id))
+    for record in records:
+        enterprise = record.enterprise
+        if usable_mobile(enterprise.mobile) and enterprise.id not in exclude:
+            return enterprise, record
+    raise LookupError("the demo data has no enterprise with a recent counted record")
+
+
+def _enterprise_with_mobile(exclude=()):
+    return next(e for e in Enterprise.select().order_by(Enterprise.id)
+                if usable_mobile(e.mobile) and e.id not in exclude)
+
+
+def bind(stack, owner, enterprise):
+    """subscribe → 绑定企业 → USCC → the code the SMS double received → bound."""
+    mobile = usable_mobile(enterprise.mobile)
+    assert "欢迎关注" in owner.event("subscribe")
+    assert "统一社会信用代码" in owner.say("绑定企业")
+    before = len(stack.sms(mobile))
+    assert "验证码已发送" in owner.say(enterprise.uscc)
+    received = wait_until(lambda: stack.sms(mobile)[before:], WAIT, "the binding SMS", interval=0.2)
+    code = re.search(r"验证码 (\d{6})", received[-1]["text"]).group(1)
+    assert "绑定成功" in owner.say(code)
+
+
+def apply_for_report(owner):
+    """申请报告 in one sentence, confirmed; the QR image and the link text arrive at the WeChat double."""
+    summary = owner.say(SENTENCE)
+    assert "全部（16个领域）" in summary and "银行贷款" in summary and "确认" in summary
+    assert "报告正在生成" in owner.say("确认")
+    image = owner.wait_sent(lambda m: m["kind"] == "image", WAIT, "the QR image")
+    text = owner.wait_sent(lambda m: m["kind"] == "text" and "报告编号" in (m["text"] or ""), WAIT, "the report text")
+    return image, text
+
+
+def test_owner_binds_applies_and_the_scanned_qr_shows_a_valid_report(stack):
+    enterprise = _enterprise_with_mobile()
+    owner = stack.owner("o-e2e-owner-a")
+    bind(stack, owner, enterprise)
+    image, text = apply_for_report(owner)
+
+    scanned = decode(Image.open(io.BytesIO(stack.media(image["media_id"]))))
+    url = scanned[0].data.decode()
+    assert url.startswith(f"{stack.base_url}/v/") and url in text["text"]
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200 and "有效" in page.text and enterprise.name in page.text
+
+    user = WechatUser.get(WechatUser.openid == owner.openid)
+    [request] = ReportRequest.select().where(ReportRequest.user == user)
+    [report] = Report.select().where(Report.request == request)
+    assert request.status == DELIVERED and report.enterprise_id == enterprise.id
+    assert url == f"{stack.base_url}/v/{report.token}" and report.number in page.text
+    assert json.loads(report.snapshot)["verify"]["url"] == url
+    assert {m.state for m in OutboundMessage.select().where(OutboundMessage.user == user)} == {"sent"}
+
+    pdf = wait_until(lambda: _pdf(url), WAIT, "the PDF", interval=0.5)
+    assert pdf.startswith(b"%PDF")
+    assert Report.get_by_id(report.id).pdf_ready_at is not None
+
+
+def _pdf(url):
+    response = requests.get(f"{url}/pdf", timeout=10)
+    ok = response.status_code == 200 and response.headers["Content-Type"].startswith("application/pdf")
+    return response.content if ok else None
+
+
+def _record_number(listing, decision_no):
+    """The number the bot gave to the record `decision_no` in its list ("N. date authority\\ndecision_no")."""
+    lines = listing.splitlines()
+    at = next(i for i, line in enumerate(lines) if decision_no in line)
+    return re.match(r"(\d+)\.", lines[at - 1] if not re.match(r"\d+\.", lines[at]) else lines[at]).group(1)
+
+
+def _csrf(session, url):
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    return CSRF.search(page.text).group(1)
+
+
+def test_objection_reaches_staff_and_acceptance_corrects_the_earlier_report(stack):
+    first_owner_enterprises = {e.id for e in Enterprise.select().join(
+        ReportRequest, on=ReportRequest.enterprise == Enterprise.id)}
+    enterprise, record = _enterprise_for_objection(exclude=first_owner_enterprises)
+    owner = stack.owner("o-e2e-owner-b")
+    bind(stack, owner, enterprise)
+    apply_for_report(owner)
+    report = Report.get(Report.enterprise == enterprise)
+    assert record.decision_no in report.snapshot
+
+    listing = owner.say("异议申诉")
+    assert record.decision_no in listing
+    assert "理由" in owner.say(_record_number(listing, record.decision_no))
+    assert "证明材料" in owner.say("该处罚决定书所列主体并非本企业，请核实更正")
+    summary = owner.say("无")
+    assert record.decision_no in summary and "确认" in summary
+    opened = owner.say("确认")
+    case = Case.get(Case.record == record)
+    assert case.number in opened and case.user.openid == owner.openid
+
+    notices = wait_until(lambda: [m for m in stack.staff_group() if case.number in m["content"]], WAIT,
+                         "the WeCom notice")
+    assert notices[0]["msgtype"] == "markdown" and record.decision_no in notices[0]["content"]
+    assert f"{stack.base_url}/staff/cases/{case.id}" in notices[0]["content"]
+
+    created = stack.flask("staff", "create", "e2e-office", "--role", "office", stdin=STAFF_PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    staff = requests.Session()
+    login = staff.post(f"{stack.base_url}/staff/login", allow_redirects=False, timeout=10, data={
+        "csrf_token": _csrf(staff, f"{stack.base_url}/staff/login"), "username": "e2e-office",
+        "password": STAFF_PASSWORD})
+    assert login.status_code == 302 and "/staff/" in login.headers["Location"]
+    assert case.number in staff.get(f"{stack.base_url}/staff/cases", timeout=10).text
+    case_url = f"{stack.base_url}/staff/cases/{case.id}"
+    forged = staff.post(f"{case_url}/review", data={}, allow_redirects=False, timeout=10)
+    assert forged.status_code == 400 and Case.get_by_id(case.id).status == "submitted"
+    reviewed = staff.post(f"{case_url}/review", data={"csrf_token": _csrf(staff, case_url)}, allow_redirects=False,
+                          timeout=10)
+    assert reviewed.status_code == 303
+    accepted = staff.post(f"{case_url}/accept", allow_redirects=False, timeout=10, data={
+        "csrf_token": _csrf(staff, case_url), "resolution": "corrected", "reason": "经核实处罚对象有误，已更正。"})
+    assert accepted.status_code == 303
+
+    assert Case.get_by_id(case.id).status == ACCEPTED
+    assert PenaltyRecord.get_by_id(record.id).status == CORRECTED
+    assert Report.get_by_id(report.id).corrected_at is not None
+    page = requests.get(f"{stack.base_url}/v/{report.token}", timeout=10)
+    assert page.status_code == 200 and "数据已更正" in page.text
+    outcome = owner.wait_sent(lambda m: case.number in (m.get("text") or ""), WAIT, "the outcome message")
+    assert "已办结" in outcome["text"]
+    offer = owner.wait_sent(lambda m: "数据已更正" in (m.get("text") or ""), WAIT, "the new-report offer")
+    assert report.number in offer["text"]
+
+
+@pytest.fixture(scope="module")
+def dev_stack(stack_database, tmp_path_factory, stack):
+    """A development-mode web process (no APPID: the simulator is served) on the same database, no worker."""
+    with Stack(stack_database, f"{REDIS_BASE}/{REDIS_DB}", tmp_path_factory.mktemp("e2e-dev"), dev_mode=True,
+               workers=0, scheduler=False, web_workers=1) as running:
+        yield running
+
+
+def test_chat_page_in_headless_chromium_shows_the_reply_bubble(dev_stack, tmp_path):
+    assert requests.get(f"{dev_stack.base_url}/dev/chat", timeout=10).status_code == 200
+    with browser.chromium(tmp_path / "profile") as page:
+        page.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        page.call("Page.enable")
+        page.call("Page.navigate", url=f"{dev_stack.base_url}/dev/chat?openid=o-e2e-browser")
+        page.wait_for("Page.loadEventFired")
+        page.evaluate("document.getElementById('text').value = '帮助';"
+                      "document.querySelector('#say button').click(); true")
+        replies = wait_until(lambda: page.evaluate(
+            "[...document.querySelectorAll('.row.them .bubble')].map(b => b.innerText)"), WAIT, "the reply bubble")
+        mine = page.evaluate("[...document.querySelectorAll('.row.me .bubble')].map(b => b.innerText)")
+        menu = page.evaluate("[...document.querySelectorAll('.menu button')].map(b => b.innerText)")
+    assert mine == ["帮助"]
+    assert "可回复以下关键词办理" in replies[0] and "绑定企业" in replies[0]
+    assert "申请报告" in menu and "帮助" in menu
+    assert WechatUser.get(WechatUser.openid == "o-e2e-browser").last_message_at is not None

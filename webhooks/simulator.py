@@ -1,0 +1,215 @@
+"""`/dev/chat`: a WeChat conversation simulator, served in development mode only (CONTRACT §1).
+
+The page plays one WeChat user. What it types goes to the real `POST /wechat` over HTTP as WeChat would send it:
+signed, and encrypted when WECHAT_AES_KEY is set (built here, server-side); the passive reply is decrypted here. What
+the service pushes later is read back from the doubles' listing endpoints (WeChat messages, SMS codes, the staff
+WeCom group). The message-building functions are plain and shared with the end-to-end tests and the load driver.
+"""
+
+import hashlib
+import secrets
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+import xmltodict
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from wechatpy.crypto import WeChatCrypto
+
+from bot.menu import menu_definition
+from models.accounts import WechatUser
+from models.registry import Enterprise
+from models.reports import OutboundMessage, Report
+from webhooks.wechat import cdata
+
+bp = Blueprint("simulator", __name__, url_prefix="/dev")
+
+ACCOUNT_NAME = "信用黑河"
+ACCOUNT_ID = "gh_hegui_dev"
+SHOWCASE_SIZE = 6
+HTTP_TIMEOUT = 10
+CLOCK_KEY = "simulator:clock:{openid}"
+
+
+def init_app(app):
+    """Register the simulator when (and only when) the app runs in development mode."""
+    if app.config.get("DEV_MODE"):
+        app.register_blueprint(bp)
+
+
+# -- WeChat's side of the protocol (plain functions, shared with tests and benches) ----------------------------
+
+
+def message_xml(openid, msg_type, create_time, msg_id=None, to_user=ACCOUNT_ID, **fields):
+    """The XML WeChat posts for one message or event; `fields` become elements (Content, Event, EventKey …)."""
+    parts = [f"<ToUserName>{cdata(to_user)}</ToUserName>", f"<FromUserName>{cdata(openid)}</FromUserName>",
+             f"<CreateTime>{int(create_time)}</CreateTime>", f"<MsgType>{cdata(msg_type)}</MsgType>"]
+    parts += [f"<{name}>{cdata(value)}</{name}>" for name, value in fields.items()]
+    if msg_id is not None:
+        parts.append(f"<MsgId>{int(msg_id)}</MsgId>")
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def _sha1(*values):
+    return hashlib.sha1("".join(sorted(str(v) for v in values)).encode()).hexdigest()
+
+
+def signed_request(xml, token, aes_key=None, appid=None, openid=""):
+    """(query args, body) of WeChat's POST: plaintext signed with the Token, or safe mode when `aes_key` is set."""
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+    args = {"signature": _sha1(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": openid}
+    if not aes_key:
+        return args, xml.encode("utf-8")
+    sealed = xmltodict.parse(WeChatCrypto(token, aes_key, appid).encrypt_message(xml, nonce, timestamp))["xml"]
+    args.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
+    body = f"<xml><ToUserName>{cdata(ACCOUNT_ID)}</ToUserName><Encrypt>{cdata(sealed['Encrypt'])}</Encrypt></xml>"
+    return args, body.encode("utf-8")
+
+
+def read_reply(body, token, aes_key=None, appid=None):
+    """The text of a passive reply (decrypted in safe mode); None for WeChat's 'success' or an empty body."""
+    raw = body.decode("utf-8") if isinstance(body, bytes) else body
+    if not raw.strip().startswith("<"):
+        return None
+    doc = xmltodict.parse(raw)["xml"]
+    if aes_key:
+        crypto = WeChatCrypto(token, aes_key, appid)
+        doc = xmltodict.parse(crypto.decrypt_message(raw, doc["MsgSignature"], doc["TimeStamp"], doc["Nonce"]))["xml"]
+    return doc.get("Content")
+
+
+def post_to_wechat(session, url, xml, config, openid):
+    """POST one message to our `/wechat` at `url` as WeChat would; return (HTTP status, reply text or None)."""
+    token, aes_key, appid = config["WECHAT_TOKEN"], config.get("WECHAT_AES_KEY"), config["WECHAT_APPID"]
+    args, body = signed_request(xml, token, aes_key, appid, openid)
+    response = session.post(f"{url}?{urlencode(args)}", data=body, timeout=HTTP_TIMEOUT,
+                            headers={"Content-Type": "text/xml"})
+    if response.status_code != 200:
+        return response.status_code, None
+    return 200, read_reply(response.content, token, aes_key, appid)
+
+
+def double_base(config):
+    """The WeChat double's origin, from WECHAT_API_BASE (`…/cgi-bin/`)."""
+    return config["WECHAT_API_BASE"].rstrip("/").removesuffix("/cgi-bin")
+
+
+def wecom_listing(config):
+    """(URL of the WeCom double's listing, robot key) for WECOM_ROBOT_URL, or (None, None) when unset."""
+    url = config.get("WECOM_ROBOT_URL")
+    if not url:
+        return None, None
+    parts = urlsplit(url)
+    key = parse_qs(parts.query).get("key", [""])[0]
+    return f"{parts.scheme}://{parts.netloc}/_double/messages", key
+
+
+def sms_listing(config):
+    """URL of the SMS double's listing, from SMS_WEBHOOK_URL (`…/send`), or None when SMS is only logged."""
+    url = config.get("SMS_WEBHOOK_URL")
+    if config.get("SMS_BACKEND") != "http" or not url:
+        return None
+    return url.rstrip("/").removesuffix("/send") + "/_double/sms"
+
+
+# -- the page and its endpoints --------------------------------------------------------------------------------
+
+
+@bp.get("/chat")
+def chat():
+    """The phone-like chat page."""
+    showcase = _showcase()
+    return render_template("simulator/chat.html", account=ACCOUNT_NAME, menu=menu_definition(_public_base()),
+                           enterprises=showcase, openid=request.args.get("openid", "o-demo-owner"))
+
+
+def _public_base():
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def _showcase():
+    """A few demo enterprises with a mobile (the SMS panel shows their codes) and one without."""
+    with_mobile = list(Enterprise.select().where(Enterprise.mobile != "").order_by(Enterprise.id)
+                       .limit(SHOWCASE_SIZE - 1))
+    without = list(Enterprise.select().where(Enterprise.mobile == "").order_by(Enterprise.id).limit(1))
+    return with_mobile + without
+
+
+def _next_create_time(openid):
+    """A CreateTime later than this user's previous one: events are deduplicated by (openid, CreateTime)."""
+    redis = current_app.extensions["hegui"].redis
+    key = CLOCK_KEY.format(openid=openid)
+    now = int(time.time())
+    last = int(redis.get(key) or 0)
+    stamp = max(now, last + 1)
+    redis.set(key, stamp, ex=3600)
+    return stamp
+
+
+@bp.post("/chat/send")
+def send():
+    """Play one user action (text, menu click, follow) against the real /wechat; return the passive reply."""
+    body = request.get_json(silent=True) or {}
+    openid = str(body.get("openid") or "").strip()
+    if not openid or len(openid) > 64:
+        abort(400, "openid required")
+    created = _next_create_time(openid)
+    if body.get("click"):
+        kind, xml = "event", message_xml(openid, "event", created, Event="CLICK", EventKey=str(body["click"]))
+    elif body.get("event") in ("subscribe", "unsubscribe"):
+        kind, xml = "event", message_xml(openid, "event", created, Event=body["event"])
+    else:
+        text = str(body.get("text") or "")
+        if not text.strip():
+            abort(400, "text required")
+        kind, xml = "message", message_xml(openid, "text", created, msg_id=secrets.randbits(62), Content=text)
+    config = current_app.config
+    with requests.Session() as session:
+        if kind == "message" or body.get("event") != "unsubscribe":
+            session.post(double_base(config) + "/_double/interaction", json={"openid": openid, "kind": kind},
+                         timeout=HTTP_TIMEOUT)
+        status, reply = post_to_wechat(session, request.host_url + "wechat", xml, config, openid)
+    return jsonify(status=status, reply=reply)
+
+
+@bp.get("/chat/feed")
+def feed():
+    """What the doubles received: messages pushed to this user, SMS sent, the staff group's notices."""
+    openid = request.args.get("openid", "")
+    config = current_app.config
+    pushed = requests.get(double_base(config) + "/_double/sent", params={"openid": openid},
+                          timeout=HTTP_TIMEOUT).json()
+    links = _qr_links(openid)
+    for item in pushed:
+        if item.get("media_id"):
+            item["link"] = links.get(item["media_id"])
+    sms_url = sms_listing(config)
+    sms = requests.get(sms_url, timeout=HTTP_TIMEOUT).json() if sms_url else []
+    wecom_url, key = wecom_listing(config)
+    staff = (requests.get(wecom_url, params={"key": key}, timeout=HTTP_TIMEOUT).json()["messages"]
+             if wecom_url else [])
+    return jsonify(pushed=pushed, sms=sms[-20:], staff=staff[-20:])
+
+
+def _qr_links(openid):
+    """media_id → verify URL for the report QR codes sent to `openid` (the delivery rows know both)."""
+    rows = (OutboundMessage.select().join(WechatUser)
+            .where((WechatUser.openid == openid) & (OutboundMessage.kind == "image")
+                   & OutboundMessage.dedup_key.startswith("report-qr-")))
+    links = {}
+    for row in rows:
+        media_id = (row.payload or {}).get("media_id")
+        report = Report.get_or_none(Report.id == int(row.dedup_key.removeprefix("report-qr-")))
+        if media_id and report:
+            links[media_id] = f"{_public_base()}/v/{report.token}"
+    return links
+
+
+@bp.get("/chat/media/<media_id>")
+def media(media_id):
+    """An image the service sent, from the WeChat double's media store."""
+    got = requests.get(f"{double_base(current_app.config)}/_double/media/{media_id}", timeout=HTTP_TIMEOUT)
+    if got.status_code != 200:
+        abort(404)
+    return Response(got.content, content_type=got.headers.get("Content-Type", "image/png"),
+                    headers={"Cache-Control": "no-store"})

@@ -16,7 +16,7 @@ from peewee import IntegrityError
 
 from models import departments, feeds
 from models.base import db, local_today, utcnow
-from models.loaders import LOADERS, RowRejected, audit, enterprises_by_uscc, record_dict, review_for
+from models.loaders import LOADERS, RowRejected, audit, record_dict, register_lookup, review_for
 from models.records import VERIFIED, ImportBatch, RejectedRow
 from models.registry import ARREARS_KINDS, DATA_KINDS, FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS
 from models.tabular import UnreadableFile, normalise_header, open_binary, read_rows
@@ -268,14 +268,13 @@ def release_held(record, actor):
 
     A record whose USCC is still not registered cannot be released (ReleaseRefused).
     """
-    registry = enterprises_by_uscc([record.uscc])
-    enterprise = registry.get(record.uscc)
-    if enterprise is None:
+    found = register_lookup([record.uscc]).get(record.uscc)
+    if found is None:
         raise ReleaseRefused("该统一社会信用代码尚未登记在企业名录中，请先导入企业信息")
     table = record._meta.table_name
     with db.atomic():
         before = record_dict(record)
-        record.enterprise = enterprise
+        record.enterprise = found[0]
         record.review = VERIFIED
         record.updated_at = utcnow()
         record.save()
@@ -285,4 +284,4 @@ def release_held(record, actor):
 
 def recheck(record):
     """The review a record would get now from the register (for staff screens)."""
-    return review_for(enterprises_by_uscc([record.uscc]), record.uscc, record.subject_name)[1]
+    return review_for(register_lookup([record.uscc]), record.uscc, record.subject_name)[1]

@@ -59,6 +59,7 @@ NO = {"", "否", "未补缴", "N", "NO", "FALSE", "0"}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_FINE_WAN = Decimal("9999999999")
 MAX_AMOUNT = Decimal("999999999999")
+COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -137,7 +138,10 @@ def copy_text(value):
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
-    return str(value).translate(COPY_ESCAPES)
+    text_value = str(value)
+    if COPY_SPECIAL.search(text_value):
+        return text_value.translate(COPY_ESCAPES)
+    return text_value
 
 
 def _default(default):
@@ -165,14 +169,27 @@ def audit(table, record_id, action, actor, batch, before, after):
     )
 
 
-def review_for(enterprises, code, name):
-    """(enterprise or None, review) for a row naming `code` and `name` (核验 against the register)."""
-    enterprise = enterprises.get(code)
-    if enterprise is None:
+def review_for(registry, code, name):
+    """(enterprise id or None, review) for a row naming `code` and `name`; `registry` from register_lookup (核验)."""
+    found = registry.get(code)
+    if found is None:
         return None, HELD_UNKNOWN_USCC
-    if not same_name(enterprise.name, name):
-        return enterprise, HELD_NAME_MISMATCH
-    return enterprise, VERIFIED
+    if not same_name(found[1], name):
+        return found[0], HELD_NAME_MISMATCH
+    return found[0], VERIFIED
+
+
+def register_lookup(codes):
+    """{uscc: (enterprise id, name)} for the registered ones among `codes` (raw SQL: this is the hot path)."""
+    codes = list(set(codes))
+    found = {}
+    for start in range(0, len(codes), 500):
+        part = codes[start:start + 500]
+        marks = ", ".join(db.obj.param for _ in part)
+        cursor = db.execute_sql(f'SELECT id, uscc, name FROM "enterprise" WHERE uscc IN ({marks})', part)
+        for ent_id, code, name in cursor.fetchall():
+            found[code] = (ent_id, name)
+    return found
 
 
 def enterprises_by_uscc(codes):
@@ -332,7 +349,7 @@ class EnterpriseLoader(Loader):
 
 def recheck_held(codes, actor, batch):
     """Records held for an unknown USCC are checked again once the enterprise is registered."""
-    registry = enterprises_by_uscc(codes)
+    registry = register_lookup(codes)
     for model, table in ((PenaltyRecord, "penalty_record"), (ArrearsRecord, "arrears_record")):
         held = model.select().where(model.uscc.in_(list(registry)) & (model.review == HELD_UNKNOWN_USCC))
         for record in held:
@@ -409,7 +426,7 @@ class PenaltyLoader(Loader):
     def flush(self, rows):
         out = Outcome()
         existing = penalties_by_key({self.key(v) for _, v in rows})
-        registry = enterprises_by_uscc(v["uscc"] for _, v in rows if "uscc" in v)
+        registry = register_lookup(v["uscc"] for _, v in rows if "uscc" in v)
         fresh = []
         for number, values in rows:
             record = existing.get(self.key(values))
@@ -599,7 +616,7 @@ class ArrearsLoader(Loader):
     def flush(self, rows):
         out = Outcome()
         existing = self._existing({v["uscc"] for _, v in rows})
-        registry = enterprises_by_uscc(v["uscc"] for _, v in rows)
+        registry = register_lookup(v["uscc"] for _, v in rows)
         fresh = []
         for number, values in rows:
             record = existing.get(self.key(values))

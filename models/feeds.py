@@ -2,7 +2,8 @@
 
 A department declares, with every file or API push, that its data of that kind is complete up to `as_of` for every
 domain it is granted (a file with no rows for a domain still says "nothing else up to as_of" — this is how "no record"
-becomes certifiable). Domains for which the load rejected rows do not advance: a rejected row is missing data.
+becomes certifiable). Domains for which the load rejected rows do not advance: a rejected row is missing data (and
+a rejected row whose domain could not be told, e.g. an unknown 领域, holds back every domain of the load).
 `complete_until` never moves backwards (re-sending old data with an earlier as_of keeps the later date).
 
 Coverage of a (domain, kind) for a report period:

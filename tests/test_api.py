@@ -120,3 +120,11 @@ def test_arrears_and_feed_status(client, app):
     assert (data["imported"], data["rejected"]) == (1, 0)
     feed = FeedStatus.get(FeedStatus.kind == "fund_arrears")
     assert (feed.domain, str(feed.complete_until)) == (None, "2025-10-31")
+
+
+def test_413_for_an_oversized_body(client, key):
+    response = client.post("/api/v1/records", data=b"[" + b" " * (5 * 1024 * 1024) + b"]",
+                           content_type="application/json", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 413
+    assert "请求体过大" in response.get_json()["error"]
+    assert ImportBatch.select().count() == 0

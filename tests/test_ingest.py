@@ -230,6 +230,7 @@ def test_release_held_and_enterprise_arrival(app, register, write_table):
     with pytest.raises(ingest.ReleaseRefused):
         ingest.release_held(unknown, "staff:wang")
 
+    assert ingest.recheck(mismatch) == HELD_NAME_MISMATCH
     released = ingest.release_held(mismatch, "staff:wang")
     assert (released.review, released.enterprise_id) == (VERIFIED, register[1].id)
     assert RecordChange.get(RecordChange.action == "release").actor == "staff:wang"
@@ -289,11 +290,13 @@ def test_enterprise_register_import(app, write_table):
     headers = ["企业名称", "统一社会信用代码", "法定代表人", "联系电话", "注册地址", "所属区县"]
     rows = [["黑河市甲公司", uscc(1), "张三", "13904561234", "黑河市爱辉区", "爱辉区"],
             ["黑河市乙公司", uscc(2), "李四", "0456-8221234", "", "北安市"],
-            ["", uscc(3), "", "", "", ""]]
+            ["", uscc(3), "", "", "", ""],
+            ["华为技术有限公司", 914403001922038216, "", "", "", ""]]
     path = write_table("e.xlsx", headers, rows, "xlsx")
     result = ingest.import_file(path, "e.xlsx", "enterprise", None)
-    assert (result.imported, result.rejected) == (1, 2)
-    assert [e.column for e in result.errors] == ["联系电话", "企业名称"]
+    assert (result.imported, result.rejected) == (1, 3)
+    assert [e.column for e in result.errors] == ["联系电话", "企业名称", "统一社会信用代码"]
+    assert "Excel存成了数字" in result.errors[2].reason
     rows[0][3] = "13904569999"
     result = ingest.import_file(write_table("e2.xlsx", headers, rows[:1], "xlsx"), "e2.xlsx", "enterprise", None)
     assert (result.imported, result.updated) == (0, 1)

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError
+from peewee import DataError, IntegrityError
 
 from models import departments, feeds
 from models.base import db, local_today, utcnow
@@ -187,6 +187,10 @@ def _run(loader, records, batch, as_of, progress, unit="行"):
         log.exception("import batch %s hit a conflict", batch.id)
         _fail_batch(batch, str(exc))
         raise UnreadableFile("导入时与同时进行的另一次报送发生冲突，本次未作任何更改，请稍后重试") from exc
+    except DataError as exc:
+        log.exception("import batch %s holds data the database refused", batch.id)
+        _fail_batch(batch, str(exc))
+        raise UnreadableFile("文件中有无法保存的内容（如控制字符），本次未作任何更改，请检查后重新导出") from exc
     return result
 
 

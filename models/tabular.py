@@ -147,7 +147,7 @@ def text(value):
         value = int(value)
     if isinstance(value, dt.datetime):
         value = value.date()
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return unicodedata.normalize("NFKC", str(value)).replace("\x00", "").strip()
 
 
 def parse_date(value):

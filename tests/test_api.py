@@ -128,3 +128,9 @@ def test_413_for_an_oversized_body(client, key):
     assert response.status_code == 413
     assert "请求体过大" in response.get_json()["error"]
     assert ImportBatch.select().count() == 0
+
+
+def test_control_characters_do_not_break_the_load(client, key):
+    data = post(client, key, {"kind": "penalty", "items": [item(1, 违法事实="事实\u0000说明")]}).get_json()
+    assert data["imported"] == 1
+    assert PenaltyRecord.get().facts == "事实说明"

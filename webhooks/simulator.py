@@ -29,6 +29,7 @@ ACCOUNT_ID = "gh_hegui_dev"
 SHOWCASE_SIZE = 6
 HTTP_TIMEOUT = 10
 CLOCK_KEY = "simulator:clock:{openid}"
+DOUBLES_DOWN = "模拟服务未启动或无法连接，请确认 Procfile.dev 中的 doubles 进程在运行"
 
 
 def init_app(app):
@@ -164,11 +165,14 @@ def send():
             abort(400, "text required")
         kind, xml = "message", message_xml(openid, "text", created, msg_id=secrets.randbits(62), Content=text)
     config = current_app.config
-    with requests.Session() as session:
-        if kind == "message" or body.get("event") != "unsubscribe":
-            session.post(double_base(config) + "/_double/interaction", json={"openid": openid, "kind": kind},
-                         timeout=HTTP_TIMEOUT)
-        status, reply = post_to_wechat(session, request.host_url + "wechat", xml, config, openid)
+    try:
+        with requests.Session() as session:
+            if body.get("event") != "unsubscribe":
+                session.post(double_base(config) + "/_double/interaction", json={"openid": openid, "kind": kind},
+                             timeout=HTTP_TIMEOUT)
+            status, reply = post_to_wechat(session, request.host_url + "wechat", xml, config, openid)
+    except requests.RequestException as exc:
+        return jsonify(status=502, reply=None, error=f"{DOUBLES_DOWN}（{type(exc).__name__}）")
     return jsonify(status=status, reply=reply)
 
 
@@ -176,7 +180,14 @@ def send():
 def feed():
     """What the doubles received: messages pushed to this user, SMS sent, the staff group's notices."""
     openid = request.args.get("openid", "")
-    config = current_app.config
+    try:
+        return jsonify(_listings(openid, current_app.config))
+    except requests.RequestException as exc:
+        return jsonify(pushed=[], sms=[], staff=[], error=f"{DOUBLES_DOWN}（{type(exc).__name__}）")
+
+
+def _listings(openid, config):
+    """The three doubles' listings for the page."""
     pushed = requests.get(double_base(config) + "/_double/sent", params={"openid": openid},
                           timeout=HTTP_TIMEOUT).json()
     links = _qr_links(openid)
@@ -188,7 +199,7 @@ def feed():
     wecom_url, key = wecom_listing(config)
     staff = (requests.get(wecom_url, params={"key": key}, timeout=HTTP_TIMEOUT).json()["messages"]
              if wecom_url else [])
-    return jsonify(pushed=pushed, sms=sms[-20:], staff=staff[-20:])
+    return {"pushed": pushed, "sms": sms[-20:], "staff": staff[-20:]}
 
 
 def _qr_links(openid):
@@ -208,7 +219,10 @@ def _qr_links(openid):
 @bp.get("/chat/media/<media_id>")
 def media(media_id):
     """An image the service sent, from the WeChat double's media store."""
-    got = requests.get(f"{double_base(current_app.config)}/_double/media/{media_id}", timeout=HTTP_TIMEOUT)
+    try:
+        got = requests.get(f"{double_base(current_app.config)}/_double/media/{media_id}", timeout=HTTP_TIMEOUT)
+    except requests.RequestException:
+        abort(502)
     if got.status_code != 200:
         abort(404)
     return Response(got.content, content_type=got.headers.get("Content-Type", "image/png"),

@@ -291,6 +291,11 @@ class FormFlow(Flow):
         return previous.ask(ctx)
 
 
+def show_photos(ctx, value):
+    """An image slot in a summary: how many photos, or 无."""
+    return texts.PHOTOS.format(count=len(value)) if value else texts.NO_PHOTOS
+
+
 def _join(lead, text):
     return f"{lead}\n{text}" if lead else text
 

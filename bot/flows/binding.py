@@ -14,7 +14,7 @@ import secrets
 from peewee import IntegrityError
 
 from bot import parse, texts
-from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot
+from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot, show_photos
 from bot.parse import ParseError
 from jobs.media import enqueue_binding_media
 from jobs.sms import enqueue_sms
@@ -197,18 +197,14 @@ class BindFlow(FormFlow):
         return texts.BIND_DONE.format(name=enterprise.name)
 
 
-def _photos(ctx, value):
-    return texts.PHOTOS.format(count=len(value)) if value else texts.NO_PHOTOS
-
-
 class BindReviewFlow(FormFlow):
     """For an enterprise without a usable registered mobile: licence and authorisation photos for staff review."""
 
     name = "bind_review"
     title = "人工审核绑定"
     slots = [
-        Slot("licence", "营业执照", lambda ctx: texts.REVIEW_ASK_LICENCE, show=_photos, images=True),
-        Slot("authorisation", "授权书", lambda ctx: texts.REVIEW_ASK_AUTH, show=_photos, images=True),
+        Slot("licence", "营业执照", lambda ctx: texts.REVIEW_ASK_LICENCE, show=show_photos, images=True),
+        Slot("authorisation", "授权书", lambda ctx: texts.REVIEW_ASK_AUTH, show=show_photos, images=True),
     ]
 
     def summary_header(self, ctx):

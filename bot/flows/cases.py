@@ -6,7 +6,7 @@ StoredBlob rows named `wechat-media:<media_id>` (open_case needs the 信用承�
 """
 
 from bot import parse, texts
-from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot
+from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot, show_photos
 from bot.parse import ParseError
 from jobs.media import enqueue_case_evidence, placeholder_blob
 from jobs.notices import case_opened
@@ -78,10 +78,6 @@ def _show_reason(ctx, value):
     return parse.short(value, 30)
 
 
-def _photos(ctx, value):
-    return texts.PHOTOS.format(count=len(value)) if value else texts.NO_PHOTOS
-
-
 def _is_repair(ctx):
     return ctx.flow.kind == REPAIR_REQUEST
 
@@ -97,9 +93,9 @@ class CaseFlow(FormFlow):
         Slot("fulfilled", "处罚已履行", lambda ctx: texts.CASE_ASK_FULFILLED, _parse_fulfilled,
              lambda ctx, v: "是", needed=_is_repair),
         Slot("reason", "理由", _ask_reason, _parse_reason, _show_reason),
-        Slot("commitment", "信用承诺书", lambda ctx: texts.CASE_ASK_COMMITMENT, show=_photos, images=True,
+        Slot("commitment", "信用承诺书", lambda ctx: texts.CASE_ASK_COMMITMENT, show=show_photos, images=True,
              needed=_is_repair),
-        Slot("evidence", "证明材料", lambda ctx: texts.CASE_ASK_EVIDENCE, show=_photos, images=True, optional=True),
+        Slot("evidence", "证明材料", lambda ctx: texts.CASE_ASK_EVIDENCE, show=show_photos, images=True, optional=True),
     ]
 
     def precheck(self, ctx):

@@ -65,7 +65,7 @@ class StaffNotice(BaseModel):
     kind = CharField(max_length=20)  # case_opened / case_reminder / feed_reminder
     department = ForeignKeyField(Department, null=True, backref="staff_notices")
     case = ForeignKeyField(Case, null=True, backref="staff_notices", on_delete="CASCADE")
-    robot_url = TextField(null=True)  # resolved at creation: the department's robot, else the default, else none
+    robot_url = TextField(null=True)  # the department's robot at creation; None: WECOM_ROBOT_URL when sent, else logged
     body = TextField()  # markdown
     state = CharField(max_length=12, default="pending", index=True)  # pending / sent / logged / failed
     attempts = IntegerField(default=0)

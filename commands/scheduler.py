@@ -7,6 +7,8 @@ slot run once even if two schedulers overlap for a moment. Other engineers appen
 """
 
 import logging
+import signal
+import sys
 import time
 import uuid
 
@@ -84,12 +86,18 @@ def init_app(app):
     app.cli.add_command(scheduler_command)
 
 
+def _exit_on_sigterm(signum, frame):
+    sys.exit(0)
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 @with_appcontext
 def scheduler_command(once):
     """Run the periodic tasks of PERIODIC (one active scheduler at a time, by a Redis lock)."""
     scheduler = Scheduler(current_app.extensions["hegui"])
+    if not once:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` hands the lock over at once
     try:
         while True:
             due = scheduler.tick()

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 bash devtools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 unset WECHAT_APPID
+export PYTHONUNBUFFERED=1
+# The staff group's robot is the WeCom double of Procfile.dev (WeChat 5101 and SMS 5102 are config.py's dev defaults).
+export WECOM_ROBOT_URL="${WECOM_ROBOT_URL:-http://127.0.0.1:5103/cgi-bin/webhook/send?key=dev-staff-group}"
 bash devtools/services.sh >/dev/null || true
 flask init-db
 flask demo-data --if-empty

@@ -1,0 +1,83 @@
+"""One id that follows a message from the webhook to its jobs and deliveries, and logs that carry it.
+
+The webhook sets the id from the message's dedup key (so WeChat's retries share it); `TracedQueue` copies the current
+id into every job it creates; the worker restores it before running the job, so the jobs that job enqueues inherit it.
+"""
+
+import contextvars
+import datetime as dt
+import hashlib
+import json
+import logging
+
+from rq import Queue
+
+_trace_id = contextvars.ContextVar("trace_id", default="-")
+
+
+def trace_id_for(key):
+    """A short stable id for a message key: the same WeChat message, retried, keeps its id."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def set_trace_id(value):
+    """Make `value` the current id; returns a token for `reset_trace_id`."""
+    return _trace_id.set(value or "-")
+
+
+def reset_trace_id(token):
+    _trace_id.reset(token)
+
+
+def current_trace_id():
+    return _trace_id.get()
+
+
+class TracedQueue(Queue):
+    """A Queue whose jobs carry the current trace id in their meta."""
+
+    def create_job(self, *args, **kwargs):
+        meta = dict(kwargs.get("meta") or {})
+        meta.setdefault("trace_id", current_trace_id())
+        kwargs["meta"] = meta
+        return super().create_job(*args, **kwargs)
+
+
+class TraceFilter(logging.Filter):
+    """Adds `trace_id` to every record so formatters can print it."""
+
+    def filter(self, record):
+        record.trace_id = current_trace_id()
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, trace id, message (and the traceback, if any)."""
+
+    def format(self, record):
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "trace_id": getattr(record, "trace_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(trace_id)s] %(name)s: %(message)s"
+
+
+def configure_logging(json_lines=False, level=logging.INFO):
+    """Route the root logger through one handler that prints the trace id (JSON lines in production)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(TraceFilter())
+    handler.setFormatter(JSONFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_hegui", False)]:
+        root.removeHandler(old)
+    handler._hegui = True
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -29,10 +29,12 @@ def to_local(moment):
 def bind_database(url):
     """Open the database named by a peewee db_url and bind the proxy to it; return the Database."""
     if url.startswith("sqlite"):
+        # BEGIN IMMEDIATE: a deferred transaction that reads, then writes, fails at once with "database is locked"
+        # (no busy wait) when another process wrote in between; taking the write lock first makes it wait instead.
         database = connect(
             url,
             pragmas={"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1, "synchronous": "normal"},
-            timeout=10,
+            timeout=10, lock_type="IMMEDIATE",
         )
     else:
         database = connect(url, autoconnect=True)

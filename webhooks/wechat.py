@@ -221,20 +221,22 @@ def _user(openid):
 
 
 def record_interaction(incoming):
-    """Create the user if new; note follow state and, for window-opening input, `last_message_at`."""
+    """Create the user if new; note follow state and, for window-opening input, `last_message_at`.
+
+    Single-statement conditional updates, no read-then-write transaction: concurrent messages of one user neither
+    lose an update nor trip SQLite's snapshot conflict.
+    """
     now = utcnow()
     at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
     at = min(at, now)
-    with db.atomic():
-        user = _user(incoming.openid)
-        changes = {}
-        opens_window = incoming.kind != "event" or incoming.event in WINDOW_EVENTS
-        if opens_window and (user.last_message_at is None or at > user.last_message_at):
-            changes[WechatUser.last_message_at] = at
-        if incoming.event in ("subscribe", "unsubscribe"):
-            changes[WechatUser.subscribed] = incoming.event == "subscribe"
-        if changes:
-            WechatUser.update(changes).where(WechatUser.id == user.id).execute()
+    user = _user(incoming.openid)
+    if incoming.kind != "event" or incoming.event in WINDOW_EVENTS:
+        (WechatUser.update(last_message_at=at)
+         .where((WechatUser.id == user.id)
+                & (WechatUser.last_message_at.is_null() | (WechatUser.last_message_at < at)))
+         .execute())
+    if incoming.event in ("subscribe", "unsubscribe"):
+        WechatUser.update(subscribed=incoming.event == "subscribe").where(WechatUser.id == user.id).execute()
 
 
 # -- rendering -------------------------------------------------------------------------------------------------

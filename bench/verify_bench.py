@@ -1,0 +1,180 @@
+"""GET /v/<token> under concurrent load, served by gunicorn, beside a bare Flask endpoint served the same way.
+
+    .venv/bin/python -m bench.verify_bench [--requests 3000] [--concurrency 16] [--workers 4] [--database sqlite|URL]
+
+Issues one real report (16 domains, a few penalty records) with the pipeline's own `issue_report`, starts gunicorn
+twice on free loopback ports (a bare Flask app answering a fixed page of the same size, then the app), drives each
+with a thread pool of `requests` sessions and prints requests/s and latency percentiles. Scenarios: a repeat viewer
+(the view is deduplicated in Redis), a new viewer per request (a ViewLog row each), the signed JSON, and a guessed
+token (404). Redis: database BENCH_REDIS_DB (default 6), flushed before and after; the miss limit is lifted.
+"""
+
+import argparse
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+import requests
+from flask import Flask, Response
+
+from app import create_app
+from config import ROOT
+from jobs.pipeline import issue_report
+from models.accounts import WechatUser
+from models.records import PenaltyRecord
+from models.registry import Department, Domain, Enterprise
+from models.reports import ReportRequest
+from models.uscc import make_uscc
+
+PAGE_BYTES = 14_000
+UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.50 bench"
+
+
+def bare_app():
+    """The baseline: a Flask endpoint answering a fixed HTML page of about the verify page's size."""
+    app = Flask("bare")
+    page = "<!doctype html><title>bare</title>" + "x" * PAGE_BYTES
+
+    @app.get("/v/<token>")
+    def verify(token):
+        return Response(page, mimetype="text/html")
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    return app
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(target, env, workers):
+    """gunicorn serving `target` on a free port; returns (process, base URL) once it answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning", target],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(base + "/healthz", timeout=5)
+            return proc, base
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    proc.terminate()
+    proc.wait()
+    raise RuntimeError(f"gunicorn {target} did not start")
+
+
+def issue_bench_report(env):
+    """Create an enterprise with records and issue a real report through the pipeline; return its token."""
+    app = create_app({"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"]})
+    with app.app_context():
+        enterprise = Enterprise.create(uscc=make_uscc("91231100MA1BENCH0"), name="黑河市基准测试商贸有限公司",
+                                       legal_rep="赵测", address="黑河市爱辉区", county="爱辉区")
+        market = Domain.get(Domain.code == "market")
+        for n in range(3):
+            PenaltyRecord.create(
+                subject_name=enterprise.name, uscc=enterprise.uscc, enterprise=enterprise,
+                decision_no=f"黑市监罚〔2025〕{900 + n}号", violation_type="虚假宣传", category="罚款",
+                content="罚款人民币5000元", fine_wan="0.5", decided_on=dt.date(2025, 3, 1 + n),
+                authority="黑河市市场监督管理局", domain=market, procedure="普通程序",
+                department=Department.get(Department.code == "market"))
+        user = WechatUser.create(openid="o-bench-owner")
+        request = ReportRequest.create(
+            user=user, enterprise=enterprise, msg_key="bench", domains=[d.code for d in Domain.ordered()],
+            period_start=dt.date(2023, 12, 1), period_end=dt.date(2026, 11, 27), purpose_category="金融",
+            purpose="银行贷款")
+        return issue_report(request, app.config).token
+
+
+def drive(url, count, concurrency, new_viewer=False):
+    """GET `url` `count` times with `concurrency` threads; (seconds, sorted latencies, non-2xx/404 count, bytes)."""
+    local = threading.local()
+
+    def one(i):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        agent = f"{UA} {i}" if new_viewer else UA
+        started = time.perf_counter()
+        response = local.session.get(url, headers={"User-Agent": agent}, timeout=30)
+        return time.perf_counter() - started, response.status_code, len(response.content)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(count)))
+    elapsed = time.perf_counter() - started
+    expected = 404 if "guess" in url else 200
+    return elapsed, sorted(r[0] for r in results), sum(1 for r in results if r[1] != expected), results[0][2]
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
+
+
+def app_env(args, tmp):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "SMS_"))}
+    database = args.database if args.database != "sqlite" else f"sqlite:///{Path(tmp) / 'bench.db'}"
+    env.update(DATABASE_URL=database, REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", RQ_QUEUE="bench",
+               PYTHONPATH=str(ROOT), FLASK_APP="app", VERIFY_OAUTH="0", VERIFY_MISS_LIMIT="1000000 per minute")
+    return env
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (created beforehand)")
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "6")))
+    args = parser.parse_args()
+    rdb = redis.Redis.from_url(f"redis://127.0.0.1:6379/{args.redis_db}")
+    rdb.flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = app_env(args, tmp)
+        subprocess.run([sys.executable, "-m", "flask", "init-db"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        token = issue_bench_report(env)
+        rows = []
+        bare, bare_base = start_gunicorn("bench.verify_bench:bare_app()", env, args.workers)
+        try:
+            rows.append(("bare Flask, fixed page", *drive(f"{bare_base}/v/{token}", args.requests, args.concurrency)))
+        finally:
+            bare.terminate()
+            bare.wait()
+        proc, base = start_gunicorn("app:create_app()", env, args.workers)
+        try:
+            for label, path, new_viewer in [("GET /v/<token>, repeat viewer", f"/v/{token}", False),
+                                            ("GET /v/<token>, new viewer each", f"/v/{token}", True),
+                                            ("GET /v/<token>/json", f"/v/{token}/json", False),
+                                            ("GET /v/<guessed> (404)", "/v/guess-" + "x" * 30, False)]:
+                rows.append((label, *drive(base + path, args.requests, args.concurrency, new_viewer)))
+        finally:
+            proc.terminate()
+            proc.wait()
+    rdb.flushdb()
+    print(f"\n{args.requests} requests per row, {args.concurrency} client threads, gunicorn {args.workers} sync "
+          f"workers, database {args.database}, {os.cpu_count()} CPUs")
+    print(f"{'scenario':34} {'bytes':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
+    for label, elapsed, lat, errors, size in rows:
+        print(f"{label:34} {size:7d} {len(lat) / elapsed:8.0f} {percentile(lat, 50) * 1000:8.1f} "
+              f"{percentile(lat, 99) * 1000:8.1f} {lat[-1] * 1000:8.1f} {errors:7d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -48,6 +48,7 @@ def load_config(instance_path):
         "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL", DEV_SMS_URL if dev else None),
         "WECHAT_TEMPLATE_ID": _env("WECHAT_TEMPLATE_ID", "dev-notice-template" if dev else None),
         "WECHAT_REPLY_WAIT": float(_env("WECHAT_REPLY_WAIT", "3.0")),
+        "WECHAT_BUSY_BACKOFF": tuple(float(x) for x in _env("WECHAT_BUSY_BACKOFF", "0.2,0.5,1.0").split(",")),
         "SIGNING_KEY": _env("SIGNING_KEY"),
         "REPORT_VALID_DAYS": int(_env("REPORT_VALID_DAYS", "30")),
         "REPORT_ISSUER": _env("REPORT_ISSUER", DEFAULT_ISSUER),

@@ -18,7 +18,7 @@ from jobs.runtime import current
 logger = logging.getLogger(__name__)
 
 TOKEN_ERRORS = (40001, 40014, 42001)
-BUSY_BACKOFF = (0.2, 0.5, 1.0)  # seconds between tries on -1; len() + 1 tries in all
+BUSY_BACKOFF = (0.2, 0.5, 1.0)  # seconds between tries on -1 (config WECHAT_BUSY_BACKOFF); len() + 1 tries in all
 TOKEN_EARLY_REFRESH = 300  # renew this many seconds before WeChat's expiry
 LOCK_TIMEOUT = 15
 HTTP_TIMEOUT = (3.05, 10)
@@ -111,7 +111,7 @@ class WeChatAPI:
     def from_runtime(cls, rt=None):
         """A gateway on the current process's Runtime."""
         rt = rt or current()
-        return cls(rt.config, rt.redis)
+        return cls(rt.config, rt.redis, busy_backoff=tuple(rt.config.get("WECHAT_BUSY_BACKOFF", BUSY_BACKOFF)))
 
     # -- the access token ---------------------------------------------------------------------------------------
 

@@ -28,6 +28,11 @@ def calls(double, api):
     return requests.get(f"{double.base_url}/_double/stats", timeout=5).json().get(api, 0)
 
 
+@pytest.fixture(autouse=True)
+def fast_backoff(app_config):
+    app_config["WECHAT_BUSY_BACKOFF"] = (0.01, 0.02)
+
+
 @pytest.fixture
 def user(wechat_double, app):
     """A user who wrote a minute ago (our row and the double agree)."""
@@ -110,7 +115,9 @@ def test_busy_leaves_the_row_pending_for_rq_retry(wechat_double, user, drain, rt
     row_id = delivery.queue_text(user.id, "稍后重试", "busy-1")
     with pytest.raises(Busy):
         delivery.deliver(row_id)
+    assert calls(wechat_double, "message/custom/send") == 3  # the gateway's bounded tries, then RQ's turn
     assert state(row_id) == "pending"
+    assert OutboundMessage.get_by_id(row_id).attempts == 1
     assert drain() == 0  # the job failed and RQ scheduled a retry with back-off
     assert ScheduledJobRegistry(queue=rt.queue).get_job_ids() == [f"deliver-{row_id}"]
     assert state(row_id) == "pending"

@@ -55,14 +55,11 @@ def verify():
 def receive():
     """One message or event: authenticate, parse, deduplicate, reply (encrypted when the request was)."""
     body = _read_body()
-    envelope = _parse_xml(body)
     encrypted = request.args.get("encrypt_type", "").lower() == "aes"
-    if encrypted:
-        message = _parse_xml(_decrypt(envelope).encode("utf-8"))
-    elif _signature_ok(request.args):
-        message = envelope
-    else:
-        _forbid("plaintext signature")
+    if not encrypted and not _signature_ok(request.args):
+        _forbid("plaintext signature")  # before parsing: forged bodies never reach the XML parser
+    envelope = _parse_xml(body)
+    message = _parse_xml(_decrypt(envelope).encode("utf-8")) if encrypted else envelope
     try:
         incoming = parse_incoming(message)
     except BadMessage as exc:

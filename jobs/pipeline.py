@@ -96,7 +96,7 @@ def build_report(request_id):
         return None
     _mark(request_id, BUILDING, from_states=(QUEUED, BUILDING), count_attempt=True)
     report = Report.get_or_none(Report.request == request_id) or issue_report(request, rt.config)
-    deliver_qr(request, report, rt.config)
+    deliver_qr(request, report)
     _mark(request_id, DELIVERED, from_states=(QUEUED, BUILDING))
     if report.pdf_ready_at is None:
         enqueue_pdf(rt, report.id)
@@ -171,7 +171,7 @@ def delivery_text(report, data):
     )
 
 
-def deliver_qr(request, report, config):
+def deliver_qr(request, report):
     """Send the QR image and the text through the delivery queue (each at most once, by dedup key)."""
     data = json.loads(report.snapshot)
     delivery.queue_image(request.user_id, qr_png(data["verify"]["url"]), f"report-qr-{report.id}")

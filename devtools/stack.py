@@ -37,6 +37,7 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 E2E_APPID = "wxe2e0000000000001"
 ROBOT_KEY = "e2e-staff-group"
+WECHAT_TRIES = 3  # WeChat delivers a message up to three times when our server does not answer
 CLEARED = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS",
            "SIGNING_KEY", "SECRET_KEY", "WECOM_ROBOT_URL", "FLASK_APP", "PORT")
 
@@ -292,10 +293,17 @@ class Owner:
         return self.clock
 
     def _post(self, kind, xml):
-        self.session.post(f"{self.stack.wechat_url}/_double/interaction", json={"openid": self.openid, "kind": kind},
-                          timeout=10).raise_for_status()
-        status, reply = post_to_wechat(self.session, f"{self.stack.base_url}/wechat", xml, self.stack.config,
-                                       self.openid)
+        """Tell the double, then deliver to /wechat; like WeChat, retry a failed connection (same message) twice."""
+        for attempt in range(WECHAT_TRIES):
+            try:
+                self.session.post(f"{self.stack.wechat_url}/_double/interaction",
+                                  json={"openid": self.openid, "kind": kind}, timeout=10).raise_for_status()
+                status, reply = post_to_wechat(self.session, f"{self.stack.base_url}/wechat", xml, self.stack.config,
+                                               self.openid)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == WECHAT_TRIES - 1:
+                    raise
         if status != 200:
             raise StackError(f"/wechat answered {status} for {self.openid}")
         return reply
@@ -315,9 +323,9 @@ class Owner:
         return self.session.get(f"{self.stack.wechat_url}/_double/sent", params={"openid": self.openid},
                                 timeout=10).json()
 
-    def wait_sent(self, predicate, timeout, what):
-        """The first delivered message matching `predicate`, waiting up to `timeout` s."""
-        return wait_until(lambda: next((m for m in self.sent() if predicate(m)), None), timeout, what, interval=0.2)
+    def wait_sent(self, predicate, timeout, what, interval=0.2):
+        """The first delivered message matching `predicate`, polling every `interval` s for up to `timeout` s."""
+        return wait_until(lambda: next((m for m in self.sent() if predicate(m)), None), timeout, what, interval)
 
 
 def _get_ok(url):

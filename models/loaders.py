@@ -18,10 +18,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from peewee import DecimalField
+from peewee import DecimalField, ForeignKeyField
 
 from models import departments, uscc
-from models.base import db, is_postgres, local_today, utcnow
+from models.base import JSONText, db, is_postgres, local_today, utcnow
 from models.corrections import mark_reports_corrected
 from models.records import (
     ACTIVE,
@@ -111,17 +111,15 @@ def record_dict(record):
 def insert_rows(model, rows):
     """Bulk insert of dicts: COPY on PostgreSQL, executemany on SQLite (peewee's SQL building is slow at scale).
 
-    Missing fields take their defaults; every value is converted by its field, as peewee would.
+    Missing fields take their defaults; foreign keys and JSON are converted by their field, as peewee would (the
+    other values come validated and typed from the loaders).
     """
     if not rows:
         return
     fields = [f for f in model._meta.sorted_fields if not f.primary_key]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    defaults = {f.name: f.default for f in fields}
-    values = [
-        tuple(f.db_value(row[f.name] if f.name in row else _default(defaults[f.name])) for f in fields)
-        for row in rows
-    ]
+    plan = [(f.name, f.db_value if isinstance(f, ForeignKeyField | JSONText) else None, f.default) for f in fields]
+    values = [tuple(_value(row, name, convert, default) for name, convert, default in plan) for row in rows]
     cursor = db.cursor()
     table = model._meta.table_name
     if is_postgres():
@@ -132,33 +130,40 @@ def insert_rows(model, rows):
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
 
 
-def copy_text(value):
-    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    text_value = str(value)
-    if COPY_SPECIAL.search(text_value):
-        return text_value.translate(COPY_ESCAPES)
-    return text_value
+def _value(row, name, convert, default):
+    value = row[name] if name in row else _default(default)
+    return convert(value) if convert else value
 
 
 def _default(default):
     return default() if callable(default) else default
 
 
+def copy_text(value):
+    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(COPY_ESCAPES) if COPY_SPECIAL.search(value) else value
+    if value is None:
+        return "\\N"
+    if kind is bool:
+        return "t" if value else "f"
+    return str(value)
+
+
 def plain(values):
     """A row dict as JSON-ready values (models as their ids), for the audit trail of bulk-inserted records."""
     out = {}
     for name, value in values.items():
-        if hasattr(value, "_meta"):
-            value = value.get_id()
-        elif isinstance(value, dt.date | dt.datetime):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = str(value)
-        out[name] = value
+        kind = type(value)
+        if kind is str or kind is int or value is None:
+            out[name] = value
+        elif kind is dt.date or kind is dt.datetime:
+            out[name] = value.isoformat()
+        elif kind is Decimal:
+            out[name] = str(value)
+        else:
+            out[name] = value.get_id() if hasattr(value, "_meta") else value
     return out
 
 

@@ -147,7 +147,10 @@ def text(value):
         value = int(value)
     if isinstance(value, dt.datetime):
         value = value.date()
-    return unicodedata.normalize("NFKC", str(value)).replace("\x00", "").strip()
+    value = str(value)
+    if not unicodedata.is_normalized("NFKC", value):
+        value = unicodedata.normalize("NFKC", value)
+    return value.replace("\x00", "").strip()
 
 
 def parse_date(value):

@@ -1,12 +1,12 @@
 """The app factory: `flask` finds `create_app` here; gunicorn serves `app:create_app()`."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
 from config import ROOT, load_config
 from jobs import runtime
+from jobs.trace import configure_logging
 from models.base import bind_database, db
 
 
@@ -17,7 +17,7 @@ def create_app(config=None):
     settings.update(config or {})
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(json_lines=app.config["LOG_FORMAT"] == "json")
     init_database(app)
     init_runtime(app)
     register_blueprints(app)
@@ -45,9 +45,10 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import guide, health, security, simulator, staff, verify, wechat
+    from webhooks import api, guide, health, security, simulator, staff, verify, wechat
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(wechat.bp)
     security.init_app(app)
     verify.init_app(app)
@@ -57,10 +58,13 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from commands import database, holidays, menu, scheduler, worker
+    from commands import database, demo, departments, holidays, imports, menu, scheduler, worker
     from commands import staff as staff_commands
 
     database.init_app(app)
+    imports.init_app(app)
+    departments.init_app(app)
+    demo.init_app(app)
     menu.init_app(app)
     holidays.init_app(app)
     staff_commands.init_app(app)

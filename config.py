@@ -65,6 +65,7 @@ def load_config(instance_path):
         "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
+        "LOG_FORMAT": _env("LOG_FORMAT", "text" if dev else "json"),
         # Cases and staff (see models/casework.py for the basis of the deadlines).
         "CASE_DEADLINE_OBJECTION_DAYS": int(_env("CASE_DEADLINE_OBJECTION_DAYS", "5")),
         "CASE_DEADLINE_REPAIR_DAYS": int(_env("CASE_DEADLINE_REPAIR_DAYS", "5")),

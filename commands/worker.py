@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
+from jobs.trace import reset_trace_id, set_trace_id
 from models.base import db
 
 
@@ -21,9 +22,11 @@ class AppWorker(SimpleWorker):
 
     def perform_job(self, job, queue, execution):
         db.connect(reuse_if_open=True)
+        token = set_trace_id((job.meta or {}).get("trace_id"))
         try:
             return super().perform_job(job, queue, execution)
         finally:
+            reset_trace_id(token)
             if not db.is_closed():
                 db.close()
 
@@ -42,5 +45,5 @@ def worker_command(burst, max_jobs, name):
     rt = current_app.extensions["hegui"]
     if not db.is_closed():
         db.close()
-    worker = AppWorker([rt.queue], connection=rt.redis, name=name)
+    worker = AppWorker(rt.queues, connection=rt.redis, name=name)
     worker.work(burst=burst, max_jobs=max_jobs, with_scheduler=True, logging_level="INFO")

@@ -58,14 +58,15 @@ def _job_status(rt, job_id):
         return None
 
 
-def _enqueue_once(rt, func, arg, job_id, timeout, on_failure=None, revive=False):
+def _enqueue_once(rt, func, arg, job_id, timeout, on_failure=None, revive=False, queue=None, meta=None):
     """Enqueue `func(arg)` as `job_id` unless it is already waiting (or running, unless `revive`)."""
     status = _job_status(rt, job_id)
     waiting = PENDING if revive else (*PENDING, JobStatus.STARTED)
     if status in waiting:
         return None
-    return rt.queue.enqueue(
-        func, arg, job_id=job_id, job_timeout=timeout, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+    return (queue or rt.queue).enqueue(
+        func, arg, job_id=job_id, job_timeout=timeout, meta=meta,
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         on_failure=on_failure, result_ttl=3600, failure_ttl=30 * 86400,
     )
 
@@ -74,15 +75,20 @@ def enqueue_build(rt, request_id, revive=False):
     """Queue the build of ReportRequest `request_id`; safe to call twice. Returns the new Job, or None."""
     job_id = build_job_id(request_id)
     ReportRequest.update(job_id=job_id).where(ReportRequest.id == request_id).execute()
+    trace = ReportRequest.select(ReportRequest.trace_id).where(ReportRequest.id == request_id).scalar()
     return _enqueue_once(
         rt, "jobs.pipeline.build_report", request_id, job_id, BUILD_TIMEOUT,
         on_failure=Callback("jobs.pipeline.on_build_failure"), revive=revive,
+        meta={"trace_id": trace} if trace else None,
     )
 
 
 def enqueue_pdf(rt, report_id, revive=False):
     """Queue the PDF rendering of Report `report_id` unless it is waiting already."""
-    return _enqueue_once(rt, "jobs.pipeline.render_pdf", report_id, pdf_job_id(report_id), PDF_TIMEOUT, revive=revive)
+    return _enqueue_once(
+        rt, "jobs.pipeline.render_pdf", report_id, pdf_job_id(report_id), PDF_TIMEOUT, revive=revive,
+        queue=rt.slow_queue,
+    )
 
 
 def build_report(request_id):

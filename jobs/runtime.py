@@ -7,14 +7,21 @@ configuration and connections only, never state that a second node would need.
 from dataclasses import dataclass
 
 import redis
-from rq import Queue
+
+from jobs.trace import TracedQueue
 
 
 @dataclass
 class Runtime:
     config: dict
     redis: redis.Redis
-    queue: Queue
+    queue: TracedQueue  # build, delivery, notices: what a person is waiting for
+    slow_queue: TracedQueue  # PDF rendering: workers take it only when `queue` is empty
+
+    @property
+    def queues(self):
+        """The queues a worker listens to, in priority order."""
+        return [self.queue, self.slow_queue]
 
 
 _current = None
@@ -25,9 +32,13 @@ class RuntimeNotInstalled(RuntimeError):
 
 
 def build(config):
-    """Connect to Redis and make the queue named by the configuration."""
+    """Connect to Redis and make the queues named by the configuration."""
     conn = redis.Redis.from_url(config["REDIS_URL"])
-    return Runtime(config=config, redis=conn, queue=Queue(config["RQ_QUEUE"], connection=conn))
+    name = config["RQ_QUEUE"]
+    return Runtime(
+        config=config, redis=conn,
+        queue=TracedQueue(name, connection=conn), slow_queue=TracedQueue(f"{name}-slow", connection=conn),
+    )
 
 
 def install(runtime):

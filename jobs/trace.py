@@ -56,7 +56,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record):
         entry = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "trace_id": getattr(record, "trace_id", "-"),

@@ -141,9 +141,9 @@ def drain(rt):
     """Run a real RQ worker in burst mode until the queue is empty; return the number of failed jobs."""
 
     def _drain():
-        worker = SimpleWorker([rt.queue], connection=rt.redis)
+        worker = SimpleWorker(rt.queues, connection=rt.redis)
         worker.work(burst=True)
-        return rt.queue.failed_job_registry.count
+        return sum(q.failed_job_registry.count for q in rt.queues)
 
     return _drain
 

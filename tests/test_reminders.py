@@ -43,7 +43,7 @@ def market(case_world, wecom_double):
 
 
 def _work(rt):
-    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, with_scheduler=True)
 
 
 def test_digest_once_per_robot_and_working_day(rt, market, wecom_double):

@@ -245,7 +245,7 @@ def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, 
     reply = owner.say("确认", msg_key="whole-path-confirm")
     case = Case.get(Case.msg_key == "whole-path-confirm")
     assert case.number in reply and case.record_id == record.id
-    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, with_scheduler=True)
     [notice] = wecom_double.received("market")
     assert case.number in notice["content"] and f"http://hegui.test/staff/cases/{case.id}" in notice["content"]
     login(client, "market1")
@@ -256,7 +256,7 @@ def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, 
                   timeout=5)
     WechatUser.update(last_message_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)).where(
         WechatUser.id == case_world.user.id).execute()
-    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, with_scheduler=True)
     sent = requests.get(f"{wechat_double.base_url}/_double/sent", params={"openid": case_world.user.openid},
                         timeout=5).json()
     assert any(m["kind"] == "text" and case.number in (m.get("text") or "") and "记录已撤回" in m["text"]

@@ -28,7 +28,7 @@ def app_config(app_config, wecom_double):
 def pump(rt, rounds=40):
     """Run real burst workers with RQ's scheduler (it moves due `enqueue_in` jobs) until no notice is pending."""
     for _ in range(rounds):
-        SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+        SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, with_scheduler=True)
         if not StaffNotice.select().where(StaffNotice.state == "pending").exists():
             return
         time.sleep(0.25)
@@ -91,7 +91,7 @@ def test_department_robot_used_and_busy_answer_retried(rt, case_world, wecom_dou
     requests.post(f"{wecom_double.base_url}/_double/fail?key=market&count=1&errcode=-1", timeout=5)
     case = _open_many(case_world, 1)[0]
     case_opened(rt, case.id)
-    SimpleWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=True)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, with_scheduler=True)
     notice = StaffNotice.get(StaffNotice.case == case)
     assert notice.state == "pending" and notice.attempts == 1 and "-1" in notice.error
     rt.redis.delete("wecom:queued:" + wecom.robot_key(wecom_double.url_for("market")))

@@ -115,7 +115,7 @@ def test_app_worker_closes_the_database_after_each_job(app, rt, report_world):
     rt.queue.enqueue("jobs.pipeline.sweep_stuck_requests")
     if not db.is_closed():
         db.close()
-    AppWorker([rt.queue], connection=rt.redis).work(burst=True)
+    AppWorker(rt.queues, connection=rt.redis).work(burst=True)
     assert db.is_closed()
     db.connect(reuse_if_open=True)
     assert ReportRequest.get_by_id(request.id).status == "queued"

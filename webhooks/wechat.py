@@ -20,6 +20,7 @@ from wechatpy.utils import WeChatSigner
 
 from bot import engine
 from bot.messages import Incoming
+from jobs.trace import reset_trace_id, set_trace_id, trace_id_for
 from models.accounts import WechatUser
 from models.base import db, utcnow
 
@@ -65,7 +66,11 @@ def receive():
     except BadMessage as exc:
         abort(400, str(exc))
     rt = current_app.extensions["hegui"]
-    text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
+    token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
+    try:
+        text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
+    finally:
+        reset_trace_id(token)
     if not text:
         return Response(SUCCESS, mimetype="text/plain")
     xml = render_text_reply(incoming.openid, _text(message, "ToUserName") or "", text)

@@ -8,6 +8,7 @@ from bot import parse, texts
 from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot
 from bot.parse import ParseError
 from jobs.pipeline import enqueue_build
+from jobs.trace import current_trace_id
 from models.base import db, to_local, utcnow
 from models.reports import BUILDING, FAILED, QUEUED, Report, ReportRequest, ViewLog, report_status
 
@@ -147,7 +148,10 @@ def _create_request(ctx, enterprise, values):
     """The row for this confirming message: created once; a repeat of the message finds the first one."""
     try:
         with db.atomic():
-            return ReportRequest.create(user=ctx.user, enterprise=enterprise, msg_key=ctx.incoming.msg_key, **values)
+            return ReportRequest.create(
+                user=ctx.user, enterprise=enterprise, msg_key=ctx.incoming.msg_key, trace_id=current_trace_id(),
+                **values,
+            )
     except IntegrityError:
         return ReportRequest.get((ReportRequest.user == ctx.user) & (ReportRequest.msg_key == ctx.incoming.msg_key))
 

@@ -123,6 +123,7 @@ def deliver(outbound_id):
         _finish(row, FAILED, str(exc))
         raise
     _finish(row, state, note)
+    logger.info("outbound %s (%s) to user %s: %s", outbound_id, row.kind, row.user_id, state)
     return state
 
 

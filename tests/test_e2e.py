@@ -105,6 +105,18 @@ def apply_for_report(owner):
     return image, text
 
 
+def _log_lines_with_trace(stack, trace_id):
+    """Messages of the workers' JSON log lines that carry `trace_id` (the id the webhook gave the message)."""
+    assert trace_id and trace_id != "-"
+    lines = []
+    for name, _proc, log in stack.procs:
+        if name.startswith("worker"):
+            for raw in log.read_text(errors="replace").splitlines():
+                if raw.startswith("{") and json.loads(raw).get("trace_id") == trace_id:
+                    lines.append(json.loads(raw)["message"])
+    return lines
+
+
 def test_owner_binds_applies_and_the_scanned_qr_shows_a_valid_report(stack):
     enterprise = _enterprise_with_mobile()
     owner = stack.owner("o-e2e-owner-a")
@@ -124,6 +136,8 @@ def test_owner_binds_applies_and_the_scanned_qr_shows_a_valid_report(stack):
     assert url == f"{stack.base_url}/v/{report.token}" and report.number in page.text
     assert json.loads(report.snapshot)["verify"]["url"] == url
     assert {m.state for m in OutboundMessage.select().where(OutboundMessage.user == user)} == {"sent"}
+    traced = _log_lines_with_trace(stack, request.trace_id)
+    assert any("issued report" in line for line in traced) and any("to user" in line for line in traced)
 
     pdf = wait_until(lambda: _pdf(url), WAIT, "the PDF", interval=0.5)
     assert pdf.startswith(b"%PDF")

@@ -1,0 +1,57 @@
+import json
+import logging
+
+from rq import SimpleWorker
+
+from commands.worker import AppWorker
+from jobs.trace import (
+    JSONFormatter,
+    TraceFilter,
+    current_trace_id,
+    reset_trace_id,
+    set_trace_id,
+    trace_id_for,
+)
+
+
+def record_trace():
+    """A job that returns the trace id it ran under."""
+    return current_trace_id()
+
+
+def test_a_retried_message_keeps_its_trace_id():
+    assert trace_id_for("openid:123") == trace_id_for("openid:123")
+    assert trace_id_for("openid:123") != trace_id_for("openid:124")
+
+
+def test_jobs_carry_the_current_trace_id_and_the_worker_restores_it(rt):
+    token = set_trace_id("abc123def456")
+    try:
+        job = rt.queue.enqueue(record_trace)
+    finally:
+        reset_trace_id(token)
+    assert job.meta["trace_id"] == "abc123def456"
+    assert current_trace_id() == "-"
+    AppWorker(rt.queues, connection=rt.redis).work(burst=True)
+    job.refresh()
+    assert job.return_value() == "abc123def456"
+
+
+def test_a_plain_worker_knows_no_trace_id(rt):
+    job = rt.queue.enqueue(record_trace)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True)
+    job.refresh()
+    assert job.return_value() == "-"
+
+
+def test_json_log_lines_carry_the_trace_id():
+    record = logging.LogRecord("hegui", logging.INFO, __file__, 1, "报告已生成 %s", ("HH-1",), None)
+    token = set_trace_id("feedbeef0001")
+    try:
+        TraceFilter().filter(record)
+    finally:
+        reset_trace_id(token)
+    line = json.loads(JSONFormatter().format(record))
+    assert line["trace_id"] == "feedbeef0001"
+    assert line["message"] == "报告已生成 HH-1"
+    assert line["level"] == "INFO"

@@ -45,7 +45,7 @@ def init_runtime(app):
 
 
 def register_blueprints(app):
-    from webhooks import api, guide, health, security, simulator, staff, verify, wechat
+    from webhooks import api, guide, health, rq_admin, security, simulator, staff, verify, wechat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
@@ -54,6 +54,7 @@ def register_blueprints(app):
     verify.init_app(app)
     app.register_blueprint(guide.bp)
     staff.init_app(app)
+    rq_admin.init_app(app)
     simulator.init_app(app)  # development mode only
 
 

@@ -77,14 +77,14 @@ def _guard():
         current_app.extensions["staff_csrf"].protect()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    staff = _session_staff()
+    staff = session_staff()
     if staff is None:
         return redirect(url_for("staff.login", next=request.path))
     g.staff = staff
     return None
 
 
-def _session_staff():
+def session_staff():
     """The StaffUser of this session, or None when absent, inactive or idle too long (then the session ends)."""
     staff_id, seen = session.get("staff_id"), session.get("seen", 0)
     idle = current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60

@@ -1,0 +1,48 @@
+import re
+
+import pytest
+
+from models.staff import create_staff
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def accounts(app):
+    create_staff("office1", PASSWORD, "office")
+    create_staff("market1", PASSWORD, "department", "market")
+
+
+def _login(client, username):
+    html = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_dashboard_needs_a_staff_login(client, accounts):
+    response = client.get("/staff/rq/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_department_staff_are_refused(client, accounts):
+    _login(client, "market1")
+    assert client.get("/staff/rq/").status_code == 403
+    assert client.get("/staff/rq/0/data/queues.json").status_code == 403
+
+
+def test_office_sees_our_queues_with_their_jobs(client, accounts, rt):
+    rt.queue.enqueue("jobs.retention.purge_view_logs")
+    _login(client, "office1")
+    assert client.get("/staff/rq/").status_code == 200
+    queues = {q["name"]: q["count"] for q in client.get("/staff/rq/0/data/queues.json").json["queues"]}
+    assert queues[rt.queue.name] == 1
+
+
+def test_actions_only_from_our_own_origin(client, accounts, rt):
+    job = rt.queue.enqueue("jobs.retention.purge_view_logs")
+    _login(client, "office1")
+    forged = client.post(f"/staff/rq/job/{job.id}/delete", headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and rt.queue.count == 1
+    own = client.post(f"/staff/rq/job/{job.id}/delete", headers={"Origin": "http://localhost"})
+    assert own.status_code == 200 and rt.queue.count == 0

@@ -1,0 +1,44 @@
+"""rq-dashboard for administrators at /staff/rq/, behind the staff login (credit office only).
+
+rq-dashboard's blueprint is a module global that cannot take new hooks once registered, so the guard is an app-level
+`before_request` that looks at the blueprint of the request. Its actions are JavaScript POSTs without CSRF tokens:
+they are accepted only from our own origin.
+"""
+
+from urllib.parse import urlsplit
+
+import rq_dashboard
+from flask import abort, redirect, request, url_for
+from rq_dashboard.web import setup_rq_connection
+
+from models.staff import is_office
+from webhooks.staff import session_staff
+
+PREFIX = "/staff/rq"
+
+
+def init_app(app):
+    """Mount rq-dashboard under /staff/rq on the app's Redis, guarded by the staff session."""
+    app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
+    app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 5000)
+    setup_rq_connection(app)
+    app.before_request(_guard)
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
+
+
+def _guard():
+    if request.blueprint != rq_dashboard.blueprint.name:
+        return None
+    staff = session_staff()
+    if staff is None:
+        return redirect(url_for("staff.login", next=request.path))
+    if not is_office(staff):
+        abort(403)
+    if request.method == "POST" and not _same_origin():
+        abort(403)
+    return None
+
+
+def _same_origin():
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return urlsplit(source).netloc == request.host

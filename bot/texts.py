@@ -122,3 +122,5 @@ CASE_YES_NO = "请回复「是」或「否」。"
 CASE_OPENED = "{title}已提交，编号 {number}。\n承办部门将在 {deadline} 前办结，结果将通过本公众号通知您。"
 OBJECTION_EXAMPLE = "该罚款已于2025年3月撤销，记录未更新"
 REPAIR_EXAMPLE = "罚款已缴清，已按要求完成整改"
+
+SERVICE_BUSY = "系统正在维护或繁忙，您刚才的消息未能办理，请稍候一分钟后重新发送。给您带来不便，敬请谅解。"

@@ -21,7 +21,7 @@ TOKEN_ERRORS = (40001, 40014, 42001)
 BUSY_BACKOFF = (0.2, 0.5, 1.0)  # seconds between tries on -1 (config WECHAT_BUSY_BACKOFF); len() + 1 tries in all
 TOKEN_EARLY_REFRESH = 300  # renew this many seconds before WeChat's expiry
 LOCK_TIMEOUT = 15
-HTTP_TIMEOUT = (3.05, 10)
+HTTP_CONNECT_TIMEOUT, HTTP_READ_TIMEOUT = 3.05, 10  # a read timeout: WeChat may have acted
 WECHAT_API = "https://api.weixin.qq.com/"
 WECHAT_OPEN = "https://open.weixin.qq.com"
 
@@ -76,7 +76,7 @@ class _SharedTokenClient(WeChatClient):
     """wechatpy's client with the token read from the gateway (Redis) instead of instance memory."""
 
     def __init__(self, gateway, config):
-        super().__init__(config["WECHAT_APPID"], config["WECHAT_SECRET"], timeout=HTTP_TIMEOUT, auto_retry=False)
+        super().__init__(config["WECHAT_APPID"], config["WECHAT_SECRET"], timeout=gateway.timeout, auto_retry=False)
         self.API_BASE_URL = config["WECHAT_API_BASE"].rstrip("/") + "/"
         self.gateway = gateway
         self.last_token = None
@@ -91,7 +91,7 @@ class _SharedTokenClient(WeChatClient):
         res = self._http.get(
             self.API_BASE_URL + "token",
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-            timeout=HTTP_TIMEOUT,
+            timeout=self.gateway.timeout,
         )
         return self.gateway.decode(res)
 
@@ -103,6 +103,7 @@ class WeChatAPI:
         self.config = config
         self.redis = redis
         self.busy_backoff = busy_backoff
+        self.timeout = (HTTP_CONNECT_TIMEOUT, float(config.get("WECHAT_HTTP_TIMEOUT", HTTP_READ_TIMEOUT)))
         self.client = _SharedTokenClient(self, config)
         self.token_key = f"wechat:access_token:{config['WECHAT_APPID']}"
         self.lock_key = f"wechat:access_token_lock:{config['WECHAT_APPID']}"
@@ -230,4 +231,4 @@ class WeChatAPI:
         params = {"appid": self.config["WECHAT_APPID"], "secret": self.config["WECHAT_SECRET"], "code": code,
                   "grant_type": "authorization_code"}
         url = f"{base}/sns/oauth2/access_token"
-        return self._retry_busy(lambda: self.decode(requests.get(url, params=params, timeout=HTTP_TIMEOUT))["openid"])
+        return self._retry_busy(lambda: self.decode(requests.get(url, params=params, timeout=self.timeout))["openid"])

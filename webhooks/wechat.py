@@ -13,12 +13,13 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 from flask import Blueprint, Response, abort, current_app, request
-from peewee import IntegrityError
+from peewee import IntegrityError, PeeweeException
+from redis.exceptions import RedisError
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import WeChatSigner
 
-from bot import engine
+from bot import engine, texts
 from bot.messages import Incoming
 from jobs.trace import reset_trace_id, set_trace_id, trace_id_for
 from models.accounts import WechatUser
@@ -69,6 +70,11 @@ def receive():
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
     try:
         text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
+    except (RedisError, PeeweeException):
+        # Redis or the database is away (restarting, failing over): the owner is asked to resend instead of seeing
+        # WeChat's "该公众号暂时无法提供服务" after three silent retries; effects are unique in the database.
+        logger.exception("storage unavailable while handling %s", incoming.msg_key)
+        text = texts.SERVICE_BUSY
     finally:
         reset_trace_id(token)
     if not text:

@@ -116,7 +116,7 @@ def insert_rows(model, rows):
     """
     if not rows:
         return
-    fields = [f for f in model._meta.sorted_fields if not f.primary_key]
+    fields = [f for f in model._meta.sorted_fields if not f.primary_key or f.name in rows[0]]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     plan = [(f.name, f.db_value if isinstance(f, ForeignKeyField | JSONText) else None, f.default) for f in fields]
     values = [tuple(_value(row, name, convert, default) for name, convert, default in plan) for row in rows]
@@ -128,6 +128,15 @@ def insert_rows(model, rows):
     else:
         marks = ", ".join("?" for _ in fields)
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+
+
+def reserve_ids(model, count):
+    """`count` ids from the table's sequence (PostgreSQL): COPY writes them, so nothing is read back."""
+    cursor = db.execute_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (model._meta.table_name, count),
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _value(row, name, convert, default):
@@ -459,8 +468,14 @@ class PenaltyLoader(Loader):
     def _insert(self, fresh, out):
         if not fresh:
             return
-        insert_rows(PenaltyRecord, fresh)
-        ids = penalty_ids({(r["decision_no"], r["authority"]) for r in fresh})
+        if is_postgres():
+            for row, new_id in zip(fresh, reserve_ids(PenaltyRecord, len(fresh)), strict=True):
+                row["id"] = new_id
+            insert_rows(PenaltyRecord, fresh)
+            ids = {(r["decision_no"], r["authority"]): r["id"] for r in fresh}
+        else:
+            insert_rows(PenaltyRecord, fresh)
+            ids = penalty_ids({(r["decision_no"], r["authority"]) for r in fresh})
         now = utcnow()
         insert_rows(RecordChange, [
             dict(table=self.table, record_id=ids[(r["decision_no"], r["authority"])], action="create", actor=self.actor,

@@ -12,6 +12,8 @@ import argparse
 import csv
 import os
 import random
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -118,6 +120,7 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pg-admin", default=DEFAULT_ADMIN, help="URL of a database where CREATE DATABASE may run")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` drops the database
     run(args.rows, args.pg_admin)
 
 

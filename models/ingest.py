@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from peewee import DataError, IntegrityError
 
 from models import departments, feeds
-from models.base import db, local_today, utcnow
+from models.base import db, is_postgres, local_today, utcnow
 from models.loaders import LOADERS, RowRejected, audit, record_dict, register_lookup, review_for
 from models.records import VERIFIED, ImportBatch, RejectedRow
 from models.registry import ARREARS_KINDS, DATA_KINDS, FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS
@@ -171,6 +171,10 @@ def _run(loader, records, batch, as_of, progress, unit="行"):
     blocked, scopes = set(), set()
     try:
         with db.atomic():
+            if is_postgres():
+                # Key lookups by IN-lists of 500: with the table's statistics stale (a big load in progress, or a
+                # fresh table) the planner's default selectivity makes them full scans, quadratic over a file.
+                db.execute_sql("SET LOCAL enable_seqscan = off")
             seen, chunk, done = {}, [], 0
             for number, row in records:
                 chunk.append(_validated(loader, number, row, seen, result, blocked, unit))

@@ -9,7 +9,6 @@ ROOT = Path(__file__).resolve().parent
 DEV_WECHAT_TOKEN = "hegui-dev-token"
 DEV_WECHAT_APPID = "wxdev0000000000000"
 DEV_DOUBLE_BASE = "http://127.0.0.1:5101"
-DEV_SMS_URL = "http://127.0.0.1:5102/send"
 DEFAULT_ISSUER = "黑河市社会信用体系建设领导小组办公室 (信用黑河)"
 
 
@@ -44,10 +43,11 @@ def load_config(instance_path):
         "WECHAT_OAUTH_BASE": _env("WECHAT_OAUTH_BASE", DEV_DOUBLE_BASE if dev else None),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),
-        "SMS_BACKEND": _env("SMS_BACKEND", "http" if dev else "log"),
-        "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL", DEV_SMS_URL if dev else None),
+        "SMS_BACKEND": _env("SMS_BACKEND", "log"),  # CONTRACT §1; devtools/dev.sh points it at the SMS double
+        "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL"),
         "WECHAT_TEMPLATE_ID": _env("WECHAT_TEMPLATE_ID", "dev-notice-template" if dev else None),
         "WECHAT_REPLY_WAIT": float(_env("WECHAT_REPLY_WAIT", "3.0")),
+        "WECHAT_HTTP_TIMEOUT": float(_env("WECHAT_HTTP_TIMEOUT", "10")),  # read timeout of outbound API calls
         "WECHAT_BUSY_BACKOFF": tuple(float(x) for x in _env("WECHAT_BUSY_BACKOFF", "0.2,0.5,1.0").split(",")),
         "SIGNING_KEY": _env("SIGNING_KEY"),
         "REPORT_VALID_DAYS": int(_env("REPORT_VALID_DAYS", "30")),
@@ -65,6 +65,7 @@ def load_config(instance_path):
         "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
+        "REPORT_STUCK_SECONDS": int(_env("REPORT_STUCK_SECONDS", "300")),  # the sweep re-enqueues older requests
         "LOG_FORMAT": _env("LOG_FORMAT", "text" if dev else "json"),
         # Cases and staff (see models/casework.py for the basis of the deadlines).
         "CASE_DEADLINE_OBJECTION_DAYS": int(_env("CASE_DEADLINE_OBJECTION_DAYS", "5")),

@@ -6,7 +6,10 @@ bash devtools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 unset WECHAT_APPID
 export PYTHONUNBUFFERED=1
-# The staff group's robot is the WeCom double of Procfile.dev (WeChat 5101 and SMS 5102 are config.py's dev defaults).
+# The doubles of Procfile.dev: WeChat on 5101 (config.py's development default), SMS on 5102, the staff group's
+# WeCom robot on 5103. The simulator shows the SMS codes and the group's messages from them.
+export SMS_BACKEND="${SMS_BACKEND:-http}"
+export SMS_WEBHOOK_URL="${SMS_WEBHOOK_URL:-http://127.0.0.1:5102/send}"
 export WECOM_ROBOT_URL="${WECOM_ROBOT_URL:-http://127.0.0.1:5103/cgi-bin/webhook/send?key=dev-staff-group}"
 bash devtools/services.sh >/dev/null || true
 flask init-db

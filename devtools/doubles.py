@@ -1,6 +1,6 @@
 """`python -m devtools.doubles`: every double of the outside world on its fixed development port (Procfile.dev).
 
-WeChat API on 127.0.0.1:5101 (config.DEV_DOUBLE_BASE), SMS gateway on 5102 (SMS_WEBHOOK_URL's dev default).
+WeChat API on 127.0.0.1:5101 (config.DEV_DOUBLE_BASE), SMS gateway on 5102 (dev.sh sets SMS_WEBHOOK_URL to it).
 To add a double, append a (name, port, starter) entry to DOUBLES; the starter takes the port and returns a started
 ServerThread.
 """

@@ -20,7 +20,7 @@ from config import ROOT
 
 NUMBERS = re.compile(r"^(?P<label>\S.*?)\s+(?P<nums>(?:-?[\d,]+(?:\.\d+)?\s+)+-?[\d,]+(?:\.\d+)?)$")
 COLUMNS = re.compile(r"p\d\d ms|max ms|req/s|rows/s|seconds|bytes|errors")
-SHOWN = ("req/s", "p99 ms", "rows/s", "seconds")
+SHOWN = ("req/s", "p50 ms", "p99 ms", "rows/s", "seconds")
 TIMEOUT = 3600
 
 
@@ -39,6 +39,8 @@ BENCHES = [
     Bench("report", "bench.report_bench", ("--latency-runs", "3", "--reports", "10", "--workers", "1,2"), (),
           "bare wkhtmltopdf"),
     Bench("import", "bench.import_bench", ("--rows", "20000"), ("--rows", "1000000"), "COPY"),
+    Bench("query", "bench.query_bench", ("--tiers", "10000", "--samples", "100"),
+          ("--tiers", "10000,1000000,10000000"), "lookup"),
     Bench("load_owners", "bench.load_owners", ("--owners", "50"), ("--owners", "200"), None),
 ]
 ZERO_TARGET = ("lost", "duplicate", "more than one")
@@ -54,7 +56,7 @@ def parse(output, baseline):
             continue
         summary = re.match(r"^(?P<label>[^:]+):\s+(?P<value>median .*)$", text)
         if summary:
-            pending.append((summary["label"].strip(), " ".join(summary["value"].split())))
+            pending.append((summary["label"].strip(), " ".join(summary["value"].split()), None))
             continue
         rate = re.match(r"^(\d+) worker\(s\):\s+([\d.]+ reports/min)", text)
         if rate:
@@ -69,10 +71,10 @@ def parse(output, baseline):
         if row and columns:
             values = dict(zip(columns, row["nums"].split(), strict=False))
             if baseline and row["label"].startswith(baseline):
-                base_row = values
-            pending.append((row["label"], values))
-    base_summary = next((v for label, v in pending if baseline and label.startswith(baseline)), None)
-    for label, values in pending:
+                base_row = values  # a bench with tiers prints each tier's baseline before its figures
+            pending.append((row["label"], values, base_row))
+    base_summary = next((v for label, v, _ in pending if baseline and label.startswith(baseline)), None)
+    for label, values, row_base in pending:
         if baseline and label.startswith(baseline):
             continue
         if isinstance(values, str):
@@ -80,7 +82,7 @@ def parse(output, baseline):
             continue
         for column in SHOWN:
             if column in values:
-                base = f"{base_row[column]} {column}" if base_row and column in base_row else "—"
+                base = f"{row_base[column]} {column}" if row_base and column in row_base else "—"
                 figures.append((f"{label} [{column}]", f"{values[column]} {column}", base))
     return figures
 

@@ -4,16 +4,14 @@ Order of precedence for a text: a whole-message keyword (CONTRACT §5) at any st
 flow's current step; a lapsed flow (offer 「继续」); a sentence that asks for a report; the default answer.
 """
 
-from peewee import IntegrityError
-
 from bot import parse, state, texts
 from bot.flows import FLOWS, KEYWORD_FLOWS
 from bot.flows.base import Ctx, NotBound
 from bot.flows.reports import start_from_sentence
 from bot.menu import KEY_TO_KEYWORD
 from jobs.delivery import pending_mentions
-from models.accounts import WechatUser
-from models.base import db, local_today
+from models.accounts import WechatUser, user_for_openid
+from models.base import local_today
 
 HELP_WORD = "帮助"
 CANCEL_WORD = "取消"
@@ -21,7 +19,7 @@ CANCEL_WORD = "取消"
 
 def handle(incoming, rt, today=None):
     """Return the passive reply text for one inbound message, or None for no reply."""
-    user = _user(incoming.openid)
+    user = user_for_openid(incoming.openid)  # the webhook creates it; here too so the bot stands on its own
     ctx = Ctx(rt=rt, user=user, incoming=incoming, today=today or local_today())
     if incoming.kind == "event" and incoming.event == "unsubscribe":
         return unsubscribe(ctx)
@@ -36,18 +34,6 @@ def handle(incoming, rt, today=None):
     elif was_live:
         state.clear(rt.redis, user.openid)
     return with_mentions(user, reply)
-
-
-def _user(openid):
-    """The WechatUser (the webhook creates it; created here too so the bot stands on its own)."""
-    user = WechatUser.get_or_none(WechatUser.openid == openid)
-    if user:
-        return user
-    try:
-        with db.atomic():
-            return WechatUser.create(openid=openid)
-    except IntegrityError:
-        return WechatUser.get(WechatUser.openid == openid)
 
 
 def with_mentions(user, reply):

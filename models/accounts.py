@@ -1,8 +1,8 @@
 """People: WeChat users and their enterprise bindings, staff accounts."""
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegrityError, TextField
 
-from models.base import BaseModel, JSONText, utcnow
+from models.base import BaseModel, JSONText, db, utcnow
 from models.registry import Department, Enterprise
 
 
@@ -13,6 +13,18 @@ class WechatUser(BaseModel):
     verifier_unit = CharField(max_length=120, null=True)  # a verifier's stated unit, remembered
     last_message_at = DateTimeField(null=True)  # opens WeChat's 48 h customer-service window
     created_at = DateTimeField(default=utcnow)
+
+
+def user_for_openid(openid):
+    """The WechatUser for `openid`, created when missing (safe against a concurrent first message)."""
+    user = WechatUser.get_or_none(WechatUser.openid == openid)
+    if user:
+        return user
+    try:
+        with db.atomic():
+            return WechatUser.create(openid=openid)
+    except IntegrityError:
+        return WechatUser.get(WechatUser.openid == openid)
 
 
 class Binding(BaseModel):

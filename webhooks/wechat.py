@@ -13,7 +13,7 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 from flask import Blueprint, Response, abort, current_app, request
-from peewee import IntegrityError, PeeweeException
+from peewee import PeeweeException
 from redis.exceptions import RedisError
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -22,8 +22,8 @@ from wechatpy.utils import WeChatSigner
 from bot import engine, texts
 from bot.messages import Incoming
 from jobs.trace import reset_trace_id, set_trace_id, trace_id_for
-from models.accounts import WechatUser
-from models.base import db, utcnow
+from models.accounts import WechatUser, user_for_openid
+from models.base import utcnow
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -216,18 +216,6 @@ def _await_reply(rt, reply_key, wait):
     return None
 
 
-def _user(openid):
-    """The WechatUser for `openid`, created when missing (safe against a concurrent first message)."""
-    user = WechatUser.get_or_none(WechatUser.openid == openid)
-    if user:
-        return user
-    try:
-        with db.atomic():
-            return WechatUser.create(openid=openid)
-    except IntegrityError:
-        return WechatUser.get(WechatUser.openid == openid)
-
-
 def record_interaction(incoming):
     """Create the user if new; note follow state and, for window-opening input, `last_message_at`.
 
@@ -237,7 +225,7 @@ def record_interaction(incoming):
     now = utcnow()
     at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
     at = min(at, now)
-    user = _user(incoming.openid)
+    user = user_for_openid(incoming.openid)
     if incoming.kind != "event" or incoming.event in WINDOW_EVENTS:
         (WechatUser.update(last_message_at=at)
          .where((WechatUser.id == user.id)

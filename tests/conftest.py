@@ -6,6 +6,7 @@ Services are real. Nothing here skips: when Redis or PostgreSQL is missing, the 
 import datetime as dt
 import os
 import secrets
+import threading
 import uuid
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ import pytest
 import redis
 from peewee import ProgrammingError
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
 from app import create_app
 from bot import engine
@@ -422,3 +424,17 @@ def bot_enterprise(app):
             legal_rep="赵敏", mobile=mobile, address="黑河市爱辉区", county="爱辉区")
 
     return _make
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server (werkzeug, port 0) in a thread; PUBLIC_BASE_URL points at it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    yield base
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -1,10 +1,7 @@
 """The chat simulator /dev/chat: dev mode only; talks to the real /wechat over HTTP; shows what the doubles got."""
 
-import threading
 
-import pytest
 import requests
-from werkzeug.serving import make_server
 
 from app import create_app
 from devtools.stack import aes_key
@@ -15,20 +12,6 @@ from models.reports import OutboundMessage
 from webhooks.simulator import message_xml, read_reply, signed_request
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a real HTTP server (werkzeug, port 0) in a thread: the simulator posts to its own /wechat."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    yield base
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def test_chat_page_shows_the_account_the_menu_and_demo_enterprises(client, bot_enterprise):

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,7 +14,6 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from werkzeug.serving import make_server
 
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
@@ -323,20 +321,6 @@ LAYOUT_PROBE = """(() => {
     innerHeight: window.innerHeight, widest: widest, url: location.href,
     status: box('status'), findings: box('findings')});
 })()"""
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a real HTTP server (werkzeug, port 0) in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    yield base
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 @pytest.fixture

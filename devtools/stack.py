@@ -23,12 +23,12 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg2
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN
+from devtools import pg
 from webhooks.simulator import message_xml, post_to_wechat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,21 +81,11 @@ def signing_pem():
 def postgres_database(admin_url):
     """A PostgreSQL database made for one run and dropped afterwards; yields its URL."""
     name = f"hegui_stack_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
+    pg.admin(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield admin_url.rsplit("/", 1)[0] + "/" + name
     finally:
-        _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _pg_admin(admin_url, sql):
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+        pg.admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Stack:

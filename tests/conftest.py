@@ -11,7 +11,6 @@ import uuid
 from types import SimpleNamespace
 
 import openpyxl
-import psycopg2
 import pytest
 import redis
 from peewee import ProgrammingError
@@ -21,6 +20,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from bot import engine
 from bot.messages import Incoming
+from devtools import pg
 from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
@@ -41,13 +41,8 @@ REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 
 
 def _pg_admin(sql):
-    conn = psycopg2.connect(PG_ADMIN_URL)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+    """One statement on the test PostgreSQL admin database."""
+    pg.admin(PG_ADMIN_URL, sql)
 
 
 @pytest.fixture(scope="session")

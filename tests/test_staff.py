@@ -261,3 +261,17 @@ def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, 
                         timeout=5).json()
     assert any(m["kind"] == "text" and case.number in (m.get("text") or "") and "记录已撤回" in m["text"]
                for m in sent)
+
+
+def test_blob_of_an_unsafe_type_is_downloaded_not_rendered(client, staff, case_world):
+    w = case_world
+    page = StoredBlob.create(mime="text/html", filename="wechat-media:x", content=b"<script>alert(1)</script>")
+    case = open_case("objection", w.user, w.enterprise, w.record(), "材料见附件", "m-html",
+                     evidence_blob_ids=[page.id], today=TODAY)
+    login(client, "market1")
+    response = client.get(f"/staff/blobs/{page.id}")
+    assert response.status_code == 200 and response.data == b"<script>alert(1)</script>"
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Content-Disposition"] == "attachment"
+    assert CaseEvidence.get(CaseEvidence.case == case).blob_id == page.id
+    assert StaffAudit.select().where(StaffAudit.action == "view_blob").count() == 1

@@ -50,6 +50,7 @@ from models.staff import (
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 PUBLIC_ENDPOINTS = {"staff.login"}
+INLINE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "application/pdf"}
 UPLOAD_KINDS = {"penalty": "行政处罚", "arrears": "欠缴（社保/公积金）", "repair": "信用修复", "enterprise": "企业名录"}
 
 
@@ -289,10 +290,14 @@ def blob(blob_id):
         abort(404)
     stored = StoredBlob.get_by_id(blob_id)
     audit(g.staff, "view_blob", blob_id)
-    response = current_app.response_class(bytes(stored.content), mimetype=stored.mime)
+    # The type comes from the outside (WeChat's media download): anything but a plain image or a PDF is only
+    # downloaded, never rendered on the console's origin (an HTML or SVG "photo" would run script there).
+    inline = stored.mime in INLINE_MIMES
+    mimetype = stored.mime if inline else "application/octet-stream"
+    response = current_app.response_class(bytes(stored.content), mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
+    response.headers["Content-Disposition"] = "inline" if inline else "attachment"
     return response
 
 

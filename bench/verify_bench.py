@@ -12,7 +12,6 @@ token (404). Redis: database BENCH_REDIS_DB (default 6), flushed before and afte
 import argparse
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import requests
 from flask import Flask, Response
 
 from app import create_app
+from bench.common import start_gunicorn
 from config import ROOT
 from jobs.pipeline import issue_report
 from models.accounts import WechatUser
@@ -52,33 +52,6 @@ def bare_app():
         return "ok"
 
     return app
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(target, env, workers):
-    """gunicorn serving `target` on a free port; returns (process, base URL) once it answers."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", target],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(base + "/healthz", timeout=5)
-            return proc, base
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    proc.terminate()
-    proc.wait()
-    raise RuntimeError(f"gunicorn {target} did not start")
 
 
 def issue_bench_report(env):

@@ -11,7 +11,6 @@ webhook makes no outbound call.
 import argparse
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import xmltodict
 from flask import Flask, Response, request
 from wechatpy.crypto import WeChatCrypto
 
+from bench.common import start_gunicorn
 from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN, ROOT
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -42,33 +42,6 @@ def bare_app():
         return Response("success", mimetype="text/plain")
 
     return app
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(target, env, workers):
-    """gunicorn serving `target` on a free port; returns (process, base URL) once it answers."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", target],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(base + "/healthz", timeout=5)
-            return proc, base
-        except requests.RequestException:
-            time.sleep(0.1)
-    proc.terminate()
-    proc.wait()
-    raise RuntimeError(f"gunicorn {target} did not start")
 
 
 def signed_args(timestamp, nonce):

@@ -40,7 +40,6 @@ from models.numbering import next_sequence
 from models.records import (
     ACTIVE,
     CORRECTED,
-    NO_PENALTY,
     REPAIRED,
     SIMPLIFIED,
     VERIFIED,
@@ -49,6 +48,7 @@ from models.records import (
     PenaltyRecord,
     RecordChange,
 )
+from models.rules import is_no_penalty
 from models.workdays import add_workdays
 
 MINOR, GENERAL, SERIOUS = "轻微", "一般", "严重"
@@ -95,12 +95,14 @@ def record_severity(record):
     given = SEVERITY_ALIASES.get(given.lower(), given)
     if given in MIN_PUBLICITY_MONTHS:
         return given
+    if is_no_penalty(record):
+        return MINOR  # no penalty at all, whatever its text says (e.g. 不予吊销…, 不予行政处罚（首违不罚）)
     text = f"{record.category}{record.content}"
     if any(marker in text for marker in SERIOUS_MARKERS):
         return SERIOUS
     if record.fine_wan is not None and record.fine_wan >= SERIOUS_FINE_WAN:
         return SERIOUS
-    if record.procedure == SIMPLIFIED or record.category == NO_PENALTY or record.category.strip() in MINOR_CATEGORIES:
+    if record.procedure == SIMPLIFIED or record.category.strip() in MINOR_CATEGORIES:
         return MINOR
     return GENERAL
 

@@ -38,6 +38,12 @@ def test_severity_from_field_or_derived(case_world):
     assert record_severity(case_world.record()) == "一般"
 
 
+def test_severity_of_a_no_penalty_decision_is_minor_whatever_its_wording(case_world):
+    first_offence = case_world.record(category="不予行政处罚（首违不罚）", content="首次违法且危害后果轻微")
+    assert record_severity(first_offence) == "轻微"
+    assert record_severity(case_world.record(category="不予行政处罚", content="不予吊销许可证")) == "轻微"
+
+
 def test_add_months_clamps_to_month_end():
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert add_months(dt.date(2025, 11, 30), 3) == dt.date(2026, 2, 28)

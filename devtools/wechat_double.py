@@ -8,8 +8,9 @@ Control endpoints (`/_double/...`), for tests and the chat simulator:
   clicked, followed or scanned (1 min / 3 messages). The webhook never calls the double: whoever plays the user (a test,
   the simulator) tells the double, as WeChat's own servers would know.
 - `POST /_double/user {"openid", "following": bool}`: a user who unfollowed gets 43004.
-- `POST /_double/fail {"api", "errcode"|"delay", "times"}`: the next `times` calls of `api` (e.g. `message/custom/send`,
-  `token`, `sns/oauth2/access_token`, `*`) answer `errcode` or are slowed by `delay` seconds first.
+- `POST /_double/fail {"api", "errcode"|"status"|"delay", "times"}`: the next `times` calls of `api` (e.g.
+  `message/custom/send`, `token`, `sns/oauth2/access_token`, `*`) answer `errcode`, or the HTTP error `status` (a
+  gateway failure), or are slowed by `delay` seconds first.
 - `POST /_double/expire_tokens`: every issued token expires now (calls answer 42001).
 - `POST /_double/clock {"advance": seconds}`: move the double's clock forward (window tests).
 - `POST /_double/media` (raw body, Content-Type): store media as if a user had sent it; answers its media_id.
@@ -143,6 +144,8 @@ def _apply_fault(state, api):
         return None
     if fault.get("delay"):
         time.sleep(float(fault["delay"]))
+    if fault.get("status"):
+        return Response("<html>bad gateway</html>", status=int(fault["status"]), mimetype="text/html")
     if fault.get("errcode") is not None:
         return _err(int(fault["errcode"]), "injected")
     return None
@@ -180,8 +183,8 @@ def _register_controls(app, state):
     @app.post("/_double/fail")
     def fail():
         body = request.get_json(force=True)
-        fault = {"api": body["api"], "errcode": body.get("errcode"), "delay": body.get("delay"),
-                 "times": int(body.get("times", 1))}
+        fault = {"api": body["api"], "errcode": body.get("errcode"), "status": body.get("status"),
+                 "delay": body.get("delay"), "times": int(body.get("times", 1))}
         with state.lock:
             state.faults.append(fault)
         return jsonify(ok=True)

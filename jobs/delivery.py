@@ -219,9 +219,9 @@ def _send_notice(api, row):
         try:
             api.send_text(user.openid, payload["text"])
             return SENT, "custom"
-        except TRANSIENT:
-            raise
         except WeChatAPIError as exc:
+            if isinstance(exc, TRANSIENT) or exc.errcode is None:  # None: it may have arrived, never send twice
+                raise
             logger.info("notice %s: custom message refused (%s), trying a template", row.id, exc.errcode)
     template_id = current().config.get("WECHAT_TEMPLATE_ID")
     if template_id and payload.get("fields"):
@@ -229,9 +229,9 @@ def _send_notice(api, row):
         try:
             api.send_template(user.openid, template_id, fields, url=payload.get("url"))
             return SENT, "template"
-        except TRANSIENT:
-            raise
         except WeChatAPIError as exc:
+            if isinstance(exc, TRANSIENT) or exc.errcode is None:
+                raise
             logger.warning("notice %s: template refused (%s), keeping it for the next visit", row.id, exc)
     notice = PendingNotice.create(user=user, text=payload["text"])
     return FAILED, f"held as PendingNotice {notice.id}"

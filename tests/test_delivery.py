@@ -149,6 +149,18 @@ def test_notice_inside_the_window_is_a_customer_service_message(wechat_double, u
     assert [m["kind"] for m in inbox(wechat_double, "o_u")] == ["text"]
 
 
+def test_notice_whose_custom_send_may_have_arrived_is_not_sent_again_as_a_template(wechat_double, user, drain):
+    control(wechat_double, "fail", api="message/custom/send", status=502)
+    row_id = delivery.queue_notice(user.id, "您的异议申诉已办结。", {"thing1": "异议申诉"}, "case-502")
+    assert drain() == 0
+    assert state(row_id) == "unknown"
+    assert calls(wechat_double, "message/template/send") == 0
+    assert inbox(wechat_double, "o_u") == []
+    assert PendingNotice.select().count() == 0
+    mentions = delivery.pending_mentions(user)
+    assert len(mentions) == 1 and mentions[0].endswith("内容如下：您的异议申诉已办结。")
+
+
 def test_notice_outside_the_window_falls_back_to_a_template(wechat_double, app, drain):
     away = WechatUser.create(openid="o_away", last_message_at=utcnow() - dt.timedelta(days=5))
     fields = {"thing1": "异议申诉办理结果：经核实相关记录已更正完毕请查看", "time2": "2026-11-27\n09:30"}

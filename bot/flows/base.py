@@ -300,6 +300,20 @@ def _join(lead, text):
     return f"{lead}\n{text}" if lead else text
 
 
+class EnterpriseFormFlow(FormFlow):
+    """A form about one of the user's bound enterprises: none bound stops it; a single one is pre-filled."""
+
+    def precheck(self, ctx):
+        return None if ctx.bound else texts.NEED_BINDING.format(title=self.title)
+
+    def setup(self, ctx, prefill):
+        enterprise_setup(ctx)
+        super().setup(ctx, prefill)
+
+    def summary_header(self, ctx):
+        return enterprise_header(ctx)
+
+
 # --- shared slots ---------------------------------------------------------------------------------------
 
 

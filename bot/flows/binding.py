@@ -14,7 +14,13 @@ import secrets
 from peewee import IntegrityError
 
 from bot import parse, texts
-from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot, show_photos
+from bot.flows.base import (
+    EnterpriseFormFlow,
+    FormFlow,
+    Slot,
+    enterprise_slot,
+    show_photos,
+)
 from bot.parse import ParseError
 from jobs.media import enqueue_binding_media
 from jobs.sms import enqueue_sms
@@ -248,21 +254,12 @@ class SwitchFlow(FormFlow):
         return texts.SWITCH_DONE.format(name=enterprise.name)
 
 
-class UnbindFlow(FormFlow):
+class UnbindFlow(EnterpriseFormFlow):
     """Revoke one of the user's bindings, after confirmation."""
 
     name = "unbind"
     title = "解绑企业"
     slots = [dataclasses.replace(enterprise_slot(activate=False), needed=lambda ctx: True)]
-
-    def precheck(self, ctx):
-        return None if ctx.bound else texts.NEED_BINDING.format(title=self.title)
-
-    def setup(self, ctx, prefill):
-        enterprise_setup(ctx)
-
-    def summary_header(self, ctx):
-        return enterprise_header(ctx)
 
     def active_slots(self, ctx):
         return self.slots if len(ctx.bound) > 1 else []

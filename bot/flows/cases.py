@@ -6,7 +6,12 @@ StoredBlob rows named `wechat-media:<media_id>` (open_case needs the 信用承�
 """
 
 from bot import parse, texts
-from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot, show_photos
+from bot.flows.base import (
+    EnterpriseFormFlow,
+    Slot,
+    enterprise_slot,
+    show_photos,
+)
 from bot.parse import ParseError
 from jobs.media import enqueue_case_evidence, placeholder_blob
 from jobs.notices import case_opened
@@ -82,7 +87,7 @@ def _is_repair(ctx):
     return ctx.flow.kind == REPAIR_REQUEST
 
 
-class CaseFlow(FormFlow):
+class CaseFlow(EnterpriseFormFlow):
     """The shared form of 异议申诉 and 信用修复."""
 
     kind = ""
@@ -97,15 +102,6 @@ class CaseFlow(FormFlow):
              needed=_is_repair),
         Slot("evidence", "证明材料", lambda ctx: texts.CASE_ASK_EVIDENCE, show=show_photos, images=True, optional=True),
     ]
-
-    def precheck(self, ctx):
-        return None if ctx.bound else texts.NEED_BINDING.format(title=self.title)
-
-    def setup(self, ctx, prefill):
-        enterprise_setup(ctx)
-
-    def summary_header(self, ctx):
-        return enterprise_header(ctx)
 
     def advance(self, ctx, lead=""):
         """Before asking for the record, list the enterprise's records; none → say so and end."""

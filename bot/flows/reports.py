@@ -5,7 +5,7 @@ import datetime as dt
 from peewee import IntegrityError
 
 from bot import parse, texts
-from bot.flows.base import FormFlow, Slot, enterprise_header, enterprise_setup, enterprise_slot
+from bot.flows.base import EnterpriseFormFlow, FormFlow, Slot, enterprise_setup, enterprise_slot
 from bot.parse import ParseError
 from jobs.pipeline import enqueue_build
 from jobs.trace import current_trace_id
@@ -68,7 +68,7 @@ def _show_purpose(ctx, value):
     return parse.Purpose(value["category"], value["text"]).label()
 
 
-class ApplyFlow(FormFlow):
+class ApplyFlow(EnterpriseFormFlow):
     name = "apply"
     title = "申请报告"
     slots = [
@@ -77,16 +77,6 @@ class ApplyFlow(FormFlow):
         Slot("period", "期间", lambda ctx: texts.APPLY_ASK_PERIOD, _parse_period, _show_period),
         Slot("purpose", "用途", _ask_purpose, _parse_purpose, _show_purpose),
     ]
-
-    def precheck(self, ctx):
-        return None if ctx.bound else texts.NEED_BINDING.format(title=self.title)
-
-    def setup(self, ctx, prefill):
-        enterprise_setup(ctx)
-        ctx.slots.update(prefill or {})
-
-    def summary_header(self, ctx):
-        return enterprise_header(ctx)
 
     def extract(self, ctx, text):
         return sentence_slots(ctx, text)

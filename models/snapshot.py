@@ -65,7 +65,8 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
         raise SnapshotError("period starts after it ends")
     scope = Scope(request.enterprise, request.period_start, request.period_end, rule_set, today, stale_days)
     domains, record_ids = [], []
-    for domain in chosen_domains(request.domains):
+    chosen = chosen_domains(request.domains)
+    for domain in chosen:
         part, ids = domain_part(scope, domain)
         domains.append(part)
         record_ids.extend(ids)
@@ -79,7 +80,7 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
         "rule_set": {"version": rule_set.version, "notes": list(rule_set.notes)},
         "domains": domains,
         "arrears": [arrears_part(scope, kind) for kind in (SOCIAL_ARREARS, FUND_ARREARS)],
-        "repairs": repairs_part(scope),
+        "repairs": repairs_part(scope, chosen),
     }
     return Frozen(data=data, record_ids=record_ids)
 
@@ -227,9 +228,13 @@ def arrears_statement(label, coverage, items):
     return f"{_incomplete_clause(coverage).replace('该领域', label)}，本报告不能证明该主体有无{label}。"
 
 
-def repairs_part(scope):
-    """Credit repairs of the enterprise's records in the period."""
-    found = rules.report_repairs(scope.enterprise, scope.start, scope.end)
+def repairs_part(scope, domains):
+    """Credit repairs in the period of the enterprise's 违法记录 in the chosen `domains` (nothing outside the scope)."""
+    domain_ids = {d.id for d in domains}
+    found = [
+        r for r in rules.report_repairs(scope.enterprise, scope.start, scope.end)
+        if r.record.domain_id in domain_ids and scope.rule_set.counts(r.record)
+    ]
     repairs = sorted(found, key=lambda r: (r.repaired_on, r.id))
     return [
         {

@@ -4,7 +4,7 @@ import pytest
 
 from models import rules, snapshot
 from models.base import utcnow
-from models.records import ArrearsRecord
+from models.records import ArrearsRecord, CreditRepair
 from models.registry import FUND_ARREARS, SOCIAL_ARREARS
 from models.reports import Report, ReportRecord, report_status
 
@@ -59,6 +59,22 @@ def test_simplified_and_no_penalty_absent_repaired_and_objected_marked(report_wo
     market_record = market["records"][0]
     assert market_record["fine_wan"] == "0.1000"
     assert market_record["decided_on"] == report_world.market.decided_on.isoformat()
+
+
+def test_repairs_only_of_the_chosen_domains(report_world):
+    data = _freeze(report_world, domains=["market", "hrss"]).data
+    assert data["repairs"] == []  # the repaired record is in 生态环境, which this report does not cover
+    assert [r["decision_no"] for r in _domain(data, "market")["records"]] == ["黑市监罚〔2026〕101号"]
+
+
+def test_repairs_only_of_records_that_count(report_world):
+    w = report_world
+    w.simplified.status = "repaired"
+    w.simplified.save()
+    CreditRepair.create(record=w.simplified, decision_no="黑市监修〔2026〕1号", repaired_on=w.today,
+                        department=w.simplified.department)
+    repairs = _freeze(w).data["repairs"]
+    assert [r["decision_no"] for r in repairs] == ["黑环修〔2026〕5号"]  # not the 简易程序 one: no 违法记录
 
 
 def test_absence_is_certified_only_where_the_data_is_complete(report_world):

@@ -19,9 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg2
-
 from commands.demo import ENTERPRISE_FIELDS, CopyWriter, DemoData
+from devtools.pg import admin
 from models import ingest
 from models.base import bind_database, db, local_today
 from models.registry import Enterprise
@@ -30,17 +29,6 @@ from models.schema import seed, upgrade
 HEADERS = ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据",
            "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期", "处罚机关", "数据来源单位", "领域", "程序类型"]
 DEFAULT_ADMIN = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def admin(url, sql):
-    """Run one statement on the admin database, outside a transaction."""
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def register_enterprises(count, rng):

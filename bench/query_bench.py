@@ -16,8 +16,9 @@ import statistics
 import time
 import uuid
 
-from bench.import_bench import DEFAULT_ADMIN, admin
+from bench.import_bench import DEFAULT_ADMIN
 from commands.demo import DemoData
+from devtools.pg import admin
 from models import rules
 from models.base import bind_database, db, local_today, utcnow
 from models.registry import Domain, Enterprise

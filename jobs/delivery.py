@@ -170,33 +170,28 @@ def _in_window(user):
     return user.last_message_at is not None and utcnow() - user.last_message_at < WINDOW
 
 
-def _send_text(api, row):
-    """Customer-service text; outside the window or over the count → deferred."""
+def _send_custom(row, send):
+    """A customer-service message by `send(openid)`; outside the window or over the count → deferred."""
     user = WechatUser.get_by_id(row.user_id)
     if not _in_window(user):
         return DEFERRED, "outside the 48 h window (last_message_at)"
     try:
-        api.send_text(user.openid, row.payload["text"])
+        send(user.openid)
     except (OutOfWindow, QuotaExceeded) as exc:
         return DEFERRED, str(exc)
     except NotFollowing as exc:
         return FAILED, str(exc)
     return SENT, "custom"
+
+
+def _send_text(api, row):
+    """Customer-service text."""
+    return _send_custom(row, lambda openid: api.send_text(openid, row.payload["text"]))
 
 
 def _send_image(api, row):
-    """Upload (or reuse a fresh media_id), then a customer-service image; like text for the window."""
-    user = WechatUser.get_by_id(row.user_id)
-    if not _in_window(user):
-        return DEFERRED, "outside the 48 h window (last_message_at)"
-    media_id = _media_id(api, row)
-    try:
-        api.send_image(user.openid, media_id)
-    except (OutOfWindow, QuotaExceeded) as exc:
-        return DEFERRED, str(exc)
-    except NotFollowing as exc:
-        return FAILED, str(exc)
-    return SENT, "custom"
+    """Upload (or reuse a fresh media_id), then a customer-service image."""
+    return _send_custom(row, lambda openid: api.send_image(openid, _media_id(api, row)))
 
 
 def _media_id(api, row):

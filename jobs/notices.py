@@ -3,7 +3,7 @@ the owners of reports that showed a corrected record (offered a new report)."""
 
 from jobs import wecom
 from jobs.delivery import queue_notice
-from models.base import local_today
+from models.base import local_today, to_local
 from models.cases import Case, StaffNotice
 from models.casework import KINDS, STATUS_LABELS, outcome_text
 from models.reports import Report
@@ -42,7 +42,7 @@ def case_decided(rt, case_id, report_ids=()):
 def _offer_new_report(report, what):
     """Queue the 'your report shows corrected data, issue a new one' notice for the report's requester."""
     user_id = report.request.user_id
-    text = NEW_REPORT_TEXT.format(issued=f"{report.issued_at:%Y-%m-%d}", number=report.number, what=what)
+    text = NEW_REPORT_TEXT.format(issued=f"{to_local(report.issued_at):%Y-%m-%d}", number=report.number, what=what)
     fields = {
         "first": "您的专用信用报告数据已更正",
         "keyword1": report.number,

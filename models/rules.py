@@ -97,6 +97,18 @@ def report_penalties(enterprise, domain, start, end, rule_set):
     return [record for record in query if rule_set.counts(record)]
 
 
+def held_penalties(enterprise, domain, start, end, rule_set):
+    """Records with this enterprise's USCC in `domain` and the period that would count but are held for 核验."""
+    query = PenaltyRecord.select().where(
+        (PenaltyRecord.uscc == enterprise.uscc)
+        & (PenaltyRecord.domain == domain)
+        & PenaltyRecord.decided_on.between(start, end)
+        & PenaltyRecord.status.in_([ACTIVE, REPAIRED])
+        & (PenaltyRecord.review != VERIFIED)
+    )
+    return [record for record in query if rule_set.counts(record)]
+
+
 def report_arrears(enterprise, kind, start, end):
     """Arrears of `kind` that existed at some time in [start, end]: unsettled, or settled on or after `start`."""
     return list(

@@ -108,11 +108,12 @@ def domain_part(scope, domain):
     records = rules.report_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set)
     objected = records_under_objection([r.id for r in records])
     items = [record_part(r, r.id in objected) for r in sorted(records, key=lambda r: (r.decided_on, r.id))]
+    held = len(rules.held_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set))
     part = {
         "code": domain.code,
         "name": domain.name,
         "coverage": coverage_part(coverage),
-        "statement": domain_statement(domain.name, coverage, items),
+        "statement": domain_statement(domain.name, coverage, items, held),
         "records": items,
     }
     return part, [r.id for r in records]
@@ -174,8 +175,13 @@ def _incomplete_clause(coverage):
     return "该领域数据未归集"
 
 
-def domain_statement(name, coverage, items):
-    """The sentence printed for a domain; absence is certified only when its data is complete."""
+def domain_statement(name, coverage, items, held=0):
+    """The sentence printed for a domain; absence is certified only when its data is complete and nothing is held
+    for 核验 (a record whose name or USCC disagrees with the register may still be this enterprise's)."""
+    if held:
+        found = f"查见该主体在{name}领域的违法记录{len(items)}条，另有" if items else "该主体在"
+        found += f"{held}条记录正在核验" if items else f"{name}领域有{held}条记录正在核验"
+        return f"报告期内，{found}，核验完成前本报告不能证明该主体在{name}领域的完整情况。"
     if items:
         repaired = sum(1 for i in items if i["status"] == "repaired")
         objected = sum(1 for i in items if i["under_objection"])

@@ -148,3 +148,16 @@ def test_cn_date():
     assert snapshot.cn_date(dt.date(2026, 1, 5)) == "2026年1月5日"
     assert snapshot.cn_date("2026-11-27T09:30:00+08:00") == "2026年11月27日"
     assert snapshot.cn_date("2026-01-31") == "2026年1月31日"
+
+
+def test_a_record_held_for_review_blocks_the_no_record_statement(report_world):
+    w = report_world
+    held = w.record("water", review="held_name_mismatch", subject_name="黑河龙江边贸物流公司", enterprise=None)
+    part = _domain(_freeze(w).data, "water")
+    assert part["records"] == []
+    assert part["statement"] == ("报告期内，该主体在水务领域有1条记录正在核验，"
+                                 "核验完成前本报告不能证明该主体在水务领域的完整情况。")
+    held.review = "verified"
+    held.enterprise = w.enterprise
+    held.save()
+    assert "查见该主体在水务领域的违法记录1条" in _domain(_freeze(w).data, "water")["statement"]

@@ -263,10 +263,19 @@ def case_link(case):
     return f"{LINK_PLACEHOLDER}/staff/cases/{case.id}"
 
 
+MARKDOWN_FULLWIDTH = str.maketrans("[]()<>*_`#!|~\\", "［］（）＜＞＊＿｀＃！｜～＼")
+
+
+def markdown_text(value):
+    """An owner's words as plain text inside WeCom markdown: markup characters become their full-width forms (WeCom
+    has no escapes), so a reason can plant no link, tag or heading in the staff group."""
+    return " ".join(str(value).split()).translate(MARKDOWN_FULLWIDTH)
+
+
 def case_opened_markdown(case):
     """The WeCom markdown notice for a newly opened case."""
     record = case.record
-    reason = case.reason if len(case.reason) <= 200 else case.reason[:200] + "……"
+    reason = markdown_text(case.reason if len(case.reason) <= 200 else case.reason[:200] + "……")
     return "\n".join([
         f"### 新{KINDS[case.kind]} {case.number}",
         f"> 企业：{case.enterprise.name}（{case.enterprise.uscc}）",

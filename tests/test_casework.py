@@ -10,6 +10,7 @@ from models.casework import (
     NotEligible,
     accept_case,
     add_months,
+    case_opened_markdown,
     check_repair_eligibility,
     open_case,
     outcome_text,
@@ -146,3 +147,13 @@ def test_reject_needs_reason_and_leaves_record(case_world):
     assert case.status == REJECTED and PenaltyRecord.get_by_id(record.id).status == "active"
     assert "不予支持" in outcome_text(case) and "经核实处罚事实清楚" in outcome_text(case)
     assert record in records_for_case(w.enterprise, "objection")
+
+
+def test_the_owners_reason_cannot_plant_markup_in_the_staff_notice(case_world):
+    w = case_world
+    reason = "请点[这里](http://evil.example)\n# 紧急 <b>处理</b>"
+    case = open_case("objection", w.user, w.enterprise, w.record(), reason, "m-markup", today=TODAY)
+    notice = case_opened_markdown(case)
+    reason_line = next(line for line in notice.splitlines() if line.startswith("> 理由："))
+    assert reason_line == "> 理由：请点［这里］（http://evil.example） ＃ 紧急 ＜b＞处理＜/b＞"
+    assert "](http://evil" not in notice and notice.count("[") == 1  # only our own 点此办理 link

@@ -5,7 +5,7 @@ import logging
 from collections import defaultdict
 
 from jobs.delivery import queue_notice
-from models.accounts import WechatUser
+from models.accounts import Binding, WechatUser
 from models.base import LOCAL_TZ, local_today, to_local
 from models.reports import Report, ReportRequest, ViewLog
 
@@ -34,14 +34,18 @@ def _utc_bounds(day):
 
 
 def views_by_owner(day):
-    """{owner user id: [(local time, report number, unit)]} for views on `day`, the owner's own views left out."""
+    """{owner user id: [(local time, report number, unit)]} for views on `day`, the owner's own views left out.
+
+    The owner is who requested the report, while still bound to its enterprise: someone who unbound (an employee who
+    left) learns nothing more about who checks the company."""
     start, end = _utc_bounds(day)
     rows = (
         ViewLog.select(ViewLog.at, ViewLog.unit, ViewLog.openid, Report.number, WechatUser.id, WechatUser.openid)
         .join(Report)
         .join(ReportRequest)
         .join(WechatUser)
-        .where((ViewLog.at >= start) & (ViewLog.at < end))
+        .join(Binding, on=((Binding.user == WechatUser.id) & (Binding.enterprise == Report.enterprise)))
+        .where((ViewLog.at >= start) & (ViewLog.at < end) & Binding.revoked_at.is_null())
         .order_by(ViewLog.at)
         .tuples()
     )

@@ -4,8 +4,8 @@ import datetime as dt
 
 from commands.scheduler import PERIODIC
 from jobs.digest import send_view_digests
-from models.accounts import WechatUser
-from models.base import LOCAL_TZ, local_today
+from models.accounts import Binding, WechatUser
+from models.base import LOCAL_TZ, local_today, utcnow
 from models.reports import OutboundMessage, ViewLog
 
 
@@ -21,6 +21,8 @@ def test_one_digest_per_owner_per_day(app, rt, drain, make_signed_report):
     quiet_owner = WechatUser.create(openid="o-owner-c")
     first, second = make_signed_report(owner=owner), make_signed_report(owner=owner)
     theirs = make_signed_report(owner=other_owner)
+    for user in (owner, other_owner):
+        Binding.create(user=user, enterprise=first.enterprise)
     make_signed_report(owner=quiet_owner)
     ViewLog.create(report=first, at=_at(yesterday, 0, 5), unit="中国工商银行黑河分行", openid="o-bank", ip="1.1.1.1")
     ViewLog.create(report=second, at=_at(yesterday, 23, 55), unit=None, ip="2.2.2.2")
@@ -48,6 +50,7 @@ def test_one_digest_per_owner_per_day(app, rt, drain, make_signed_report):
 def test_digest_runs_on_a_worker_for_a_given_day_and_is_scheduled(app, rt, drain, make_signed_report):
     owner = WechatUser.create(openid="o-owner-d")
     report = make_signed_report(owner=owner)
+    Binding.create(user=owner, enterprise=report.enterprise)
     day = dt.date(2026, 3, 8)
     ViewLog.create(report=report, at=_at(day, 10, 0), unit="黑河农商银行", ip="7.7.7.7")
     rt.queue.enqueue("jobs.digest.send_view_digests", "2026-03-08")
@@ -56,3 +59,13 @@ def test_digest_runs_on_a_worker_for_a_given_day_and_is_scheduled(app, rt, drain
     row = OutboundMessage.get()
     assert row.dedup_key == f"view-digest:{owner.id}:2026-03-08" and "3月8日" in row.payload["text"]
     assert ("view-digests", 86400, "jobs.digest.send_view_digests") in PERIODIC
+
+
+def test_a_former_owner_hears_nothing_more(app, make_signed_report):
+    yesterday = local_today() - dt.timedelta(days=1)
+    former = WechatUser.create(openid="o-former-employee")
+    report = make_signed_report(owner=former)
+    Binding.create(user=former, enterprise=report.enterprise, revoked_at=utcnow())
+    ViewLog.create(report=report, at=_at(yesterday, 10, 0), unit="中国建设银行黑河分行", ip="7.7.7.7")
+    assert send_view_digests() == 0
+    assert OutboundMessage.select().count() == 0

@@ -46,3 +46,16 @@ def test_actions_only_from_our_own_origin(client, accounts, rt):
     assert forged.status_code == 403 and rt.queue.count == 1
     own = client.post(f"/staff/rq/job/{job.id}/delete", headers={"Origin": "http://localhost"})
     assert own.status_code == 200 and rt.queue.count == 0
+
+
+def test_the_dashboards_polling_does_not_keep_an_idle_session_alive(client, accounts):
+    _login(client, "office1")
+    with client.session_transaction() as session:
+        session["seen"] -= 29 * 60
+        seen = session["seen"]
+    assert client.get("/staff/rq/0/data/queues.json").status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen"] == seen
+    assert client.get("/staff/rq/").status_code == 200  # a page the person opens does count
+    with client.session_transaction() as session:
+        assert session["seen"] > seen

@@ -85,8 +85,10 @@ def _guard():
     return None
 
 
-def session_staff():
-    """The StaffUser of this session, or None when absent, inactive or idle too long (then the session ends)."""
+def session_staff(active=True):
+    """The StaffUser of this session, or None when absent, inactive or idle too long (then the session ends).
+
+    `active=False` for requests a page makes by itself (polling), which must not keep an idle session alive."""
     staff_id, seen = session.get("staff_id"), session.get("seen", 0)
     idle = current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60
     if staff_id is None:
@@ -99,7 +101,8 @@ def session_staff():
     if staff is None:
         _end_session()
         return None
-    session["seen"] = int(time.time())
+    if active:
+        session["seen"] = int(time.time())
     return staff
 
 

@@ -1,12 +1,20 @@
 """Issued reports that showed a record turn 数据已更正 when the record is corrected, withdrawn or repaired."""
 
 from models.base import db, utcnow
-from models.reports import Report, ReportRecord
+from models.reports import Report, ReportArrears, ReportRecord
 
 
 def mark_reports_corrected(record_id, note):
     """Mark every unrevoked report showing penalty record `record_id` as corrected; return the newly marked ids."""
-    showing = ReportRecord.select(ReportRecord.report).where(ReportRecord.record == record_id)
+    return _mark(ReportRecord.select(ReportRecord.report).where(ReportRecord.record == record_id), note)
+
+
+def mark_reports_corrected_for_arrears(arrears_id, note):
+    """The same for a 社保/公积金 arrears item that was corrected or withdrawn."""
+    return _mark(ReportArrears.select(ReportArrears.report).where(ReportArrears.arrears == arrears_id), note)
+
+
+def _mark(showing, note):
     with db.atomic():
         ids = [
             r.id

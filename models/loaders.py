@@ -22,7 +22,7 @@ from peewee import DecimalField, ForeignKeyField
 
 from models import departments, uscc
 from models.base import JSONText, db, is_postgres, local_today, utcnow
-from models.corrections import mark_reports_corrected
+from models.corrections import mark_reports_corrected, mark_reports_corrected_for_arrears
 from models.records import (
     ACTIVE,
     HELD_NAME_MISMATCH,
@@ -39,6 +39,7 @@ from models.records import (
 )
 from models.registry import (
     ARREARS_KINDS,
+    DATA_KINDS,
     FUND_ARREARS,
     PENALTY,
     REPAIR,
@@ -708,6 +709,8 @@ class ArrearsLoader(Loader):
         record.updated_at = utcnow()
         record.save()
         audit(self.table, record.id, action, self.actor, self.batch, before, record_dict(record))
+        verb = "撤销" if action == "withdraw" else "更正"
+        mark_reports_corrected_for_arrears(record.id, f"{self.department.name}{verb}了{DATA_KINDS[record.kind]}数据")
         out.updated += 1
         out.held += record.review != VERIFIED and action != "withdraw"
 

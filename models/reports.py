@@ -12,7 +12,7 @@ from peewee import (
 
 from models.accounts import WechatUser
 from models.base import BaseModel, JSONText, utcnow
-from models.records import PenaltyRecord
+from models.records import ArrearsRecord, PenaltyRecord
 from models.registry import Enterprise
 
 # ReportRequest.status
@@ -93,6 +93,16 @@ class ReportRecord(BaseModel):
 
     class Meta:
         indexes = ((("report", "record"), True),)
+
+
+class ReportArrears(BaseModel):
+    """Which arrears items a report showed (社保/公积金), for the same reason as ReportRecord."""
+
+    report = ForeignKeyField(Report, backref="arrears_links", on_delete="CASCADE")
+    arrears = ForeignKeyField(ArrearsRecord, backref="report_links")
+
+    class Meta:
+        indexes = ((("report", "arrears"), True),)
 
 
 class ViewLog(BaseModel):

@@ -30,6 +30,7 @@ from models.registry import (
 from models.reports import (
     OutboundMessage,
     Report,
+    ReportArrears,
     ReportRecord,
     ReportRequest,
     ReportSequence,
@@ -44,7 +45,7 @@ ALL_MODELS = [
     Domain, Department, DepartmentGrant, ApiKey, Enterprise,
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
     WechatUser, Binding, StaffUser, StaffAudit,
-    ReportRequest, ReportSequence, Report, ReportRecord, ViewLog, OutboundMessage, StoredBlob,
+    ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
 
@@ -102,9 +103,15 @@ def _initial_schema():
     db.create_tables(ALL_MODELS, safe=True)
 
 
-# (version, name, function). Append only; never edit an applied migration.
+def _report_arrears_links():
+    db.create_tables([ReportArrears], safe=True)
+
+
+# (version, name, function). Append only; never edit an applied migration. A new database gets every table from
+# migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 MIGRATIONS = [
     (1, "initial schema", _initial_schema),
+    (2, "reports remember the arrears items they showed", _report_arrears_links),
 ]
 
 

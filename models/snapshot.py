@@ -11,7 +11,7 @@ from models.base import utcnow
 from models.cases import OBJECTION, OPEN_STATES, Case
 from models.records import REPAIRED, CreditRepair
 from models.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
-from models.reports import Report, ReportRecord, ReportRequest
+from models.reports import Report, ReportArrears, ReportRecord, ReportRequest
 
 SCHEMA = "hegui.report/1"
 TITLE = "市场主体专用信用报告（替代有无违法记录证明）"
@@ -25,10 +25,11 @@ class SnapshotError(ValueError):
 
 @dataclass
 class Frozen:
-    """A snapshot's data and the penalty records it shows (for ReportRecord links)."""
+    """A snapshot's data and the penalty records and arrears items it shows (for the links to the report)."""
 
     data: dict
     record_ids: list = field(default_factory=list)
+    arrears_ids: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
     if request.period_start > request.period_end:
         raise SnapshotError("period starts after it ends")
     scope = Scope(request.enterprise, request.period_start, request.period_end, rule_set, today, stale_days)
-    domains, record_ids = [], []
+    domains, record_ids, arrears_ids = [], [], []
     chosen = chosen_domains(request.domains)
     for domain in chosen:
         part, ids = domain_part(scope, domain)
@@ -79,10 +80,10 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
         "purpose": {"category": request.purpose_category, "text": request.purpose},
         "rule_set": {"version": rule_set.version, "notes": list(rule_set.notes)},
         "domains": domains,
-        "arrears": [arrears_part(scope, kind) for kind in (SOCIAL_ARREARS, FUND_ARREARS)],
+        "arrears": [arrears_part(scope, kind, arrears_ids) for kind in (SOCIAL_ARREARS, FUND_ARREARS)],
         "repairs": repairs_part(scope, chosen),
     }
-    return Frozen(data=data, record_ids=record_ids)
+    return Frozen(data=data, record_ids=record_ids, arrears_ids=arrears_ids)
 
 
 def enterprise_part(enterprise):
@@ -196,12 +197,14 @@ def domain_statement(name, coverage, items, held=0):
     return f"{_incomplete_clause(coverage)}，本报告不能证明该主体在{name}领域有无违法记录。"
 
 
-def arrears_part(scope, kind):
-    """社保 or 公积金 arrears: coverage, statement and items."""
+def arrears_part(scope, kind, shown_ids=None):
+    """社保 or 公积金 arrears: coverage, statement and items (their ids appended to `shown_ids`)."""
     label = ARREARS_LABELS[kind]
     coverage = feeds.coverage(None, kind, scope.end, today=scope.today, stale_days=scope.stale_days)
     found = rules.report_arrears(scope.enterprise, kind, scope.start, scope.end)
     records = sorted(found, key=lambda a: (a.period_start, a.id))
+    if shown_ids is not None:
+        shown_ids.extend(a.id for a in records)
     items = [
         {
             "period_start": a.period_start.isoformat(),
@@ -253,11 +256,14 @@ def repairs_part(scope, domains):
     ]
 
 
-def link_records(report, record_ids):
-    """Remember which penalty records `report` shows, so a later correction can mark it 数据已更正."""
+def link_records(report, record_ids, arrears_ids=()):
+    """Remember which penalty records and arrears items `report` shows, so a later correction marks it 数据已更正."""
     rows = [{"report": report.id, "record": record_id} for record_id in sorted(set(record_ids))]
     if rows:
         ReportRecord.insert_many(rows).execute()
+    rows = [{"report": report.id, "arrears": arrears_id} for arrears_id in sorted(set(arrears_ids))]
+    if rows:
+        ReportArrears.insert_many(rows).execute()
 
 
 def supersede_older(report):

@@ -24,6 +24,7 @@ from models.records import (
     RejectedRow,
 )
 from models.registry import Department, Domain, Enterprise
+from models.reports import CORRECTED, Report, ReportArrears, report_status
 from models.uscc import make_org_code, make_uscc
 
 RECORD_HEADERS = ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据",
@@ -333,3 +334,19 @@ def test_large_file_in_chunks_with_progress(app, register, write_table):
     assert result.imported == ingest.CHUNK * 2 + 5
     assert seen == [ingest.CHUNK, ingest.CHUNK * 2, ingest.CHUNK * 2 + 5]
     assert PenaltyRecord.select().count() == RecordChange.select().count() == result.imported
+
+
+def test_correcting_or_withdrawing_arrears_marks_the_reports_that_showed_them(
+        app, register, write_table, make_signed_report):
+    good = register[0]
+    first = [good.name, good.uscc, "社保", "2024-01", "2024-03", "1200", "否", ""]
+    path = write_table("arrears.csv", ARREARS_HEADERS, [first])
+    ingest.import_file(path, "arrears.csv", "arrears", "tax")
+    item = ArrearsRecord.get()
+    report = make_signed_report(enterprise=good)
+    ReportArrears.create(report=report, arrears=item)
+    settled = [[*first[:5], "1200", "是", "2024-05-06", "更正"]]
+    path = write_table("fix.csv", [*ARREARS_HEADERS, "操作"], settled)
+    assert ingest.import_file(path, "fix.csv", "arrears", "tax").updated == 1
+    marked = Report.get_by_id(report.id)
+    assert report_status(marked) == CORRECTED and marked.correction_note == "国家税务总局黑河市税务局更正了社保欠缴数据"

@@ -161,3 +161,8 @@ def test_a_record_held_for_review_blocks_the_no_record_statement(report_world):
     held.enterprise = w.enterprise
     held.save()
     assert "查见该主体在水务领域的违法记录1条" in _domain(_freeze(w).data, "water")["statement"]
+
+
+def test_the_arrears_items_shown_are_remembered_for_corrections(report_world):
+    frozen = _freeze(report_world)
+    assert frozen.arrears_ids == [report_world.arrears.id]

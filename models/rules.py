@@ -110,14 +110,19 @@ def held_penalties(enterprise, domain, start, end, rule_set):
 
 
 def report_arrears(enterprise, kind, start, end):
-    """Arrears of `kind` that existed at some time in [start, end]: unsettled, or settled on or after `start`."""
+    """Arrears of `kind` that existed at some time in [start, end]: unsettled, or settled on or after `start`, or
+    settled on a date nobody sent while its months reach into the period."""
     return list(
         ArrearsRecord.select()
         .where(
             (ArrearsRecord.enterprise == enterprise)
             & (ArrearsRecord.kind == kind)
             & (ArrearsRecord.period_start <= end)
-            & ((ArrearsRecord.settled == False) | (ArrearsRecord.settled_on >= start))  # noqa: E712
+            & (
+                (ArrearsRecord.settled == False)  # noqa: E712
+                | (ArrearsRecord.settled_on >= start)
+                | (ArrearsRecord.settled_on.is_null() & (ArrearsRecord.period_end >= start))
+            )
             & (ArrearsRecord.withdrawn == False)  # noqa: E712
             & (ArrearsRecord.review == VERIFIED)
         )

@@ -67,8 +67,10 @@ def test_arrears_that_existed_in_the_period(case_world):
     arrears(case_world, dt.date(2026, 2, 1))  # began after the period
     arrears(case_world, dt.date(2025, 3, 1), withdrawn=True)
     arrears(case_world, dt.date(2025, 4, 1), kind="fund_arrears")
+    settled_undated = arrears(case_world, dt.date(2025, 5, 1), settled=True)  # months inside, date not sent
+    arrears(case_world, dt.date(2024, 3, 1), settled=True)  # months before the period, date not sent
     got = report_arrears(case_world.enterprise, "social_arrears", START, END)
-    assert [a.id for a in got] == [open_before.id, settled_inside.id]
+    assert [a.id for a in got] == [open_before.id, settled_inside.id, settled_undated.id]
 
 
 def test_repairs_of_records_in_the_period(case_world):

@@ -13,6 +13,7 @@ import pytest
 import redis
 import requests
 import xmltodict
+from conftest import PG_ADMIN_URL, _pg_admin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from jobs.pipeline import sweep_stuck_requests
 from models.base import db, utcnow
 from models.reports import DELIVERED, OutboundMessage, Report, ReportRequest
 from models.schema import seed, upgrade
-from tests.conftest import PG_ADMIN_URL, _pg_admin
 
 SENTENCE = "帮我开一份近三年全部领域的报告，用于银行贷款"
 

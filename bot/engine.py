@@ -23,16 +23,17 @@ def handle(incoming, rt, today=None):
     ctx = Ctx(rt=rt, user=user, incoming=incoming, today=today or local_today())
     if incoming.kind == "event" and incoming.event == "unsubscribe":
         return unsubscribe(ctx)
-    ctx.state = state.load(rt.redis, user.openid)
-    was_live = ctx.state is not None
-    try:
-        reply = dispatch(ctx)
-    except NotBound as error:
-        ctx.state, reply = None, error.message
-    if ctx.state is not None:
-        state.save(rt.redis, user.openid, ctx.state)
-    elif was_live:
-        state.clear(rt.redis, user.openid)
+    with state.user_lock(rt.redis, user.openid):
+        ctx.state = state.load(rt.redis, user.openid)
+        was_live = ctx.state is not None
+        try:
+            reply = dispatch(ctx)
+        except NotBound as error:
+            ctx.state, reply = None, error.message
+        if ctx.state is not None:
+            state.save(rt.redis, user.openid, ctx.state)
+        elif was_live:
+            state.clear(rt.redis, user.openid)
     return with_mentions(user, reply)
 
 

@@ -6,6 +6,12 @@ IDLE_SECONDS = 30 * 60
 LAPSED_SECONDS = 24 * 60 * 60
 
 
+def user_lock(redis, openid):
+    """A lock that makes one user's messages take turns: two arriving at once would otherwise both read the same
+    state and the later save would undo the earlier. Waits up to 4 s (inside WeChat's 5 s), then LockError."""
+    return redis.lock(f"bot:lock:{openid}", timeout=15, blocking_timeout=4)
+
+
 def live_key(openid):
     return f"bot:conv:{openid}"
 

@@ -1,4 +1,5 @@
 import pytest
+from redis.exceptions import LockError
 
 from bot import state
 from bot.menu import KEY_APPLY, KEY_HELP, KEY_MY_REPORTS, KEY_TO_KEYWORD
@@ -150,3 +151,16 @@ def test_lapse_message_uses_the_flow_title(owner, rt):
     owner.say("解绑")
     rt.redis.delete(state.live_key(owner.openid))
     assert "「解绑企业」" in owner.say("确认")
+
+
+def test_one_users_messages_take_turns(app, rt, bot_chat):
+    chat = bot_chat("o-two-at-once")
+    held = state.user_lock(rt.redis, "o-two-at-once")
+    assert held.acquire()
+    try:
+        with pytest.raises(LockError):  # the webhook answers 「系统繁忙…请稍候重新发送」 then (tests/test_faults.py)
+            chat.say("申请报告")
+        assert state.load(rt.redis, "o-two-at-once") is None
+    finally:
+        held.release()
+    assert chat.say("帮助")

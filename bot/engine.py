@@ -116,6 +116,9 @@ def on_text(ctx, text):
             return texts.LAPSED.format(title=FLOWS[lapsed["flow"]].title)
     if word in parse.RESUME_WORDS:
         return texts.NOTHING_TO_RESUME
+    if parse.looks_like_uscc(text):  # a code sent on its own: the owner wants to bind it
+        start(ctx, "bind")
+        return ctx.flow.on_text(ctx, text)
     if parse.looks_like_report_request(text):
         ctx.flow = FLOWS["apply"]
         return start_from_sentence(ctx, text)

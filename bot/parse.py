@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from models import uscc
+
 MAX_YEARS = 5
 MAX_TEXT = 50
 
@@ -399,6 +401,11 @@ def parse_purpose(text):
 
 
 # --- free text ------------------------------------------------------------------------------------------
+
+
+def looks_like_uscc(text):
+    """True when a whole message is shaped like a 统一社会信用代码 (18 letters or digits once normalised)."""
+    return bool(re.fullmatch(r"[0-9A-Z]{18}", uscc.normalise(text)))
 
 
 def looks_like_report_request(text):

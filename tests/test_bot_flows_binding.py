@@ -259,3 +259,16 @@ def test_user_row_is_created_by_the_bot(owner):
     owner.say("帮助")
     assert WechatUser.select().where(WechatUser.openid == owner.openid).count() == 1
     assert Enterprise.select().count() == 0
+
+
+def test_a_code_sent_on_its_own_starts_the_binding(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="13812341234")
+    reply = owner.say(f" {enterprise.uscc} ")
+    assert "138****1234" in reply and len(sms_jobs(rt)) == 1
+    assert "绑定成功" in owner.say(last_code(rt))
+
+
+def test_a_mistyped_code_on_its_own_gets_the_reason(owner):
+    reply = owner.say("91231100MA1B2C3D83")
+    assert "校验" in reply
+    assert "统一社会信用代码" in owner.say("绑定企业")  # still a normal start afterwards

@@ -71,7 +71,7 @@ def parse(output, baseline):
         if row and columns:
             values = dict(zip(columns, row["nums"].split(), strict=False))
             if baseline and row["label"].startswith(baseline):
-                base_row = values  # a bench with tiers prints each tier's baseline before its figures
+                base_row = values  # a bench with tiers prints each tier's baseline before that tier's figures
             pending.append((row["label"], values, base_row))
     base_summary = next((v for label, v, _ in pending if baseline and label.startswith(baseline)), None)
     for label, values, row_base in pending:
@@ -82,6 +82,7 @@ def parse(output, baseline):
             continue
         for column in SHOWN:
             if column in values:
+                row_base = row_base or base_row  # a baseline printed after the figures serves them all
                 base = f"{row_base[column]} {column}" if row_base and column in row_base else "—"
                 figures.append((f"{label} [{column}]", f"{values[column]} {column}", base))
     return figures

@@ -12,21 +12,16 @@ token (404). Redis: database BENCH_REDIS_DB (default 6), flushed before and afte
 import argparse
 import datetime as dt
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import redis
 import requests
 from flask import Flask, Response
 
 from app import create_app
-from bench.common import start_gunicorn
-from config import ROOT
+from bench.common import add_http_options, flush_redis, prepared_env, start_gunicorn
 from jobs.pipeline import issue_report
 from models.accounts import WechatUser
 from models.records import PenaltyRecord
@@ -100,28 +95,13 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
 
 
-def app_env(args, tmp):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "SMS_"))}
-    database = args.database if args.database != "sqlite" else f"sqlite:///{Path(tmp) / 'bench.db'}"
-    env.update(DATABASE_URL=database, REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", RQ_QUEUE="bench",
-               PYTHONPATH=str(ROOT), FLASK_APP="app", VERIFY_OAUTH="0", VERIFY_MISS_LIMIT="1000000 per minute")
-    return env
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (created beforehand)")
-    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "6")))
+    add_http_options(parser, 3000, 6)
     args = parser.parse_args()
-    rdb = redis.Redis.from_url(f"redis://127.0.0.1:6379/{args.redis_db}")
-    rdb.flushdb()
+    flush_redis(args)
     with tempfile.TemporaryDirectory() as tmp:
-        env = app_env(args, tmp)
-        subprocess.run([sys.executable, "-m", "flask", "init-db"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        env = prepared_env(args, tmp, VERIFY_OAUTH="0", VERIFY_MISS_LIMIT="1000000 per minute")
         token = issue_bench_report(env)
         rows = []
         bare, bare_base = start_gunicorn("bench.verify_bench:bare_app()", env, args.workers)
@@ -140,7 +120,7 @@ def main():
         finally:
             proc.terminate()
             proc.wait()
-    rdb.flushdb()
+    flush_redis(args)
     print(f"\n{args.requests} requests per row, {args.concurrency} client threads, gunicorn {args.workers} sync "
           f"workers, database {args.database}, {os.cpu_count()} CPUs")
     print(f"{'scenario':34} {'bytes':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")

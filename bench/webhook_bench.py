@@ -11,22 +11,18 @@ webhook makes no outbound call.
 import argparse
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import redis
 import requests
 import xmltodict
 from flask import Flask, Response, request
 from wechatpy.crypto import WeChatCrypto
 
-from bench.common import start_gunicorn
-from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN, ROOT
+from bench.common import add_http_options, flush_redis, prepared_env, start_gunicorn
+from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 USERS = 50
@@ -99,28 +95,13 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
 
 
-def app_env(args, tmp):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "SMS_"))}
-    database = args.database if args.database != "sqlite" else f"sqlite:///{Path(tmp) / 'bench.db'}"
-    env.update(DATABASE_URL=database, REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
-               WECHAT_AES_KEY=AES_KEY, RQ_QUEUE="bench", PYTHONPATH=str(ROOT), FLASK_APP="app")
-    return env
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (created beforehand)")
-    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "12")))
+    add_http_options(parser, 2000, 12)
     args = parser.parse_args()
-    rdb = redis.Redis.from_url(f"redis://127.0.0.1:6379/{args.redis_db}")
-    rdb.flushdb()
+    flush_redis(args)
     with tempfile.TemporaryDirectory() as tmp:
-        env = app_env(args, tmp)
-        subprocess.run([sys.executable, "-m", "flask", "init-db"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        env = prepared_env(args, tmp, WECHAT_AES_KEY=AES_KEY)
         rows = []
         bare, bare_base = start_gunicorn("bench.webhook_bench:bare_app()", env, args.workers)
         try:
@@ -139,7 +120,7 @@ def main():
         finally:
             proc.terminate()
             proc.wait()
-    rdb.flushdb()
+    flush_redis(args)
     print(f"\n{args.requests} requests per row, {args.concurrency} client threads, gunicorn {args.workers} sync "
           f"workers, database {args.database}, {os.cpu_count()} CPUs")
     print(f"{'scenario':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")

@@ -299,6 +299,22 @@ class Loader:
     def key(self, values):
         raise NotImplementedError
 
+    def upsert(self, rows, existing, registry, scope_of):
+        """New rows inserted together, known ones changed; a rejected row (its scope from `scope_of(exc, values)`)
+        never stops the others."""
+        out, fresh = Outcome(), []
+        for number, values in rows:
+            record = existing.get(self.key(values))
+            try:
+                if record is None:
+                    fresh.append(self._new(values, registry))
+                else:
+                    self._change(record, values, registry, out)
+            except RowRejected as exc:
+                out.reject(number, exc.column, exc.reason, scope_of(exc, values))
+        self._insert(fresh, out)
+        return out
+
     def audit_created(self, records):
         """One 'create' RecordChange per new record."""
         now = utcnow()
@@ -439,21 +455,9 @@ class PenaltyLoader(Loader):
         return (values["decision_no"], values["authority"])
 
     def flush(self, rows):
-        out = Outcome()
         existing = penalties_by_key({self.key(v) for _, v in rows})
         registry = register_lookup(v["uscc"] for _, v in rows if "uscc" in v)
-        fresh = []
-        for number, values in rows:
-            record = existing.get(self.key(values))
-            try:
-                if record is None:
-                    fresh.append(self._new(values, registry))
-                else:
-                    self._change(record, values, registry, out)
-            except RowRejected as exc:
-                out.reject(number, exc.column, exc.reason, exc.scope)
-        self._insert(fresh, out)
-        return out
+        return self.upsert(rows, existing, registry, lambda exc, values: exc.scope)
 
     def _new(self, values, registry):
         if values["op"] == OP_CORRECT:
@@ -635,21 +639,9 @@ class ArrearsLoader(Loader):
         return (values["kind"], values["uscc"], values["period_start"])
 
     def flush(self, rows):
-        out = Outcome()
         existing = self._existing({v["uscc"] for _, v in rows})
         registry = register_lookup(v["uscc"] for _, v in rows)
-        fresh = []
-        for number, values in rows:
-            record = existing.get(self.key(values))
-            try:
-                if record is None:
-                    fresh.append(self._new(values, registry))
-                else:
-                    self._change(record, values, registry, out)
-            except RowRejected as exc:
-                out.reject(number, exc.column, exc.reason, values["kind"])
-        self._insert(fresh, out)
-        return out
+        return self.upsert(rows, existing, registry, lambda exc, values: values["kind"])
 
     def _existing(self, codes):
         codes = list(codes)

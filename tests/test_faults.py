@@ -3,6 +3,7 @@ fuzzed with random XML, encodings and sizes. No 5xx, no report made twice, no co
 
 import datetime as dt
 import hashlib
+import secrets
 import shutil
 import socket
 import subprocess
@@ -75,7 +76,7 @@ def _sign(token, timestamp, nonce):
 
 
 def post(client, app, body):
-    timestamp, nonce = str(int(time.time())), "31337"
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)  # WeChat never reuses a nonce
     args = {"timestamp": timestamp, "nonce": nonce, "signature": _sign(app.config["WECHAT_TOKEN"], timestamp, nonce)}
     return client.post("/wechat", query_string=args, data=body, content_type="text/xml")
 

@@ -1,6 +1,7 @@
 """POST/GET /wechat on the real app: signatures, safe mode, key rotation, hostile XML, dedup, user rows."""
 
 import hashlib
+import secrets
 import threading
 import time
 
@@ -31,7 +32,7 @@ def sign(token, timestamp, nonce, *extra):
 
 
 def query(app, **extra):
-    timestamp, nonce = str(int(time.time())), "4242"
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)  # WeChat draws a new nonce for every request
     return {"timestamp": timestamp, "nonce": nonce,
             "signature": sign(app.config["WECHAT_TOKEN"], timestamp, nonce), **extra}
 
@@ -67,7 +68,9 @@ def reply_of(response):
 
 @pytest.fixture
 def tencent_config(app_config):
-    app_config.update(WECHAT_TOKEN=TENCENT_TOKEN, WECHAT_APPID=TENCENT_APPID, WECHAT_AES_KEY=TENCENT_KEY)
+    # Tencent's sample is signed with a 2014 timestamp: only a window as wide as the years since lets it in.
+    app_config.update(WECHAT_TOKEN=TENCENT_TOKEN, WECHAT_APPID=TENCENT_APPID, WECHAT_AES_KEY=TENCENT_KEY,
+                      WECHAT_MAX_SKEW=20 * 365 * 86400)
     return app_config
 
 
@@ -140,7 +143,15 @@ def test_key_rotation_accepts_current_and_previous_key_only(rotated_config, app,
     assert {u.openid for u in WechatUser.select()} == {"o_new", "o_old"}
 
 
-def test_compatible_mode_accepts_signed_plaintext(rotated_config, app, client):
+def test_safe_mode_refuses_plaintext_without_effect(rotated_config, app, client):
+    # `signature` covers token, timestamp and nonce, not the body: in safe mode only msg_signature authenticates.
+    response = post_plain(client, app, text_xml("我的报告", openid="o_impostor"))
+    assert response.status_code == 403
+    assert WechatUser.select().count() == 0
+
+
+def test_plaintext_is_accepted_in_safe_mode_only_during_a_mode_switch(rotated_config, app, client):
+    app.config["WECHAT_ACCEPT_PLAINTEXT"] = True
     reply = reply_of(post_plain(client, app, text_xml("帮助", openid="o_plain")))
     assert reply["ToUserName"] == "o_plain"
     assert "Encrypt" not in reply
@@ -236,6 +247,42 @@ def test_hostile_text_gives_well_formed_reply(client, app):
     reply = reply_of(response)  # parses: the reply is well-formed whatever the bot put in it
     assert reply["ToUserName"] == "o_user_1"
     assert WechatUser.select().count() == 1
+
+
+# -- freshness and replays --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -10 * 365 * 86400])
+def test_a_request_signed_outside_the_window_is_refused_without_effect(client, app, offset):
+    timestamp, nonce = str(int(time.time()) + offset), secrets.token_hex(8)
+    args = {"timestamp": timestamp, "nonce": nonce, "signature": sign(app.config["WECHAT_TOKEN"], timestamp, nonce)}
+    response = client.post("/wechat", query_string=args, data=text_xml("我的报告").encode(), content_type="text/xml")
+    assert response.status_code == 403
+    assert WechatUser.select().count() == 0
+
+
+@pytest.mark.parametrize("stamp", ["", "abc", "１７００", "9" * 40])
+def test_a_malformed_timestamp_is_refused(client, app, stamp):
+    args = {"timestamp": stamp, "nonce": "n1", "signature": sign(app.config["WECHAT_TOKEN"], stamp, "n1")}
+    assert client.post("/wechat", query_string=args, data=text_xml("帮助").encode()).status_code == 403
+
+
+def test_the_same_signed_request_gets_the_first_answer_whatever_its_body(client, app):
+    """Plaintext `signature` covers no body: a captured URL reused with another body is answered as the first."""
+    args = query(app)
+    first = client.post("/wechat", query_string=args, data=text_xml("帮助", openid="o_owner").encode())
+    forged = client.post("/wechat", query_string=args,
+                         data=text_xml("我的报告", msg_id="666", openid="o_attacker").encode())
+    assert forged.status_code == 200 and forged.data == first.data
+    assert reply_of(forged)["ToUserName"] == "o_owner"
+    assert [u.openid for u in WechatUser.select()] == ["o_owner"]
+
+
+def test_a_request_that_failed_is_not_remembered(client, app):
+    args = query(app)
+    assert client.post("/wechat", query_string=args, data=b"<xml><broken").status_code == 400
+    again = client.post("/wechat", query_string=args, data=text_xml("帮助").encode())
+    assert again.status_code == 200 and reply_of(again)["Content"]
 
 
 # -- retries and repeats -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ The request path touches only Redis and the database; slow work is queued by the
 """
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -36,6 +37,7 @@ POLL_INTERVAL = 0.1
 WINDOW_EVENTS = {"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}
 XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SUCCESS = "success"
+SEEN_PREFIX = "wechat:seen:"  # a signed request (timestamp, nonce, signature) already answered inside the window
 
 
 class BadMessage(ValueError):
@@ -55,18 +57,39 @@ def verify():
 
 @bp.post("/wechat")
 def receive():
-    """One message or event: authenticate, parse, deduplicate, reply (encrypted when the request was)."""
+    """One message or event: authenticated, fresh and new, then parsed, deduplicated and answered."""
     body = _read_body()
     encrypted = request.args.get("encrypt_type", "").lower() == "aes"
-    if not encrypted and not _signature_ok(request.args):
-        _forbid("plaintext signature")  # before parsing: forged bodies never reach the XML parser
+    if not encrypted:
+        if current_app.config.get("WECHAT_AES_KEY") and not current_app.config.get("WECHAT_ACCEPT_PLAINTEXT"):
+            # In safe and compatible mode WeChat always sends encrypt_type=aes; `signature` covers no body, so a
+            # plaintext POST could speak as any openid with one leaked callback URL.
+            _forbid("plaintext while WECHAT_AES_KEY is set")
+        if not _signature_ok(request.args):
+            _forbid("plaintext signature")  # before parsing: forged bodies never reach the XML parser
+    _check_fresh(request.args)
+    rt = current_app.extensions["hegui"]
+    fingerprint = _request_fingerprint(request.args)
+    seen = _claim_request(rt, fingerprint)
+    if seen is not None:
+        return seen
+    try:
+        response = _answer(body, encrypted, rt)
+    except BaseException:
+        _forget_request(rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
+        raise
+    _remember_response(rt, fingerprint, response)
+    return response
+
+
+def _answer(body, encrypted, rt):
+    """The response to an authenticated, fresh request: decrypt, parse, ask the bot (once per message), reply."""
     envelope = _parse_xml(body)
     message = _parse_xml(_decrypt(envelope).encode("utf-8")) if encrypted else envelope
     try:
         incoming = parse_incoming(message)
     except BadMessage as exc:
         abort(400, str(exc))
-    rt = current_app.extensions["hegui"]
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
     try:
         text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
@@ -91,6 +114,62 @@ def receive():
 def _forbid(what):
     logger.warning("rejected /wechat request from %s: bad %s", request.remote_addr, what)
     abort(403)
+
+
+def _check_fresh(args):
+    """403 unless `timestamp` is within WECHAT_MAX_SKEW seconds of our clock: a recorded request replayed later is
+    refused however well it is signed."""
+    stamp = args.get("timestamp", "")
+    skew = current_app.config.get("WECHAT_MAX_SKEW", 300)
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or abs(time.time() - int(stamp)) > skew:
+        _forbid(f"timestamp {stamp[:20]!r} (outside {skew} s)")
+
+
+def _request_fingerprint(args):
+    """What makes a signed request unique: its timestamp, nonce and signature (msg_signature in safe mode)."""
+    parts = (args.get("timestamp", ""), args.get("nonce", ""), args.get("signature", ""), args.get("msg_signature", ""))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _claim_request(rt, fingerprint):
+    """None for a request not seen inside the window; for one seen (WeChat's retry, or a replay), the first
+    request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered."""
+    window = 2 * current_app.config.get("WECHAT_MAX_SKEW", 300)
+    key = SEEN_PREFIX + fingerprint
+    try:
+        if rt.redis.set(key, "", nx=True, ex=window):
+            return None
+    except RedisError:
+        # Redis away: the message is still answered (the bot then says 系统繁忙); its effects are unique in the
+        # database, and the timestamp check above still bounds a replay.
+        logger.warning("request dedup unavailable (Redis)", exc_info=True)
+        return None
+    deadline = time.monotonic() + current_app.config.get("WECHAT_REPLY_WAIT", 3.0)
+    while True:
+        stored = rt.redis.get(key)
+        if stored:
+            first = json.loads(stored)
+            return Response(first["body"], mimetype=first["mimetype"])
+        if time.monotonic() >= deadline:
+            return Response(SUCCESS, mimetype="text/plain")
+        time.sleep(POLL_INTERVAL)
+
+
+def _forget_request(rt, fingerprint):
+    try:
+        rt.redis.delete(SEEN_PREFIX + fingerprint)
+    except RedisError:
+        logger.warning("could not forget a failed request (Redis)", exc_info=True)
+
+
+def _remember_response(rt, fingerprint, response):
+    """Keep the response for a repeat of the same signed request, for as long as its timestamp is acceptable."""
+    window = 2 * current_app.config.get("WECHAT_MAX_SKEW", 300)
+    stored = json.dumps({"body": response.get_data(as_text=True), "mimetype": response.mimetype})
+    try:
+        rt.redis.set(SEEN_PREFIX + fingerprint, stored, ex=window)
+    except RedisError:
+        logger.warning("could not remember the response of a signed request (Redis)", exc_info=True)
 
 
 def _signature_ok(args):

@@ -27,6 +27,42 @@ def user_for_openid(openid):
         return WechatUser.get(WechatUser.openid == openid)
 
 
+class HandledMessage(BaseModel):
+    """A message whose action changed state (revoke, unbind, switch, send a code): done once per message id, in the
+    database, so a repeat (WeChat's retry, a replay, a flushed Redis) gets the first reply and no second effect."""
+
+    user = ForeignKeyField(WechatUser, backref="handled", on_delete="CASCADE")
+    msg_key = CharField(max_length=80)
+    action = CharField(max_length=20)
+    reply = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "msg_key"), True),)
+
+    @classmethod
+    def reply_for(cls, user_id, msg_key):
+        """The reply of an earlier handling of this message, or None."""
+        row = cls.get_or_none((cls.user == user_id) & (cls.msg_key == msg_key))
+        return None if row is None else row.reply
+
+    @classmethod
+    def run_once(cls, user_id, msg_key, action, effect):
+        """`effect()` (which returns the reply) inside one transaction with the claim of this message id; a message
+        already handled returns the first reply instead."""
+        prior = cls.reply_for(user_id, msg_key)
+        if prior is not None:
+            return prior
+        try:
+            with db.atomic():
+                claim = cls.create(user=user_id, msg_key=msg_key, action=action)
+                reply = effect()
+                cls.update(reply=reply or "").where(cls.id == claim.id).execute()
+            return reply
+        except IntegrityError:
+            return cls.reply_for(user_id, msg_key) or ""
+
+
 class Binding(BaseModel):
     user = ForeignKeyField(WechatUser, backref="bindings", on_delete="CASCADE")
     enterprise = ForeignKeyField(Enterprise, backref="bindings")
@@ -38,13 +74,19 @@ class Binding(BaseModel):
         indexes = ((("user", "enterprise"), True),)
 
 
+# BindingReview.trigger
+NO_MOBILE = "no_mobile"  # the register holds no mobile that can receive a code: licence and authorisation photos
+MOBILE_CHANGED = "mobile_changed"  # the code reached the registered mobile, but that mobile was changed lately
+
+
 class BindingReview(BaseModel):
-    """A staff-reviewed binding request for an enterprise without a usable registered mobile."""
+    """A staff-reviewed binding request: no usable registered mobile, or one that was replaced recently."""
 
     user = ForeignKeyField(WechatUser, backref="binding_reviews")
     enterprise = ForeignKeyField(Enterprise)
     media = JSONText(default=list)  # [{"media_id": ..., "kind": "licence"|"authorisation", "blob_id": ...}]
     status = CharField(max_length=12, default="submitted")  # submitted / approved / refused
+    trigger = CharField(max_length=20, default=NO_MOBILE)  # why a person reviews it: no_mobile / mobile_changed
     reason = TextField(default="")
     decided_by = CharField(max_length=80, null=True)
     decided_at = DateTimeField(null=True)

@@ -1,9 +1,11 @@
+import datetime as dt
 import re
 
 import pytest
 
 from bot.flows import binding
 from models.accounts import Binding, BindingReview, WechatUser
+from models.base import utcnow
 from models.registry import Enterprise
 
 
@@ -272,3 +274,62 @@ def test_a_mistyped_code_on_its_own_gets_the_reason(owner):
     reply = owner.say("91231100MA1B2C3D83")
     assert "校验" in reply
     assert "统一社会信用代码" in owner.say("绑定企业")  # still a normal start afterwards
+
+
+def test_binding_after_the_registered_mobile_changed_goes_to_staff_review(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="13812341234")
+    enterprise.mobile_changed_at = utcnow() - dt.timedelta(days=3)
+    enterprise.save()
+    owner.say("绑定企业")
+    assert "验证码已发送" in owner.say(enterprise.uscc)
+    reply = owner.say(last_code(rt))
+    assert "人工审核" in reply and "绑定成功" not in reply
+    assert not Binding.select().exists()
+    review = BindingReview.get(BindingReview.enterprise == enterprise)
+    assert (review.trigger, review.status, review.user_id) == ("mobile_changed", "submitted", owner.user().id)
+
+
+def test_a_change_long_ago_no_longer_holds_the_binding(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="13812341234")
+    enterprise.mobile_changed_at = utcnow() - dt.timedelta(days=91)
+    enterprise.save()
+    owner.say("绑定企业")
+    owner.say(enterprise.uscc)
+    assert "绑定成功" in owner.say(last_code(rt))
+
+
+def test_a_repeated_message_sends_no_second_code_even_after_a_redis_flush(owner, bot_enterprise, rt):
+    enterprise = bot_enterprise(mobile="13812341234")
+    owner.say("绑定企业")
+    first = owner.say(enterprise.uscc, msg_key="m-uscc-1")
+    rt.redis.delete(*rt.redis.keys("bot:conv*"))  # the conversation is lost; the message comes again
+    owner.say("绑定企业")
+    again = owner.say(enterprise.uscc, msg_key="m-uscc-1")
+    assert "138****1234" in first and "138****1234" in again
+    assert len(sms_jobs(rt)) == 1
+
+
+def test_unbind_and_switch_happen_once_per_message(owner, bot_enterprise, rt):
+    first, second = bot_enterprise(), bot_enterprise()
+    for enterprise in (first, second):
+        owner.say("绑定企业")
+        owner.say(enterprise.uscc)
+        owner.say(last_code(rt))
+    owner.say("切换企业")  # listed with the active one (the last bound) first
+    assert first.name in owner.say("2", msg_key="m-switch")
+    assert owner.user().active_enterprise_id == first.id
+    owner.say("切换企业")
+    owner.say("2")
+    assert owner.user().active_enterprise_id == second.id
+    owner.say("切换企业")
+    assert first.name in owner.say("2", msg_key="m-switch")  # the old message again: its first reply, no effect
+    assert owner.user().active_enterprise_id == second.id
+    owner.say("解绑")
+    owner.say("1")
+    owner.say("确认", msg_key="m-unbind")
+    assert Binding.select().where(Binding.revoked_at.is_null()).count() == 1
+    Binding.update(revoked_at=None).execute()
+    owner.say("解绑")
+    owner.say("1")
+    owner.say("确认", msg_key="m-unbind")
+    assert Binding.select().where(Binding.revoked_at.is_null()).count() == 2

@@ -245,6 +245,21 @@ def test_revoke_a_report_with_confirmation(owner, make_signed_report):
     assert "无需重复" in owner.say("撤销1")
 
 
+def test_a_replayed_revocation_never_revokes_a_newer_report(owner, make_signed_report, rt):
+    """我的报告 / 撤销1 / 确认 recorded and sent again after Redis lost its memory: the 确认 was handled once (in the
+    database), so the newer report now listed first stays valid."""
+    older = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
+    recorded = [("我的报告", "m-list"), ("撤销1", "m-pick"), ("确认", "m-confirm")]
+    for text, key in recorded:
+        owner.say(text, msg_key=key)
+    assert Report.get_by_id(older.id).revoked_at is not None
+    newer = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
+    rt.redis.flushdb()
+    for text, key in recorded:
+        owner.say(text, msg_key=key)
+    assert Report.get_by_id(newer.id).revoked_at is None
+
+
 def test_view_log_shows_time_and_unit_only(owner, make_signed_report):
     report = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
     ViewLog.create(report=report, unit="中国建设银行黑河分行", openid="o-verifier-secret", ip="10.1.2.3")

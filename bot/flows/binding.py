@@ -6,6 +6,7 @@ minutes. At most three codes are sent per enterprise per hour.
 """
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -24,7 +25,7 @@ from bot.flows.base import (
 from bot.parse import ParseError
 from jobs.media import enqueue_binding_media
 from jobs.sms import enqueue_sms
-from models.accounts import Binding, BindingReview
+from models.accounts import MOBILE_CHANGED, Binding, BindingReview, HandledMessage
 from models.base import db, utcnow
 from models.registry import Enterprise
 from models.uscc import InvalidUSCC, validate
@@ -79,7 +80,13 @@ def is_locked(redis, enterprise_id):
 
 
 def send_code(ctx, enterprise):
-    """Send a fresh code to the registered mobile; raise ParseError when the hourly limit is reached."""
+    """Send a fresh code to the registered mobile, once per message (a repeat of the message sends nothing more);
+    return the masked mobile; raise ParseError when the hourly limit is reached."""
+    return HandledMessage.run_once(ctx.user.id, ctx.incoming.msg_key, "send_code",
+                                   lambda: _send_new_code(ctx, enterprise))
+
+
+def _send_new_code(ctx, enterprise):
     redis = ctx.rt.redis
     sent = redis.incr(_sent_key(enterprise.id))
     if sent == 1:
@@ -198,9 +205,31 @@ class BindFlow(FormFlow):
             return error.message
         except ParseError as error:
             return error.message
-        bind(ctx, enterprise)
         ctx.state = None
+        if mobile_recently_changed(ctx, enterprise):
+            return review_after_mobile_change(ctx, enterprise)
+        bind(ctx, enterprise)
         return texts.BIND_DONE.format(name=enterprise.name)
+
+
+def mobile_recently_changed(ctx, enterprise):
+    """True when the registered mobile was replaced within MOBILE_CHANGE_REVIEW_DAYS: whoever controls the new number
+    may not be the enterprise, so the binding waits for a person."""
+    if enterprise.mobile_changed_at is None:
+        return False
+    days = ctx.rt.config.get("MOBILE_CHANGE_REVIEW_DAYS", 90)
+    return utcnow() - enterprise.mobile_changed_at < dt.timedelta(days=days)
+
+
+def review_after_mobile_change(ctx, enterprise):
+    """Queue the binding for staff review (the code was right, the mobile is new); one open request per user."""
+    pending = BindingReview.get_or_none(
+        (BindingReview.user == ctx.user) & (BindingReview.enterprise == enterprise)
+        & (BindingReview.status == "submitted")
+    )
+    if pending is None:
+        BindingReview.create(user=ctx.user, enterprise=enterprise, media=[], trigger=MOBILE_CHANGED)
+    return texts.BIND_REVIEW_AFTER_MOBILE_CHANGE.format(name=enterprise.name)
 
 
 class BindReviewFlow(FormFlow):
@@ -238,7 +267,7 @@ class SwitchFlow(FormFlow):
     name = "switch"
     title = "切换企业"
     confirm = False
-    slots = [dataclasses.replace(enterprise_slot(), needed=lambda ctx: True)]
+    slots = [dataclasses.replace(enterprise_slot(activate=False), needed=lambda ctx: True)]
 
     def precheck(self, ctx):
         if not ctx.bound:
@@ -251,7 +280,12 @@ class SwitchFlow(FormFlow):
     def complete(self, ctx):
         enterprise = ctx.bound_enterprise(ctx.slots["enterprise"])
         ctx.state = None
-        return texts.SWITCH_DONE.format(name=enterprise.name)
+
+        def switch():
+            ctx.set_active(enterprise)
+            return texts.SWITCH_DONE.format(name=enterprise.name)
+
+        return HandledMessage.run_once(ctx.user.id, ctx.incoming.msg_key, "switch", switch)
 
 
 class UnbindFlow(EnterpriseFormFlow):
@@ -267,7 +301,8 @@ class UnbindFlow(EnterpriseFormFlow):
     def complete(self, ctx):
         enterprise = ctx.bound_enterprise(ctx.slots["enterprise"])
         ctx.state = None
-        with db.atomic():
+
+        def unbind():
             Binding.update(revoked_at=utcnow()).where(
                 (Binding.user == ctx.user) & (Binding.enterprise == enterprise) & Binding.revoked_at.is_null()
             ).execute()
@@ -275,5 +310,7 @@ class UnbindFlow(EnterpriseFormFlow):
             if ctx.user.active_enterprise_id == enterprise.id:
                 ctx.user.active_enterprise = rest[0] if rest else None
                 ctx.user.save(only=["active_enterprise"])
-        reply = texts.UNBIND_DONE.format(name=enterprise.name)
-        return reply + (texts.UNBIND_ACTIVE_NOW.format(name=rest[0].name) if rest else "")
+            reply = texts.UNBIND_DONE.format(name=enterprise.name)
+            return reply + (texts.UNBIND_ACTIVE_NOW.format(name=rest[0].name) if rest else "")
+
+        return HandledMessage.run_once(ctx.user.id, ctx.incoming.msg_key, "unbind", unbind)

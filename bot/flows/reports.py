@@ -9,6 +9,7 @@ from bot.flows.base import EnterpriseFormFlow, FormFlow, Slot, enterprise_setup,
 from bot.parse import ParseError
 from jobs.pipeline import enqueue_build
 from jobs.trace import current_trace_id
+from models.accounts import HandledMessage
 from models.base import db, to_local, utcnow
 from models.reports import BUILDING, FAILED, QUEUED, Report, ReportRequest, ViewLog, report_status
 
@@ -286,9 +287,13 @@ class MyReportsFlow(FormFlow):
             return texts.REVOKE_HOW
         report = Report.get_by_id(ctx.data.pop("revoke"))
         ctx.bound_enterprise(report.enterprise_id)
-        Report.update(revoked_at=utcnow()).where((Report.id == report.id) & Report.revoked_at.is_null()).execute()
         ctx.state["step"] = LIST
-        return texts.REVOKE_DONE.format(number=report.number)
+
+        def revoke():
+            Report.update(revoked_at=utcnow()).where((Report.id == report.id) & Report.revoked_at.is_null()).execute()
+            return texts.REVOKE_DONE.format(number=report.number)
+
+        return HandledMessage.run_once(ctx.user.id, ctx.incoming.msg_key, "revoke", revoke)
 
 
 def _requests_in_progress(enterprise):

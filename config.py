@@ -36,6 +36,8 @@ def load_config(instance_path):
         "WECHAT_TOKEN": _env("WECHAT_TOKEN", DEV_WECHAT_TOKEN if dev else None),
         "WECHAT_AES_KEY": _env("WECHAT_AES_KEY"),
         "WECHAT_AES_KEY_PREVIOUS": _env("WECHAT_AES_KEY_PREVIOUS"),
+        "WECHAT_MAX_SKEW": int(_env("WECHAT_MAX_SKEW", "300")),  # seconds a signed request's timestamp may be off
+        "WECHAT_ACCEPT_PLAINTEXT": _env("WECHAT_ACCEPT_PLAINTEXT", "") in ("1", "true", "yes"),  # mode switch only
         "WECHAT_API_BASE": _env(
             "WECHAT_API_BASE",
             f"{DEV_DOUBLE_BASE}/cgi-bin/" if dev else "https://api.weixin.qq.com/cgi-bin/",
@@ -78,6 +80,8 @@ def load_config(instance_path):
         "STAFF_IDLE_MINUTES": int(_env("STAFF_IDLE_MINUTES", "30")),
         "STAFF_LOGIN_MAX_FAILURES": int(_env("STAFF_LOGIN_MAX_FAILURES", "5")),
         "STAFF_LOGIN_LOCK_MINUTES": int(_env("STAFF_LOGIN_LOCK_MINUTES", "15")),
+        # A registered mobile replaced by another: bindings within this many days go to staff review.
+        "MOBILE_CHANGE_REVIEW_DAYS": int(_env("MOBILE_CHANGE_REVIEW_DAYS", "90")),
     }
     if not dev:
         missing = [k for k in ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY") if not cfg[k]]

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from jobs.delivery import enqueue_rows
 from models.ingest import ARREARS, ENTERPRISE, UnreadableFile, import_file
 from models.registry import PENALTY, REPAIR
 from models.tabular import CellError, parse_date
@@ -48,6 +49,7 @@ def _run(path, kind, department, as_of):
         click.echo(f"无法导入：{exc.message}", err=True)
         sys.exit(1)
     bar.close()
+    enqueue_rows(result.outbound)
     for error in result.errors:
         click.echo(error.line())
     click.echo(result.summary())
@@ -61,9 +63,12 @@ FILE = click.argument("path", type=click.Path(dir_okay=False))
 
 @import_group.command("enterprises")
 @FILE
-@click.option("--department", "department", default="market", show_default=True, help="登记机关（数据提供单位）")
+@click.option("--department", "department", default=None,
+              help="获授权报送企业名录的部门代码（不填：运维人员代信用办导入）")
 def import_enterprises(path, department):
-    """企业名录: 企业名称, 统一社会信用代码, 法定代表人, 联系电话, 注册地址, 所属区县."""
+    """企业名录: 企业名称, 统一社会信用代码, 法定代表人, 联系电话, 注册地址, 所属区县.
+
+    Without --department the operator acts for the credit office, the register's keeper."""
     _run(path, ENTERPRISE, department, None)
 
 

@@ -75,12 +75,13 @@ def queue_notice(user_id, text, template_fields, dedup_key, url=None):
 
 def _queue(user_id, kind, payload, dedup_key):
     """Create the row (or find the one `dedup_key` already made) and enqueue its delivery while pending."""
-    try:
-        with db.atomic():
-            row = OutboundMessage.create(user=user_id, dedup_key=dedup_key, kind=kind, payload=payload)
-    except IntegrityError:
-        row = OutboundMessage.get(OutboundMessage.dedup_key == dedup_key)
-    return _enqueue_if_pending(row)
+    return _enqueue_if_pending(OutboundMessage.create_once(user_id, kind, payload, dedup_key))
+
+
+def enqueue_rows(outbound_ids):
+    """Enqueue the delivery of rows that models/ wrote (e.g. an import's notices to owners); return how many."""
+    rows = OutboundMessage.select().where(OutboundMessage.id.in_(list(outbound_ids)))
+    return sum(1 for row in rows if row.state == PENDING and _enqueue_if_pending(row))
 
 
 def _enqueue_if_pending(row):

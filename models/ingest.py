@@ -18,16 +18,23 @@ from models import departments, feeds
 from models.base import db, is_postgres, local_today, utcnow
 from models.loaders import LOADERS, RowRejected, audit, record_dict, register_lookup, review_for
 from models.records import VERIFIED, ImportBatch, RejectedRow
-from models.registry import ARREARS_KINDS, DATA_KINDS, FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS
+from models.registry import (
+    ARREARS_KINDS,
+    CREDIT_OFFICE,
+    DATA_KINDS,
+    ENTERPRISE,
+    FUND_ARREARS,
+    PENALTY,
+    REPAIR,
+    SOCIAL_ARREARS,
+)
 from models.tabular import UnreadableFile, normalise_header, open_binary, read_rows
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
-ENTERPRISE = "enterprise"
 ARREARS = "arrears"
 KINDS = (ENTERPRISE, PENALTY, ARREARS, SOCIAL_ARREARS, FUND_ARREARS, REPAIR)
-REGISTER_DEPARTMENT = "market"  # the enterprise register is kept by 市场监管
 
 __all__ = [
     "ImportResult", "ReleaseRefused", "RowError", "UnreadableFile", "import_file", "import_items", "release_held",
@@ -64,6 +71,7 @@ class ImportResult:
     held: int = 0
     errors: list = field(default_factory=list)
     as_of: dt.date | None = None
+    outbound: list = field(default_factory=list)  # OutboundMessage ids the caller hands to the delivery job
 
     def summary(self):
         """The contract's summary line."""
@@ -75,7 +83,8 @@ def import_file(fileobj_or_path, filename, kind, department_code, source="cli", 
 
     `fileobj_or_path` is a path or a binary file object; `source` the door (cli / api / staff); `kind` one of
     KINDS ('arrears' takes both kinds by the 欠缴类型 column; 'enterprise' ignores `as_of`, and `department_code`
-    None means the register's keeper, market); `progress(n)` gets the number of rows done after each chunk.
+    None means the operator acting for the register's keeper, the credit office); `progress(n)` gets the number of
+    rows done after each chunk.
     Returns an ImportResult; per-row problems are in `.errors`, never raised.
     """
     department, loader_kind = _resolve(kind, department_code)
@@ -111,15 +120,23 @@ def import_items(items, kind, department, source="api", actor="", as_of=None):
 
 
 def _resolve(kind, department_code):
+    """(department, loader kind) for a load; UnreadableFile when the department may not send `kind`.
+
+    Only the register's keeper writes enterprises: the credit office (no department code: the operator acting for
+    it), or a department explicitly granted `enterprise`. Anyone else could change a registered mobile and take
+    over the enterprise's binding.
+    """
     if kind not in KINDS:
         raise UnreadableFile(f"未知的数据类型“{kind}”")
-    department = departments.find_department(department_code or REGISTER_DEPARTMENT)
+    if department_code is None and kind != ENTERPRISE:
+        raise UnreadableFile("请指定数据提供单位")
+    department = departments.find_department(department_code or CREDIT_OFFICE)
     if department is None:
         raise UnreadableFile(f"数据提供单位“{department_code}”不存在或已停用")
     if kind == ARREARS:
         allowed = any(departments.has_kind(department, k) for k in ARREARS_KINDS)
     else:
-        allowed = kind == ENTERPRISE or departments.has_kind(department, kind)
+        allowed = departments.has_kind(department, kind)
     if not allowed:
         label = "欠缴" if kind == ARREARS else DATA_KINDS[kind]
         raise UnreadableFile(f"{department.name}无权报送{label}数据")
@@ -230,6 +247,7 @@ def _flush(loader, chunk, result, blocked, scopes):
     result.updated += outcome.updated
     result.unchanged += outcome.unchanged
     result.held += outcome.held
+    result.outbound += outcome.outbound
     scopes.update(outcome.scopes)
     for number, column, reason, scope in outcome.rejected:
         _reject(result, blocked, number, column, reason, scope)

@@ -21,7 +21,8 @@ from decimal import Decimal
 from peewee import DecimalField, ForeignKeyField
 
 from models import departments, uscc
-from models.base import JSONText, db, is_postgres, local_today, utcnow
+from models.accounts import Binding
+from models.base import JSONText, db, is_postgres, local_today, to_local, utcnow
 from models.corrections import mark_reports_corrected, mark_reports_corrected_for_arrears
 from models.records import (
     ACTIVE,
@@ -47,6 +48,7 @@ from models.registry import (
     Domain,
     Enterprise,
 )
+from models.reports import OutboundMessage
 from models.tabular import CellError, month_end, parse_date, parse_decimal, parse_month, text
 
 OP_ADD, OP_CORRECT, OP_WITHDRAW = "新增", "更正", "撤销"
@@ -84,6 +86,7 @@ class Outcome:
     held: int = 0
     rejected: list = field(default_factory=list)  # (row, column, reason, scope)
     scopes: set = field(default_factory=set)
+    outbound: list = field(default_factory=list)  # OutboundMessage ids for the delivery job (owners told of a change)
 
     def reject(self, row, column, reason, scope=None):
         self.rejected.append((row, column, reason, scope))
@@ -363,11 +366,17 @@ class EnterpriseLoader(Loader):
                 out.unchanged += 1
                 continue
             before = record_dict(ent)
+            mobile_replaced = "mobile" in changed and bool(ent.mobile)
             for name, value in changed.items():
                 setattr(ent, name, value)
             ent.updated_at = now
+            if mobile_replaced:
+                ent.mobile_changed_at = now
             ent.save()
-            audit(self.table, ent.id, "update", self.actor, self.batch, before, record_dict(ent))
+            action = "mobile_change" if mobile_replaced else "update"
+            audit(self.table, ent.id, action, self.actor, self.batch, before, record_dict(ent))
+            if mobile_replaced:
+                out.outbound += tell_owners_mobile_changed(ent, before["mobile"], self.department, self.batch)
             out.updated += 1
         if fresh:
             insert_rows(Enterprise, fresh)
@@ -376,6 +385,32 @@ class EnterpriseLoader(Loader):
             out.imported += len(fresh)
         recheck_held([v["uscc"] for _, v in rows], self.actor, self.batch)
         return out
+
+
+MOBILE_CHANGED_TEXT = (
+    "【重要】您绑定的企业「{name}」在企业登记信息中的联系手机号已于{when}由 {old} 变更为 {new}"
+    "（来源：{source}）。此后新绑定该企业的账号须经信用办人工审核。如该变更并非贵企业办理，请立即致电信用办核实。"
+)
+
+
+def _masked(mobile):
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 7 else (mobile or "空号码")
+
+
+def tell_owners_mobile_changed(enterprise, old_mobile, department, batch):
+    """Queue a notice to everyone bound to `enterprise` that its registered mobile changed; return the row ids."""
+    owners = Binding.select(Binding.user).where((Binding.enterprise == enterprise) & Binding.revoked_at.is_null())
+    text = MOBILE_CHANGED_TEXT.format(
+        name=enterprise.name, when=f"{to_local(enterprise.mobile_changed_at):%Y年%m月%d日}", old=_masked(old_mobile),
+        new=_masked(enterprise.mobile), source=department.name)
+    fields = {"thing1": "企业登记手机号已变更", "thing2": enterprise.name[:20],
+              "time3": f"{to_local(enterprise.mobile_changed_at):%Y-%m-%d %H:%M}"}
+    return [
+        OutboundMessage.create_once(
+            binding.user_id, "notice", {"text": text, "fields": fields, "url": None},
+            f"mobile-changed:{enterprise.id}:{batch.id}:{binding.user_id}").id
+        for binding in owners
+    ]
 
 
 def recheck_held(codes, actor, batch):

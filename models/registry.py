@@ -16,12 +16,16 @@ PENALTY = "penalty"
 SOCIAL_ARREARS = "social_arrears"
 FUND_ARREARS = "fund_arrears"
 REPAIR = "repair"
+ENTERPRISE = "enterprise"  # the enterprise register (企业名录): the credit office's, or a department granted it
 DATA_KINDS = {
     PENALTY: "行政处罚",
     SOCIAL_ARREARS: "社保欠缴",
     FUND_ARREARS: "公积金欠缴",
     REPAIR: "信用修复",
+    ENTERPRISE: "企业名录",
 }
+FEED_KINDS = (PENALTY, SOCIAL_ARREARS, FUND_ARREARS, REPAIR)  # kinds whose loads certify 数据截至
+CREDIT_OFFICE = "credit_office"  # the department row the credit office (and the operator acting for it) loads as
 ARREARS_KINDS = (SOCIAL_ARREARS, FUND_ARREARS)
 
 
@@ -78,5 +82,6 @@ class Enterprise(BaseModel):
     mobile = CharField(max_length=20, default="")
     address = TextField(default="")
     county = CharField(max_length=40, default="")
+    mobile_changed_at = DateTimeField(null=True)  # a registered mobile replaced by another: later bindings reviewed
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

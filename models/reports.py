@@ -7,11 +7,12 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    IntegrityError,
     TextField,
 )
 
 from models.accounts import WechatUser
-from models.base import BaseModel, JSONText, utcnow
+from models.base import BaseModel, JSONText, db, utcnow
 from models.records import ArrearsRecord, PenaltyRecord
 from models.registry import Enterprise
 
@@ -128,6 +129,16 @@ class OutboundMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     sending_at = DateTimeField(null=True)  # when the last send began: sweep_unknown's clock
     mentioned_at = DateTimeField(null=True)  # when the bot told the user it was not (surely) delivered
+
+    @classmethod
+    def create_once(cls, user_id, kind, payload, dedup_key):
+        """The row for `dedup_key`, created (state pending) unless an earlier call made it; the delivery job sends
+        it, and the sweep enqueues pending rows whose job was lost."""
+        try:
+            with db.atomic():
+                return cls.create(user=user_id, dedup_key=dedup_key, kind=kind, payload=payload)
+        except IntegrityError:
+            return cls.get(cls.dedup_key == dedup_key)
 
 
 class StoredBlob(BaseModel):

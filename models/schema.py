@@ -3,8 +3,9 @@
 import logging
 
 from peewee import CharField, DateTimeField, IntegerField
+from playhouse.migrate import SchemaMigrator, migrate
 
-from models.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
+from models.accounts import Binding, BindingReview, HandledMessage, StaffAudit, StaffUser, WechatUser
 from models.base import BaseModel, db, utcnow
 from models.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
 from models.records import (
@@ -17,6 +18,8 @@ from models.records import (
     RejectedRow,
 )
 from models.registry import (
+    CREDIT_OFFICE,
+    ENTERPRISE,
     FUND_ARREARS,
     PENALTY,
     REPAIR,
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 ALL_MODELS = [
     Domain, Department, DepartmentGrant, ApiKey, Enterprise,
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
-    WechatUser, Binding, StaffUser, StaffAudit,
+    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage,
     ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
@@ -90,6 +93,8 @@ DEPARTMENT_NAMES = {
 EXTRA_DEPARTMENTS = [
     ("housing_fund", "黑河市住房公积金管理中心", [FUND_ARREARS]),
     ("tax", "国家税务总局黑河市税务局", [SOCIAL_ARREARS]),
+    # The register's keeper: the credit office loads the 企业名录 (and `flask import enterprises` acts for it).
+    (CREDIT_OFFICE, "黑河市社会信用体系建设领导小组办公室", [ENTERPRISE]),
 ]
 
 
@@ -107,11 +112,26 @@ def _report_arrears_links():
     db.create_tables([ReportArrears], safe=True)
 
 
+def _add_columns(model, *names):
+    """Add the model's fields `names` to its table where the table lacks them (a new database has them already)."""
+    present = {c.name for c in db.get_columns(model._meta.table_name)}
+    migrator = SchemaMigrator.from_database(db.obj)
+    fields = [model._meta.fields[n] for n in names if model._meta.fields[n].column_name not in present]
+    migrate(*[migrator.add_column(model._meta.table_name, f.column_name, f) for f in fields])
+
+
+def _register_keeper():
+    _add_columns(Enterprise, "mobile_changed_at")
+    _add_columns(BindingReview, "trigger")
+    db.create_tables([HandledMessage], safe=True)
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 MIGRATIONS = [
     (1, "initial schema", _initial_schema),
     (2, "reports remember the arrears items they showed", _report_arrears_links),
+    (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
 ]
 
 

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
 from models.base import db, local_today, utcnow
 from models.records import FeedStatus
-from models.registry import DATA_KINDS, Department, DepartmentGrant
+from models.registry import DATA_KINDS, FEED_KINDS, Department, DepartmentGrant
 
 OFFICE = "office"
 DEPARTMENT = "department"
@@ -89,7 +89,8 @@ def feed_freshness(department_ids=None, today=None, stale_days=45):
     """Every granted department × domain × data kind with its last load and 数据截至; overdue (stale or never
     loaded) first. `department_ids=None` means every active department."""
     today = today or local_today()
-    grants = DepartmentGrant.select(DepartmentGrant, Department).join(Department).where(Department.active == True)  # noqa: E712
+    grants = (DepartmentGrant.select(DepartmentGrant, Department).join(Department)
+              .where((Department.active == True) & DepartmentGrant.kind.in_(FEED_KINDS)))  # noqa: E712
     if department_ids is not None:
         grants = grants.where(Department.id.in_(list(department_ids)))
     feeds = {(f.department_id, f.domain_id, f.kind): f for f in FeedStatus.select()}

@@ -8,23 +8,29 @@ import datetime as dt
 import io
 import json
 import re
+import secrets
+import time
+from urllib.parse import urlencode
 
 import browser
 import pytest
 import redis
 import requests
+import xmltodict
 from conftest import PG_ADMIN_URL, REDIS_BASE, REDIS_DB, TEST_DB
 from PIL import Image
 from pyzbar.pyzbar import decode
+from wechatpy.crypto import WeChatCrypto
 
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, postgres_database, wait_until
-from models.accounts import WechatUser
+from models.accounts import Binding, BindingReview, WechatUser
 from models.base import bind_database, db, local_today
 from models.cases import ACCEPTED, Case
 from models.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
 from models.registry import Domain, Enterprise
 from models.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+from webhooks.simulator import message_xml, signed_request
 
 pytestmark = pytest.mark.e2e
 
@@ -242,3 +248,117 @@ def test_chat_page_in_headless_chromium_shows_the_reply_bubble(dev_stack, tmp_pa
     assert "可回复以下关键词办理" in replies[0] and "绑定企业" in replies[0]
     assert "申请报告" in menu and "帮助" in menu
     assert WechatUser.get(WechatUser.openid == "o-e2e-browser").last_message_at is not None
+
+
+# -- the doors an attacker tries first (issue 13, items 1-3), on the production-like stack ----------------------
+
+
+def _recorded(stack, owner, text):
+    """A message exactly as WeChat would post it (safe mode), kept to be sent again later: (query args, body)."""
+    xml = message_xml(owner.openid, "text", owner._created(), msg_id=next(owner._msg_ids), Content=text)
+    config = stack.config
+    return signed_request(xml, config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APPID"], owner.openid)
+
+
+def _post_recorded(stack, recorded):
+    args, body = recorded
+    response = requests.post(f"{stack.base_url}/wechat?{urlencode(args)}", data=body, timeout=10,
+                             headers={"Content-Type": "text/xml"})
+    return response.status_code, response.content
+
+
+def test_plaintext_is_refused_in_safe_mode(stack):
+    """A leaked callback URL (token-signed, no msg_signature) cannot speak as anyone while WECHAT_AES_KEY is set."""
+    xml = message_xml("o-e2e-impostor", "text", int(time.time()), msg_id=424242, Content="我的报告")
+    args, body = signed_request(xml, stack.config["WECHAT_TOKEN"])
+    response = requests.post(f"{stack.base_url}/wechat?{urlencode(args)}", data=body, timeout=10)
+    assert response.status_code == 403
+    assert not WechatUser.select().where(WechatUser.openid == "o-e2e-impostor").exists()
+
+
+def test_recorded_requests_replayed_revoke_nothing_new(stack):
+    enterprise = _enterprise_with_mobile(exclude={e.id for e in Enterprise.select().join(
+        ReportRequest, on=ReportRequest.enterprise == Enterprise.id)})
+    owner = stack.owner("o-e2e-replayed")
+    bind(stack, owner, enterprise)
+    apply_for_report(owner)
+    older = Report.get(Report.enterprise == enterprise)
+    recorded = [_recorded(stack, owner, text) for text in ("我的报告", "撤销1", "确认")]
+    answers = [_post_recorded(stack, r) for r in recorded]
+    assert all(status == 200 for status, _ in answers)
+    assert Report.get_by_id(older.id).revoked_at is not None
+    assert _post_recorded(stack, recorded[2]) == answers[2]  # the same signed request: the first answer again
+
+    owner.say("取消")
+    owner.say(SENTENCE)
+    owner.say("确认")
+    newer = wait_until(lambda: Report.get_or_none((Report.enterprise == enterprise) & (Report.id != older.id)),
+                       WAIT, "the newer report")
+    _flush()  # Redis forgets every request and conversation; only the database remembers
+    for r in recorded:
+        assert _post_recorded(stack, r)[0] == 200
+    assert Report.get_by_id(newer.id).revoked_at is None
+
+    xml = message_xml(owner.openid, "text", owner._created(), msg_id=next(owner._msg_ids), Content="确认")
+    config = stack.config
+    args, body = signed_request(xml, config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APPID"])
+    old = int(args["timestamp"]) - 400  # a request signed 400 s ago (a 2015 signature is older still)
+    stale = signed_request_at(xml, config, old)
+    assert _post_recorded(stack, stale)[0] == 403
+
+
+def signed_request_at(xml, config, timestamp):
+    """A safe-mode request whose signatures are made at `timestamp` (what a recording from then would hold)."""
+    crypto = WeChatCrypto(config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APPID"])
+    nonce = secrets.token_hex(8)
+    sealed = xmltodict.parse(crypto.encrypt_message(xml, nonce, str(timestamp)))["xml"]
+    args = {"timestamp": str(timestamp), "nonce": nonce, "encrypt_type": "aes", "msg_signature": sealed["MsgSignature"]}
+    return args, f"<xml><Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>".encode()
+
+
+def _staff_session(stack, username, password, *roles):
+    created = stack.flask("staff", "create", username, "--role", *roles, stdin=password + "\n")
+    assert created.returncode == 0, created.stderr
+    session = requests.Session()
+    login = session.post(f"{stack.base_url}/staff/login", allow_redirects=False, timeout=10, data={
+        "csrf_token": _csrf(session, f"{stack.base_url}/staff/login"), "username": username, "password": password})
+    assert login.status_code == 302
+    return session
+
+
+def _upload_register(stack, session, enterprise, mobile, **form):
+    body = (f"企业名称,统一社会信用代码,法定代表人,联系电话\n{enterprise.name},{enterprise.uscc},"
+            f"{enterprise.legal_rep},{mobile}\n").encode()
+    return session.post(f"{stack.base_url}/staff/upload", timeout=30, files={"file": ("名录.csv", body)}, data={
+        "csrf_token": _csrf(session, f"{stack.base_url}/staff/upload"), "kind": "enterprise", **form})
+
+
+def test_a_department_account_cannot_take_an_enterprise_over(stack):
+    taken = {e.id for e in Enterprise.select().join(Binding, on=Binding.enterprise == Enterprise.id)}
+    enterprise = _enterprise_with_mobile(exclude=taken)
+    owner = stack.owner("o-e2e-real-owner")
+    bind(stack, owner, enterprise)
+    original = enterprise.mobile
+
+    tax = _staff_session(stack, "e2e-tax", STAFF_PASSWORD, "department", "--department", "tax")
+    refused = _upload_register(stack, tax, enterprise, "13800001111")
+    assert refused.status_code == 400 and "无权报送企业名录" in refused.text
+    assert Enterprise.get_by_id(enterprise.id).mobile == original
+
+    office = _staff_session(stack, "e2e-office-register", STAFF_PASSWORD, "office")
+    assert _upload_register(stack, office, enterprise, "13800001111").status_code == 200
+    assert Enterprise.get_by_id(enterprise.id).mobile == "13800001111"
+    told = owner.wait_sent(lambda m: "联系手机号" in (m.get("text") or ""), WAIT, "the mobile-change notice")
+    assert "138****1111" in told["text"]
+
+    newcomer = stack.owner("o-e2e-newcomer")
+    newcomer.event("subscribe")
+    newcomer.say("绑定企业")
+    before = len(stack.sms("13800001111"))
+    assert "验证码已发送" in newcomer.say(enterprise.uscc)
+    received = wait_until(lambda: stack.sms("13800001111")[before:], WAIT, "the binding SMS", interval=0.2)
+    reply = newcomer.say(re.search(r"验证码 (\d{6})", received[-1]["text"]).group(1))
+    assert "人工审核" in reply
+    newcomer_user = WechatUser.get(WechatUser.openid == newcomer.openid)
+    assert not Binding.select().where(Binding.user == newcomer_user).exists()
+    assert BindingReview.get(BindingReview.user == newcomer_user).trigger == "mobile_changed"

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from models import departments
 from models.departments import authenticate
 from models.records import ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
 from models.registry import Domain, Enterprise
@@ -112,3 +113,18 @@ def test_department_key_command_prints_a_working_key(runner, app):
     assert runner.invoke(args=["department", "key", "nowhere"]).exit_code == 1
     assert runner.invoke(args=["department", "revoke", "ecology"]).exit_code == 0
     assert authenticate(key) is None
+
+
+def test_the_register_is_loaded_for_the_credit_office_or_a_granted_department_only(runner, app, write_table):
+    """`flask import enterprises` without --department is the operator acting for the credit office; a department
+    needs an explicit `enterprise` grant (a 税务 account changing a mobile could take an enterprise over)."""
+    path = write_table("e.csv", ["企业名称", "统一社会信用代码", "联系电话"], [[NAME, CODE, "13904561111"]])
+    refused = runner.invoke(args=["import", "enterprises", str(path), "--department", "tax"])
+    assert refused.exit_code == 1 and "无权报送企业名录" in refused.stderr
+    assert not Enterprise.select().exists()
+    assert runner.invoke(args=["import", "enterprises", str(path)]).stdout.startswith("imported 1, updated 0")
+    departments.grant(departments.find_department("market"), "enterprise")
+    path = write_table("e2.csv", ["企业名称", "统一社会信用代码", "联系电话"], [[NAME, CODE, "13904562222"]])
+    granted = runner.invoke(args=["import", "enterprises", str(path), "--department", "market"])
+    assert granted.stdout.startswith("imported 0, updated 1")
+    assert Enterprise.get(Enterprise.uscc == CODE).mobile == "13904562222"

@@ -302,7 +302,8 @@ def test_enterprise_register_import(app, write_table):
     result = ingest.import_file(write_table("e2.xlsx", headers, rows[:1], "xlsx"), "e2.xlsx", "enterprise", None)
     assert (result.imported, result.updated) == (0, 1)
     assert Enterprise.get(Enterprise.uscc == uscc(1)).mobile == "13904569999"
-    assert ImportBatch.get_by_id(result.batch_id).department == Department.get(Department.code == "market")
+    # Without a department the load is the credit office's, the register's keeper.
+    assert ImportBatch.get_by_id(result.batch_id).department == Department.get(Department.code == "credit_office")
 
 
 def test_items_share_the_validation(app, register):
@@ -350,3 +351,22 @@ def test_correcting_or_withdrawing_arrears_marks_the_reports_that_showed_them(
     assert ingest.import_file(path, "fix.csv", "arrears", "tax").updated == 1
     marked = Report.get_by_id(report.id)
     assert report_status(marked) == CORRECTED and marked.correction_note == "国家税务总局黑河市税务局更正了社保欠缴数据"
+
+
+def test_only_a_replaced_mobile_counts_as_a_change_and_it_is_audited(app, write_table):
+    headers = ["企业名称", "统一社会信用代码", "联系电话"]
+
+    def load(name, mobile):
+        return ingest.import_file(write_table(name, headers, [["黑河市北辰商贸有限公司", uscc(70), mobile]]), name,
+                                  "enterprise", None)
+
+    load("first.csv", "")
+    load("second.csv", "13904560001")  # the first number: not a change
+    assert Enterprise.get(Enterprise.uscc == uscc(70)).mobile_changed_at is None
+    assert load("same.csv", "139-0456-0001").unchanged == 1
+    result = load("third.csv", "13800138000")
+    changed = Enterprise.get(Enterprise.uscc == uscc(70))
+    assert result.updated == 1 and changed.mobile_changed_at is not None
+    [audit_row] = RecordChange.select().where(RecordChange.action == "mobile_change")
+    assert (audit_row.before["mobile"], audit_row.after["mobile"]) == ("13904560001", "13800138000")
+    assert audit_row.batch_id == result.batch_id and result.outbound == []  # nobody bound: nobody to tell

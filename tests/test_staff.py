@@ -10,8 +10,8 @@ from models import departments
 from models.accounts import Binding, BindingReview, StaffAudit, WechatUser
 from models.cases import Case, CaseEvidence
 from models.casework import open_case
-from models.records import FeedStatus, ImportBatch, PenaltyRecord, RejectedRow
-from models.registry import ApiKey, Department, Domain
+from models.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
+from models.registry import ApiKey, Department, Domain, Enterprise
 from models.reports import OutboundMessage, Report, ReportRecord, StoredBlob
 from models.staff import create_staff
 from models.uscc import make_org_code, make_uscc
@@ -275,3 +275,45 @@ def test_blob_of_an_unsafe_type_is_downloaded_not_rendered(client, staff, case_w
     assert response.headers["Content-Disposition"] == "attachment"
     assert CaseEvidence.get(CaseEvidence.case == case).blob_id == page.id
     assert StaffAudit.select().where(StaffAudit.action == "view_blob").count() == 1
+
+
+# -- the register belongs to its keeper (the takeover: a 税务 account changing a registered mobile) --------------
+
+REGISTER = "企业名称,统一社会信用代码,法定代表人,联系电话,注册地址,所属区县"
+
+
+def _register_file(uscc, mobile):
+    return io.BytesIO(f"{REGISTER}\n黑河市北辰商贸有限公司,{uscc},张伟,{mobile},黑河市爱辉区,爱辉区\n".encode())
+
+
+def test_a_department_without_the_enterprise_grant_cannot_load_the_register(client, staff, case_world):
+    create_staff("tax1", PASSWORD, "department", "tax")
+    enterprise = case_world.enterprise
+    enterprise.mobile = "13904560001"
+    enterprise.save()
+    login(client, "tax1")
+    form = client.get("/staff/upload").get_data(as_text=True)
+    assert 'value="enterprise"' not in form and 'value="arrears"' in form  # only what 税务 is granted is offered
+    response = post(client, "/staff/upload", {"kind": "enterprise", "file": (_register_file(
+        enterprise.uscc, "13800138000"), "名录.csv")}, page="/staff/upload", content_type="multipart/form-data")
+    assert response.status_code == 400 and "无权报送企业名录" in response.get_data(as_text=True)
+    assert Enterprise.get_by_id(enterprise.id).mobile == "13904560001"
+    assert not ImportBatch.select().where(ImportBatch.kind == "enterprise").exists()
+
+
+def test_the_office_loads_the_register_as_its_keeper_and_owners_hear_of_a_mobile_change(client, staff, case_world):
+    enterprise = case_world.enterprise
+    enterprise.mobile = "13904560001"
+    enterprise.save()
+    login(client, "office1")
+    response = post(client, "/staff/upload", {"kind": "enterprise", "department": "tax", "file": (_register_file(
+        enterprise.uscc, "13800138000"), "名录.csv")}, page="/staff/upload", content_type="multipart/form-data")
+    assert response.status_code == 200 and "更新 1 条" in response.get_data(as_text=True)
+    batch = ImportBatch.get(ImportBatch.kind == "enterprise")
+    assert batch.department.code == "credit_office"  # not the department picked in the form
+    changed = Enterprise.get_by_id(enterprise.id)
+    assert changed.mobile == "13800138000" and changed.mobile_changed_at is not None
+    assert RecordChange.get(RecordChange.action == "mobile_change").before["mobile"] == "13904560001"
+    [notice] = OutboundMessage.select().where(OutboundMessage.user == case_world.user)
+    assert notice.kind == "notice" and "139****0001" in notice.payload["text"]
+    assert "138****8000" in notice.payload["text"] and "13800138000" not in notice.payload["text"]

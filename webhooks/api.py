@@ -9,6 +9,7 @@ Replies (JSON, Chinese messages): 200 with the counts and per-item errors (index
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from jobs.delivery import enqueue_rows
 from models import departments
 from models.ingest import UnreadableFile, import_items
 from models.registry import DATA_KINDS
@@ -82,6 +83,7 @@ def push_records():
                               as_of=as_of)
     except UnreadableFile as exc:
         return _error(400, exc.message)
+    enqueue_rows(result.outbound)
     return jsonify({
         "ok": True, "batch_id": result.batch_id, "kind": kind,
         "as_of": result.as_of.isoformat(), "imported": result.imported, "updated": result.updated,

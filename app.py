@@ -4,10 +4,10 @@ from pathlib import Path
 
 from flask import Flask
 
+import runtime
 from config import ROOT, load_config
-from jobs import runtime
-from jobs.trace import configure_logging
 from models.base import bind_database, db
+from runtime import configure_logging
 
 
 def create_app(config=None):

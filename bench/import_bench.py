@@ -21,10 +21,10 @@ from pathlib import Path
 
 from commands.demo import ENTERPRISE_FIELDS, CopyWriter, DemoData
 from devtools.pg import admin
-from models import ingest
 from models.base import bind_database, db, local_today
-from models.registry import Enterprise
-from models.schema import seed, upgrade
+from models.policy.ingestion import ingest
+from models.tables.registry import Enterprise
+from models.tables.schema import seed, upgrade
 
 HEADERS = ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据",
            "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期", "处罚机关", "数据来源单位", "领域", "程序类型"]

@@ -29,10 +29,10 @@ from peewee import fn
 
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, StackError, postgres_database, wait_until
-from models.accounts import WechatUser
 from models.base import bind_database, db
-from models.registry import Enterprise
-from models.reports import Report, ReportRequest
+from models.tables.accounts import WechatUser
+from models.tables.registry import Enterprise
+from models.tables.reports import Report, ReportRequest
 
 MAX_OWNERS = 2000
 POLL = 1.0  # seconds between an owner's looks at the doubles (200 owners polling faster load the machine itself)

@@ -19,12 +19,12 @@ import uuid
 from bench.import_bench import DEFAULT_ADMIN
 from commands.demo import DemoData
 from devtools.pg import admin
-from models import rules
 from models.base import bind_database, db, local_today, utcnow
-from models.registry import Domain, Enterprise
-from models.reports import ReportRequest
-from models.schema import seed, upgrade
-from models.snapshot import freeze
+from models.policy.report import rules
+from models.policy.report.snapshot import freeze
+from models.tables.registry import Domain, Enterprise
+from models.tables.reports import ReportRequest
+from models.tables.schema import seed, upgrade
 
 
 def load(url, records, seed_value=7):

@@ -26,16 +26,16 @@ from rq import Worker
 from app import create_app
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
-from jobs.pdf import WKHTMLTOPDF_OPTIONS, render_report_html
-from jobs.qr import qr_png
-from models import feeds, signing
-from models.accounts import Binding, WechatUser
 from models.base import db, local_today, utcnow
-from models.records import PenaltyRecord
-from models.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
-from models.reports import OutboundMessage, Report, ReportRequest
-from models.schema import seed, upgrade
-from models.uscc import make_uscc
+from models.policy.report import feeds, signing
+from models.policy.report.pdf import WKHTMLTOPDF_OPTIONS, render_report_html
+from models.policy.report.qr import qr_png
+from models.policy.uscc import make_uscc
+from models.tables.accounts import Binding, WechatUser
+from models.tables.records import PenaltyRecord
+from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
+from models.tables.reports import OutboundMessage, Report, ReportRequest
+from models.tables.schema import seed, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -23,11 +23,11 @@ from flask import Flask, Response
 from app import create_app
 from bench.common import add_http_options, flush_redis, prepared_env, start_gunicorn
 from jobs.pipeline import issue_report
-from models.accounts import WechatUser
-from models.records import PenaltyRecord
-from models.registry import Department, Domain, Enterprise
-from models.reports import ReportRequest
-from models.uscc import make_uscc
+from models.policy.uscc import make_uscc
+from models.tables.accounts import WechatUser
+from models.tables.records import PenaltyRecord
+from models.tables.registry import Department, Domain, Enterprise
+from models.tables.reports import ReportRequest
 
 PAGE_BYTES = 14_000
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.50 bench"

@@ -10,8 +10,8 @@ from bot.flows.base import Ctx, NotBound
 from bot.flows.reports import start_from_sentence
 from bot.menu import KEY_TO_KEYWORD
 from jobs.delivery import pending_mentions
-from models.accounts import WechatUser, user_for_openid
 from models.base import local_today
+from models.tables.accounts import WechatUser, user_for_openid
 
 HELP_WORD = "帮助"
 CANCEL_WORD = "取消"

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from models import uscc
+from models.policy import uscc
 
 MAX_YEARS = 5
 MAX_TEXT = 50

@@ -2,7 +2,7 @@
 
 import click
 
-from models.schema import seed, upgrade
+from models.tables.schema import seed, upgrade
 
 
 def init_app(app):

@@ -16,9 +16,10 @@ from decimal import Decimal
 
 import click
 
-from models import feeds
 from models.base import db, is_postgres, local_today, utcnow
-from models.records import (
+from models.policy.report import feeds
+from models.policy.uscc import ALPHABET, make_org_code, make_uscc
+from models.tables.records import (
     ACTIVE,
     HELD_NAME_MISMATCH,
     HELD_UNKNOWN_USCC,
@@ -29,8 +30,7 @@ from models.records import (
     CreditRepair,
     PenaltyRecord,
 )
-from models.registry import FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS, Department, Domain, Enterprise
-from models.uscc import ALPHABET, make_org_code, make_uscc
+from models.tables.registry import FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS, Department, Domain, Enterprise
 
 SIZES = {"small": (300, 1200), "medium": (20_000, 100_000), "large": (1_000_000, 10_000_000)}
 COUNTIES = [("231100", "爱辉区"), ("231102", "爱辉区"), ("231181", "北安市"), ("231182", "五大连池市"),

@@ -4,8 +4,8 @@ import sys
 
 import click
 
-from models import departments
-from models.registry import DATA_KINDS, Domain
+from models.policy import departments
+from models.tables.registry import DATA_KINDS, Domain
 
 
 def init_app(app):

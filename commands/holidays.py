@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from models.workdays import CalendarError, load_calendar, parse_calendar
+from models.policy.workdays import CalendarError, load_calendar, parse_calendar
 
 
 def init_app(app):

@@ -12,9 +12,9 @@ import click
 from tqdm import tqdm
 
 from jobs.delivery import enqueue_rows
-from models.ingest import ARREARS, ENTERPRISE, UnreadableFile, import_file
-from models.registry import PENALTY, REPAIR
-from models.tabular import CellError, parse_date
+from models.policy.ingestion.formats import CellError, parse_date
+from models.policy.ingestion.ingest import ARREARS, ENTERPRISE, UnreadableFile, import_file
+from models.tables.registry import PENALTY, REPAIR
 
 
 def init_app(app):

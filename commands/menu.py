@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.menu import menu_definition
-from jobs.wechat_api import WeChatAPI, WeChatAPIError
+from jobs.gateways.wechat import WeChatAPI, WeChatAPIError
 
 menu_cli = AppGroup("menu", help="The official account's custom menu.")
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from models.staff import ROLES, StaffError, create_staff
+from models.policy.staff import ROLES, StaffError, create_staff
 
 
 def init_app(app):

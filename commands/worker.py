@@ -13,8 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
-from jobs.trace import reset_trace_id, set_trace_id
 from models.base import db
+from runtime import reset_trace_id, set_trace_id
 
 
 class AppWorker(SimpleWorker):

@@ -12,8 +12,7 @@ from peewee import IntegrityError
 from rq import Retry, get_current_job
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from jobs.runtime import current
-from jobs.wechat_api import (
+from jobs.gateways.wechat import (
     Busy,
     NotFollowing,
     OutOfWindow,
@@ -23,10 +22,11 @@ from jobs.wechat_api import (
     WeChatAPI,
     WeChatAPIError,
 )
-from models.accounts import WechatUser
 from models.base import db, to_local, utcnow
-from models.cases import PendingNotice
-from models.reports import OutboundMessage, StoredBlob
+from models.tables.accounts import WechatUser
+from models.tables.cases import PendingNotice
+from models.tables.reports import OutboundMessage, StoredBlob
+from runtime import current
 
 logger = logging.getLogger(__name__)
 

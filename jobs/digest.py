@@ -5,9 +5,9 @@ import logging
 from collections import defaultdict
 
 from jobs.delivery import queue_notice
-from models.accounts import Binding, WechatUser
 from models.base import LOCAL_TZ, local_today, to_local
-from models.reports import Report, ReportRequest, ViewLog
+from models.tables.accounts import Binding, WechatUser
+from models.tables.reports import Report, ReportRequest, ViewLog
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import logging
 
 from rq import Retry
 
-from jobs.wechat_api import InvalidMedia, WeChatAPI
-from models.accounts import BindingReview
-from models.cases import CaseEvent, CaseEvidence
-from models.reports import StoredBlob
+from jobs.gateways.wechat import InvalidMedia, WeChatAPI
+from models.tables.accounts import BindingReview
+from models.tables.cases import CaseEvent, CaseEvidence
+from models.tables.reports import StoredBlob
 
 logger = logging.getLogger(__name__)
 

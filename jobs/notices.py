@@ -4,9 +4,9 @@ the owners of reports that showed a corrected record (offered a new report)."""
 from jobs import wecom
 from jobs.delivery import queue_notice
 from models.base import local_today, to_local
-from models.cases import Case, StaffNotice
-from models.casework import KINDS, STATUS_LABELS, outcome_text
-from models.reports import Report
+from models.policy.casework.cases import KINDS, STATUS_LABELS, outcome_text
+from models.tables.cases import Case, StaffNotice
+from models.tables.reports import Report
 
 NEW_REPORT_TEXT = (
     "您于 {issued} 开具的专用信用报告（编号 {number}）所列的一条处罚记录已{what}，该报告状态已变更为“数据已更正”。"

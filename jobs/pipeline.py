@@ -16,12 +16,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from jobs import delivery
-from jobs.pdf import PageStamp, html_to_pdf, render_report_html
-from jobs.qr import qr_png
-from jobs.runtime import current
-from models import numbering, rules, signing, snapshot
 from models.base import to_local, utcnow
-from models.reports import BUILDING, DELIVERED, FAILED, QUEUED, Report, ReportRequest
+from models.policy.report import numbering, rules, signing, snapshot
+from models.policy.report.pdf import PageStamp, html_to_pdf, render_report_html
+from models.policy.report.qr import qr_png
+from models.tables.reports import BUILDING, DELIVERED, FAILED, QUEUED, Report, ReportRequest
+from runtime import current
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from collections import defaultdict
 from peewee import IntegrityError
 
 from jobs import wecom
-from jobs.runtime import current
 from models.base import LOCAL_TZ, db
-from models.cases import OPEN_STATES, Case, StaffNotice
-from models.casework import KINDS, case_link
-from models.staff import feed_freshness
-from models.workdays import is_workday, workdays_between
+from models.policy.casework.cases import KINDS, case_link
+from models.policy.staff import feed_freshness
+from models.policy.workdays import is_workday, workdays_between
+from models.tables.cases import OPEN_STATES, Case, StaffNotice
+from runtime import current
 
 REMIND_AFTER = dt.time(8, 30)  # local time: the digest waits for the working day to begin
 

@@ -3,9 +3,9 @@
 import datetime as dt
 import logging
 
-from jobs.runtime import current
 from models.base import db, utcnow
-from models.reports import ViewLog
+from models.tables.reports import ViewLog
+from runtime import current
 
 log = logging.getLogger(__name__)
 

@@ -1,35 +1,14 @@
-"""The SMS gateway: binding codes to a registered mobile. Backend `log` (development only) or `http`.
+"""The SMS job: one binding code to a registered mobile, through the SMS gateway (jobs/gateways/sms.py)."""
 
-`http` POSTs JSON `{"mobile": "...", "text": "..."}` to SMS_WEBHOOK_URL; any 2xx is success.
-"""
-
-import logging
-
-import requests
 from rq import Retry
 
-from jobs.runtime import current
+from jobs.gateways import sms as gateway
+from jobs.gateways.sms import SMSError, SMSNotConfigured, SMSRejected, SMSUnavailable
+from runtime import current
 
-logger = logging.getLogger(__name__)
+__all__ = ["SMSError", "SMSNotConfigured", "SMSRejected", "SMSUnavailable", "enqueue_sms", "send_sms"]
 
-HTTP_TIMEOUT = (3.05, 10)
 RETRY_INTERVALS = [10, 30, 120]
-
-
-class SMSError(Exception):
-    """An SMS could not be sent."""
-
-
-class SMSNotConfigured(SMSError):
-    """No usable backend: `http` without SMS_WEBHOOK_URL, an unknown backend, or `log` outside development mode."""
-
-
-class SMSRejected(SMSError):
-    """The gateway refused the message (HTTP 4xx): retrying will not help."""
-
-
-class SMSUnavailable(SMSError):
-    """The gateway failed or could not be reached (HTTP 5xx, network): retried."""
 
 
 def enqueue_sms(rt, mobile, text):
@@ -39,36 +18,5 @@ def enqueue_sms(rt, mobile, text):
 
 
 def send_sms(mobile, text):
-    """Send one SMS through the configured backend."""
-    config = current().config
-    backend = config.get("SMS_BACKEND", "log")
-    if backend == "log":
-        return _send_log(config, mobile, text)
-    if backend == "http":
-        return _send_http(config, mobile, text)
-    raise SMSNotConfigured(f"unknown SMS_BACKEND {backend!r}")
-
-
-def _send_log(config, mobile, text):
-    """Write the SMS to the log; refused outside development mode, where codes must not end up in logs."""
-    if not config.get("DEV_MODE"):
-        raise SMSNotConfigured("SMS_BACKEND=log is for development mode only; set SMS_BACKEND=http")
-    logger.info("SMS to %s: %s", mobile, text)
-    return "logged"
-
-
-def _send_http(config, mobile, text):
-    """POST the SMS as JSON to SMS_WEBHOOK_URL."""
-    url = config.get("SMS_WEBHOOK_URL")
-    if not url:
-        raise SMSNotConfigured("SMS_BACKEND=http needs SMS_WEBHOOK_URL")
-    try:
-        res = requests.post(url, json={"mobile": mobile, "text": text}, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        raise SMSUnavailable(f"SMS gateway unreachable: {exc}") from exc
-    if 400 <= res.status_code < 500:
-        raise SMSRejected(f"SMS gateway refused the message: HTTP {res.status_code} {res.text[:200]}")
-    if res.status_code >= 500:
-        raise SMSUnavailable(f"SMS gateway failed: HTTP {res.status_code}")
-    logger.info("SMS to %s*** sent", mobile[:3])
-    return "sent"
+    """Job: send one SMS through the configured backend."""
+    return gateway.send(current().config, mobile, text)

@@ -1,4 +1,4 @@
-"""WeCom group robot: the gateway, a per-robot outbox in Redis, and a sliding-window rate limit shared by all workers.
+"""WeCom group robot outbox: notices per robot in Redis, and a sliding-window rate limit shared by all workers.
 
 A notice is a `StaffNotice` row first (the truth: a flushed Redis loses none, `sweep_outbox` re-queues it); its id is
 pushed on the robot's Redis list and `flush_robot(robot_key)` sends what the window allows — several notices merged into
@@ -14,10 +14,11 @@ import uuid
 
 import requests
 
-from jobs.runtime import current
+from jobs.gateways.wecom import WecomError, send_markdown
 from models.base import utcnow
-from models.cases import StaffNotice
-from models.casework import LINK_PLACEHOLDER
+from models.policy.casework.cases import LINK_PLACEHOLDER
+from models.tables.cases import StaffNotice
+from runtime import current
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,6 @@ RATE_LIMITED = 45009
 ROBOTS = "wecom:robots"  # hash: robot key -> webhook URL
 
 
-class WecomError(RuntimeError):
-    """The robot answered an error code (or no usable answer)."""
-
-    def __init__(self, errcode, errmsg):
-        super().__init__(f"WeCom robot error {errcode}: {errmsg}")
-        self.errcode, self.errmsg = errcode, errmsg
-
-
 def robot_key(url):
     """A short stable name for a webhook URL (the URL holds the secret key: never put it in a Redis key)."""
     return hashlib.sha256(url.encode()).hexdigest()[:16]
@@ -45,19 +38,6 @@ def robot_key(url):
 def resolve_robot(notice_robot_url, config):
     """The webhook a notice goes to: the department's robot, else WECOM_ROBOT_URL, else None (logged)."""
     return notice_robot_url or config.get("WECOM_ROBOT_URL") or None
-
-
-def send_markdown(url, content, timeout=10):
-    """POST one markdown message; raise WecomError on an error code, requests' exceptions on network failure."""
-    response = requests.post(url, json={"msgtype": "markdown", "markdown": {"content": content}}, timeout=timeout)
-    response.raise_for_status()
-    try:
-        answer = response.json()
-    except ValueError as exc:
-        raise WecomError(-2, "answer is not JSON") from exc
-    if answer.get("errcode") != 0:
-        raise WecomError(answer.get("errcode"), answer.get("errmsg", ""))
-    return answer
 
 
 def split_markdown(text, limit=MARKDOWN_LIMIT):

@@ -24,15 +24,15 @@ from devtools import pg
 from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
-from models import feeds, signing
-from models.accounts import Binding, WechatUser
 from models.base import db, local_today, utcnow
-from models.cases import OBJECTION, Case
-from models.records import NO_PENALTY, REPAIRED, SIMPLIFIED, ArrearsRecord, CreditRepair, PenaltyRecord
-from models.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
-from models.reports import Report, ReportRequest
-from models.schema import ALL_MODELS, SchemaVersion, seed, upgrade
-from models.uscc import make_org_code, make_uscc
+from models.policy.report import feeds, signing
+from models.policy.uscc import make_org_code, make_uscc
+from models.tables.accounts import Binding, WechatUser
+from models.tables.cases import OBJECTION, Case
+from models.tables.records import NO_PENALTY, REPAIRED, SIMPLIFIED, ArrearsRecord, CreditRepair, PenaltyRecord
+from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
+from models.tables.reports import Report, ReportRequest
+from models.tables.schema import ALL_MODELS, SchemaVersion, seed, upgrade
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from models import departments
-from models.records import FeedStatus, ImportBatch, PenaltyRecord
-from models.registry import ApiKey, Department, Enterprise
-from models.uscc import make_org_code, make_uscc
+from models.policy import departments
+from models.policy.uscc import make_org_code, make_uscc
+from models.tables.records import FeedStatus, ImportBatch, PenaltyRecord
+from models.tables.registry import ApiKey, Department, Enterprise
 from webhooks.api import MAX_ITEMS
 
 CODE = make_uscc("91231124" + make_org_code("MA0XK001"))

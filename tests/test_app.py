@@ -1,5 +1,5 @@
-from models.registry import Department, DepartmentGrant, Domain
-from models.schema import MIGRATIONS, SchemaVersion
+from models.tables.registry import Department, DepartmentGrant, Domain
+from models.tables.schema import MIGRATIONS, SchemaVersion
 
 
 def test_healthz_ok(client):
@@ -14,7 +14,7 @@ def test_healthz_reports_redis_down(app_config):
     app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     application = create_app(app_config)
     with application.app_context():
-        from models.schema import upgrade
+        from models.tables.schema import upgrade
 
         upgrade()
     response = application.test_client().get("/healthz")

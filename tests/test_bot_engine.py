@@ -3,9 +3,9 @@ from redis.exceptions import LockError
 
 from bot import state
 from bot.menu import KEY_APPLY, KEY_HELP, KEY_MY_REPORTS, KEY_TO_KEYWORD
-from models.accounts import Binding, WechatUser
-from models.cases import PendingNotice
-from models.reports import ReportRequest
+from models.tables.accounts import Binding, WechatUser
+from models.tables.cases import PendingNotice
+from models.tables.reports import ReportRequest
 
 
 @pytest.fixture

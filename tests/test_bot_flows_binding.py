@@ -4,9 +4,9 @@ import re
 import pytest
 
 from bot.flows import binding
-from models.accounts import Binding, BindingReview, WechatUser
 from models.base import utcnow
-from models.registry import Enterprise
+from models.tables.accounts import Binding, BindingReview, WechatUser
+from models.tables.registry import Enterprise
 
 
 def sms_jobs(rt):

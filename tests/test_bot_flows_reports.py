@@ -4,10 +4,10 @@ import json
 import pytest
 
 from bot import state
-from models.accounts import Binding
 from models.base import local_today, utcnow
-from models.registry import Domain
-from models.reports import Report, ReportRequest, ViewLog
+from models.tables.accounts import Binding
+from models.tables.registry import Domain
+from models.tables.reports import Report, ReportRequest, ViewLog
 
 TODAY = local_today()
 

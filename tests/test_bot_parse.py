@@ -4,7 +4,7 @@ import pytest
 
 from bot import parse
 from bot.parse import DomainInfo, ParseError, Purpose
-from models.schema import DOMAINS as SEED_DOMAINS
+from models.tables.schema import DOMAINS as SEED_DOMAINS
 
 DOMAINS = [DomainInfo(code, name, tuple(aliases.split(","))) for code, name, aliases in SEED_DOMAINS]
 ALL = [d.code for d in DOMAINS]

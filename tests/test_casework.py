@@ -3,9 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from models.accounts import WechatUser
-from models.cases import ACCEPTED, IN_REVIEW, REJECTED, SUBMITTED, Case, CaseEvent, CaseEvidence, StaffNotice
-from models.casework import (
+from models.policy.casework.cases import (
     CaseError,
     NotEligible,
     accept_case,
@@ -19,8 +17,10 @@ from models.casework import (
     reject_case,
     start_review,
 )
-from models.records import CreditRepair, PenaltyRecord, RecordChange
-from models.reports import StoredBlob
+from models.tables.accounts import WechatUser
+from models.tables.cases import ACCEPTED, IN_REVIEW, REJECTED, SUBMITTED, Case, CaseEvent, CaseEvidence, StaffNotice
+from models.tables.records import CreditRepair, PenaltyRecord, RecordChange
+from models.tables.reports import StoredBlob
 
 TODAY = dt.date(2026, 11, 27)  # a Friday
 

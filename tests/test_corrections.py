@@ -1,8 +1,8 @@
 """models.corrections: issued reports showing a corrected record turn 数据已更正."""
 
 from models.base import utcnow
-from models.corrections import mark_reports_corrected
-from models.reports import CORRECTED, REVOKED, Report, ReportRecord, report_status
+from models.policy.report.corrections import mark_reports_corrected
+from models.tables.reports import CORRECTED, REVOKED, Report, ReportRecord, report_status
 
 
 def test_reports_showing_the_record_are_marked_once(case_world, make_signed_report):

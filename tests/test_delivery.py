@@ -7,11 +7,11 @@ import requests
 from rq.registry import ScheduledJobRegistry
 
 from jobs import delivery
-from jobs.wechat_api import Busy
-from models.accounts import WechatUser
+from jobs.gateways.wechat import Busy
 from models.base import utcnow
-from models.cases import PendingNotice
-from models.reports import OutboundMessage
+from models.tables.accounts import WechatUser
+from models.tables.cases import PendingNotice
+from models.tables.reports import OutboundMessage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 128
 

@@ -4,11 +4,11 @@ import datetime as dt
 import random
 
 from commands.demo import DemoData
-from models import feeds
 from models.base import is_postgres, local_today
-from models.records import ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
-from models.registry import Domain, Enterprise
-from models.uscc import is_valid
+from models.policy.report import feeds
+from models.policy.uscc import is_valid
+from models.tables.records import ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
+from models.tables.registry import Domain, Enterprise
 
 
 def test_small_demo_data_set(runner, app):

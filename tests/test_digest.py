@@ -4,9 +4,9 @@ import datetime as dt
 
 from commands.scheduler import PERIODIC
 from jobs.digest import send_view_digests
-from models.accounts import Binding, WechatUser
 from models.base import LOCAL_TZ, local_today, utcnow
-from models.reports import OutboundMessage, ViewLog
+from models.tables.accounts import Binding, WechatUser
+from models.tables.reports import OutboundMessage, ViewLog
 
 
 def _at(day, hour, minute):

@@ -24,12 +24,12 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, postgres_database, wait_until
-from models.accounts import Binding, BindingReview, WechatUser
 from models.base import bind_database, db, local_today
-from models.cases import ACCEPTED, Case
-from models.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
-from models.registry import Domain, Enterprise
-from models.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+from models.tables.accounts import Binding, BindingReview, WechatUser
+from models.tables.cases import ACCEPTED, Case
+from models.tables.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
+from models.tables.registry import Domain, Enterprise
+from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
 from webhooks.simulator import message_xml, signed_request
 
 pytestmark = pytest.mark.e2e

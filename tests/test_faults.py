@@ -24,8 +24,8 @@ from commands.worker import AppWorker
 from jobs import delivery
 from jobs.pipeline import sweep_stuck_requests
 from models.base import db, utcnow
-from models.reports import DELIVERED, OutboundMessage, Report, ReportRequest
-from models.schema import seed, upgrade
+from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+from models.tables.schema import seed, upgrade
 
 SENTENCE = "帮我开一份近三年全部领域的报告，用于银行贷款"
 

@@ -2,9 +2,10 @@
 
 import datetime as dt
 
-from models import departments, feeds
-from models.records import FeedStatus
-from models.registry import Department, Domain
+from models.policy import departments
+from models.policy.report import feeds
+from models.tables.records import FeedStatus
+from models.tables.registry import Department, Domain
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -2,7 +2,7 @@
 
 import re
 
-from models.registry import Domain
+from models.tables.registry import Domain
 
 
 def test_guide_lists_domains_validity_and_how_to_apply_check_and_object(client, app):

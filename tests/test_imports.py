@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
-from models import departments
-from models.departments import authenticate
-from models.records import ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
-from models.registry import Domain, Enterprise
-from models.uscc import make_org_code, make_uscc
+from models.policy import departments
+from models.policy.departments import authenticate
+from models.policy.uscc import make_org_code, make_uscc
+from models.tables.records import ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
+from models.tables.registry import Domain, Enterprise
 
 HEADERS = ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据",
            "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期", "处罚机关", "数据来源单位", "领域", "程序类型"]

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from models import ingest
 from models.base import local_today
-from models.records import (
+from models.policy.ingestion import ingest
+from models.policy.uscc import make_org_code, make_uscc
+from models.tables.records import (
     ACTIVE,
     HELD_NAME_MISMATCH,
     HELD_UNKNOWN_USCC,
@@ -23,9 +24,8 @@ from models.records import (
     RecordChange,
     RejectedRow,
 )
-from models.registry import Department, Domain, Enterprise
-from models.reports import CORRECTED, Report, ReportArrears, report_status
-from models.uscc import make_org_code, make_uscc
+from models.tables.registry import Department, Domain, Enterprise
+from models.tables.reports import CORRECTED, Report, ReportArrears, report_status
 
 RECORD_HEADERS = ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据",
                   "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期", "处罚机关", "数据来源单位", "领域",

@@ -3,10 +3,10 @@ import datetime as dt
 import requests
 
 from jobs import media
-from models.accounts import BindingReview
 from models.base import local_today
-from models.cases import Case, CaseEvent, CaseEvidence
-from models.reports import StoredBlob
+from models.tables.accounts import BindingReview
+from models.tables.cases import Case, CaseEvent, CaseEvidence
+from models.tables.reports import StoredBlob
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 50
 

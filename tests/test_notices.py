@@ -3,8 +3,8 @@
 import datetime as dt
 
 from jobs.notices import _offer_new_report
-from models.accounts import WechatUser
-from models.reports import OutboundMessage
+from models.tables.accounts import WechatUser
+from models.tables.reports import OutboundMessage
 
 
 def test_new_report_offer_gives_the_local_issue_date(app, rt, make_signed_report):

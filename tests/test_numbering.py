@@ -1,9 +1,9 @@
 import datetime as dt
 import threading
 
-from models import numbering
 from models.base import db
-from models.reports import ReportSequence
+from models.policy.report import numbering
+from models.tables.reports import ReportSequence
 
 DAY = dt.date(2026, 11, 27)
 

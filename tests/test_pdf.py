@@ -6,9 +6,8 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from jobs import pdf
-from jobs.qr import qr_png
-from models import rules, snapshot
+from models.policy.report import pdf, rules, snapshot
+from models.policy.report.qr import qr_png
 
 URL = "http://hegui.test/v/Qm9va3MtYXJlLWdvb2QtZm9yLXlvdS0xMjM0NTY"
 PROOF = {"digest": "5f" * 32, "algorithm": "Ed25519", "key_id": "ed25519-0123456789abcdef"}

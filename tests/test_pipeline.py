@@ -13,8 +13,8 @@ from pyzbar.pyzbar import decode
 from rq.job import Job, JobStatus
 
 from jobs import pipeline
-from models import signing
-from models.reports import OutboundMessage, Report, ReportRecord, ReportRequest, report_status
+from models.policy.report import signing
+from models.tables.reports import OutboundMessage, Report, ReportRecord, ReportRequest, report_status
 
 
 def open_window(double, openid):

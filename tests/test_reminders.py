@@ -5,10 +5,10 @@ from rq import SimpleWorker
 
 from jobs.reminders import send_daily_reminders
 from models.base import LOCAL_TZ
-from models.cases import StaffNotice
-from models.casework import open_case
-from models.records import FeedStatus
-from models.registry import Department, Domain
+from models.policy.casework.cases import open_case
+from models.tables.cases import StaffNotice
+from models.tables.records import FeedStatus
+from models.tables.registry import Department, Domain
 
 FRIDAY_9AM = dt.datetime(2026, 11, 27, 9, 0, tzinfo=LOCAL_TZ)
 

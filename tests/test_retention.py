@@ -4,7 +4,7 @@ import datetime as dt
 
 from commands.scheduler import PERIODIC
 from models.base import utcnow
-from models.reports import ViewLog
+from models.tables.reports import ViewLog
 
 
 def _views(report, ages_in_days):

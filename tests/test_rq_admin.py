@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from models.staff import create_staff
+from models.policy.staff import create_staff
 
 PASSWORD = "correct-horse-battery"
 

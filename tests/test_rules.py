@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from models.records import HELD_NAME_MISMATCH, REPAIRED, WITHDRAWN, ArrearsRecord, CreditRepair
-from models.registry import Department, Domain
-from models.rules import UnknownRuleSet, get_rule_set, report_arrears, report_penalties, report_repairs
+from models.policy.report.rules import UnknownRuleSet, get_rule_set, report_arrears, report_penalties, report_repairs
+from models.tables.records import HELD_NAME_MISMATCH, REPAIRED, WITHDRAWN, ArrearsRecord, CreditRepair
+from models.tables.registry import Department, Domain
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
 

@@ -5,7 +5,7 @@ from rq.job import Job
 from commands.scheduler import PERIODIC, Scheduler
 from jobs import pipeline
 from models.base import utcnow
-from models.reports import OutboundMessage, Report, ReportRequest
+from models.tables.reports import OutboundMessage, Report, ReportRequest
 
 SWEEP = "jobs.pipeline.sweep_stuck_requests"
 

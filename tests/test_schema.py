@@ -1,9 +1,9 @@
 """models.schema: versioned migrations upgrade an existing database without losing a row."""
 
 from models.base import db
-from models.registry import Enterprise
-from models.reports import ReportArrears
-from models.schema import MIGRATIONS, SchemaVersion, applied_versions, upgrade
+from models.tables.registry import Enterprise
+from models.tables.reports import ReportArrears
+from models.tables.schema import MIGRATIONS, SchemaVersion, applied_versions, upgrade
 
 
 def test_a_database_at_version_1_upgrades_and_keeps_its_rows(app):

@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from models.reports import ViewLog
+from models.tables.reports import ViewLog
 
 
 def _guess(client, n, ip="203.0.113.7", headers=None):
@@ -61,7 +61,7 @@ def proxied_client(app_config):
     app_config["PROXY_COUNT"] = 1
     application = create_app(app_config)
     with application.app_context():
-        from models.schema import seed, upgrade
+        from models.tables.schema import seed, upgrade
 
         upgrade()
         seed()

@@ -6,9 +6,9 @@ import requests
 from app import create_app
 from devtools.stack import aes_key
 from jobs.delivery import queue_text
-from models.accounts import WechatUser
 from models.base import utcnow
-from models.reports import OutboundMessage
+from models.tables.accounts import WechatUser
+from models.tables.reports import OutboundMessage
 from webhooks.simulator import message_xml, read_reply, signed_request
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

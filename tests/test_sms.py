@@ -58,14 +58,14 @@ def test_http_without_url_is_not_configured(app):
 
 def test_log_backend_writes_the_text_in_development(app, caplog):
     app.config.update(SMS_BACKEND="log", DEV_MODE=True)
-    with caplog.at_level(logging.INFO, logger="jobs.sms"):
+    with caplog.at_level(logging.INFO, logger="jobs.gateways.sms"):
         assert sms.send_sms("13800000004", "验证码 777777") == "logged"
     assert "13800000004" in caplog.text and "777777" in caplog.text
 
 
 def test_log_backend_refuses_production(app, caplog):
     app.config.update(SMS_BACKEND="log", DEV_MODE=False)
-    with caplog.at_level(logging.INFO, logger="jobs.sms"), pytest.raises(sms.SMSNotConfigured):
+    with caplog.at_level(logging.INFO, logger="jobs.gateways.sms"), pytest.raises(sms.SMSNotConfigured):
         sms.send_sms("13800000005", "验证码 888888")
     assert "888888" not in caplog.text
 

@@ -2,11 +2,11 @@ import datetime as dt
 
 import pytest
 
-from models import rules, snapshot
 from models.base import utcnow
-from models.records import ArrearsRecord, CreditRepair
-from models.registry import FUND_ARREARS, SOCIAL_ARREARS
-from models.reports import Report, ReportRecord, report_status
+from models.policy.report import rules, snapshot
+from models.tables.records import ArrearsRecord, CreditRepair
+from models.tables.registry import FUND_ARREARS, SOCIAL_ARREARS
+from models.tables.reports import Report, ReportRecord, report_status
 
 HEADER = {"number": "HH-20261127-000001", "issuer": "信用黑河", "issued_at": "2026-11-27T09:30:00+08:00",
           "valid_until": "2026-12-27T09:30:00+08:00",

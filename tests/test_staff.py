@@ -6,15 +6,15 @@ import pytest
 import requests
 from rq import SimpleWorker
 
-from models import departments
-from models.accounts import Binding, BindingReview, StaffAudit, WechatUser
-from models.cases import Case, CaseEvidence
-from models.casework import open_case
-from models.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
-from models.registry import ApiKey, Department, Domain, Enterprise
-from models.reports import OutboundMessage, Report, ReportRecord, StoredBlob
-from models.staff import create_staff
-from models.uscc import make_org_code, make_uscc
+from models.policy import departments
+from models.policy.casework.cases import open_case
+from models.policy.staff import create_staff
+from models.policy.uscc import make_org_code, make_uscc
+from models.tables.accounts import Binding, BindingReview, StaffAudit, WechatUser
+from models.tables.cases import Case, CaseEvidence
+from models.tables.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
+from models.tables.registry import ApiKey, Department, Domain, Enterprise
+from models.tables.reports import OutboundMessage, Report, ReportRecord, StoredBlob
 
 PASSWORD = "correct-horse-battery"
 TODAY = dt.date(2026, 11, 27)

@@ -1,7 +1,7 @@
 from werkzeug.security import check_password_hash
 
-from models.accounts import StaffUser
-from models.staff import check_login
+from models.policy.staff import check_login
+from models.tables.accounts import StaffUser
 
 PASSWORD = "a-long-enough-secret"
 

@@ -4,7 +4,7 @@ import logging
 from rq import SimpleWorker
 
 from commands.worker import AppWorker
-from jobs.trace import (
+from runtime import (
     JSONFormatter,
     TraceFilter,
     current_trace_id,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.uscc import InvalidUSCC, check_char, is_valid, make_org_code, make_uscc, normalise, validate
+from models.policy.uscc import InvalidUSCC, check_char, is_valid, make_org_code, make_uscc, normalise, validate
 
 # Published USCCs of real enterprises (national enterprise credit information publicity system).
 REAL = [

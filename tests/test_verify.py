@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
-from models import signing
-from models.accounts import WechatUser
 from models.base import utcnow
-from models.registry import Enterprise
-from models.reports import Report, ViewLog
+from models.policy.report import signing
+from models.tables.accounts import WechatUser
+from models.tables.registry import Enterprise
+from models.tables.reports import Report, ViewLog
 from webhooks.verify import redact
 
 WECHAT_UA = (

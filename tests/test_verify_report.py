@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from models import signing
+from models.policy.report import signing
 
 SCRIPT = Path(__file__).resolve().parent.parent / "static" / "verify_report.py"
 

@@ -8,7 +8,7 @@ import redis
 import requests
 
 from bot.menu import menu_definition
-from jobs.wechat_api import (
+from jobs.gateways.wechat import (
     Busy,
     InvalidMedia,
     NotFollowing,

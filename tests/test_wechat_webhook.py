@@ -9,7 +9,7 @@ import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from models.accounts import WechatUser
+from models.tables.accounts import WechatUser
 from webhooks.wechat import BadMessage, cdata, parse_incoming, render_text_reply
 
 TENCENT_TOKEN = "spamtest"

@@ -9,9 +9,9 @@ from rq import SimpleWorker
 
 from jobs import wecom
 from jobs.notices import case_opened
-from models.cases import StaffNotice
-from models.casework import open_case
-from models.registry import Department
+from models.policy.casework.cases import open_case
+from models.tables.cases import StaffNotice
+from models.tables.registry import Department
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -2,8 +2,7 @@ import datetime as dt
 
 import pytest
 
-from models.cases import Holiday
-from models.workdays import (
+from models.policy.workdays import (
     CalendarError,
     add_workdays,
     is_workday,
@@ -12,6 +11,7 @@ from models.workdays import (
     seed_calendar,
     workdays_between,
 )
+from models.tables.cases import Holiday
 
 
 def test_seed_loads_2025_and_2026_official_arrangements_once(app):

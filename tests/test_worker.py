@@ -13,10 +13,10 @@ from rq.job import Job, JobStatus
 
 from commands.worker import AppWorker
 from jobs import pipeline
-from models import signing
 from models.base import db, is_postgres
-from models.numbering import write_transaction
-from models.reports import OutboundMessage, Report, ReportRequest
+from models.policy.report import signing
+from models.policy.report.numbering import write_transaction
+from models.tables.reports import OutboundMessage, Report, ReportRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

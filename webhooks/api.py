@@ -10,10 +10,10 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from jobs.delivery import enqueue_rows
-from models import departments
-from models.ingest import UnreadableFile, import_items
-from models.registry import DATA_KINDS
-from models.tabular import CellError, parse_date
+from models.policy import departments
+from models.policy.ingestion.formats import CellError, parse_date
+from models.policy.ingestion.ingest import UnreadableFile, import_items
+from models.tables.registry import DATA_KINDS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ITEMS = 5000

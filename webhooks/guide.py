@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, render_template
 
-from models.registry import Domain
+from models.tables.registry import Domain
 from webhooks import security
 
 bp = Blueprint("guide", __name__)

@@ -11,7 +11,7 @@ import rq_dashboard
 from flask import abort, redirect, request, url_for
 from rq_dashboard.web import setup_rq_connection
 
-from models.staff import is_office
+from models.policy.staff import is_office
 from webhooks.staff import session_staff
 
 PREFIX = "/staff/rq"

@@ -17,9 +17,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from wechatpy.crypto import WeChatCrypto
 
 from bot.menu import menu_definition
-from models.accounts import WechatUser
-from models.registry import Enterprise
-from models.reports import OutboundMessage, Report
+from models.tables.accounts import WechatUser
+from models.tables.registry import Enterprise
+from models.tables.reports import OutboundMessage, Report
 from webhooks.wechat import cdata
 
 bp = Blueprint("simulator", __name__, url_prefix="/dev")

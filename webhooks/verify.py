@@ -28,11 +28,11 @@ from flask import (
 )
 from redis.exceptions import RedisError
 
-from jobs.wechat_api import WeChatAPI, WeChatAPIError
-from models import signing
-from models.accounts import WechatUser
+from jobs.gateways.wechat import WeChatAPI, WeChatAPIError
 from models.base import LOCAL_TZ, db, to_local, utcnow
-from models.reports import (
+from models.policy.report import signing
+from models.tables.accounts import WechatUser
+from models.tables.reports import (
     CORRECTED,
     EXPIRED,
     REVOKED,

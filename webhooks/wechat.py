@@ -22,9 +22,9 @@ from wechatpy.utils import WeChatSigner
 
 from bot import engine, texts
 from bot.messages import Incoming
-from jobs.trace import reset_trace_id, set_trace_id, trace_id_for
-from models.accounts import WechatUser, user_for_openid
 from models.base import utcnow
+from models.tables.accounts import WechatUser, user_for_openid
+from runtime import reset_trace_id, set_trace_id, trace_id_for
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)

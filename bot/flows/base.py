@@ -12,8 +12,8 @@ from typing import Any
 
 from bot import parse, texts
 from bot.parse import ParseError
-from models.accounts import Binding
-from models.registry import Domain, Enterprise
+from models.tables.accounts import Binding
+from models.tables.registry import Domain, Enterprise
 
 CONFIRM = "confirm"
 

@@ -25,10 +25,10 @@ from bot.flows.base import (
 from bot.parse import ParseError
 from jobs.media import enqueue_binding_media
 from jobs.sms import enqueue_sms
-from models.accounts import MOBILE_CHANGED, Binding, BindingReview, HandledMessage
 from models.base import db, utcnow
-from models.registry import Enterprise
-from models.uscc import InvalidUSCC, validate
+from models.policy.uscc import InvalidUSCC, validate
+from models.tables.accounts import MOBILE_CHANGED, Binding, BindingReview, HandledMessage
+from models.tables.registry import Enterprise
 
 CODE_SECONDS = 5 * 60
 MAX_WRONG = 5

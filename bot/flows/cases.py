@@ -16,9 +16,9 @@ from bot.parse import ParseError
 from jobs.media import enqueue_case_evidence, placeholder_blob
 from jobs.notices import case_opened
 from models.base import db
-from models.cases import OBJECTION, REPAIR_REQUEST, Case
-from models.casework import CaseError, NotEligible, check_repair_eligibility, open_case, records_for_case
-from models.records import PenaltyRecord
+from models.policy.casework.cases import CaseError, NotEligible, check_repair_eligibility, open_case, records_for_case
+from models.tables.cases import OBJECTION, REPAIR_REQUEST, Case
+from models.tables.records import PenaltyRecord
 
 REASON_MIN, REASON_MAX = 5, 500
 

@@ -8,10 +8,10 @@ from bot import parse, texts
 from bot.flows.base import EnterpriseFormFlow, FormFlow, Slot, enterprise_setup, enterprise_slot
 from bot.parse import ParseError
 from jobs.pipeline import enqueue_build
-from jobs.trace import current_trace_id
-from models.accounts import HandledMessage
 from models.base import db, to_local, utcnow
-from models.reports import BUILDING, FAILED, QUEUED, Report, ReportRequest, ViewLog, report_status
+from models.tables.accounts import HandledMessage
+from models.tables.reports import BUILDING, FAILED, QUEUED, Report, ReportRequest, ViewLog, report_status
+from runtime import current_trace_id
 
 LIST_SIZE = 5
 VIEWS_SHOWN = 10

@@ -3,7 +3,7 @@
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegrityError, TextField
 
 from models.base import BaseModel, JSONText, db, utcnow
-from models.registry import Department, Enterprise
+from models.tables.registry import Department, Enterprise
 
 
 class WechatUser(BaseModel):

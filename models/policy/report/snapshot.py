@@ -6,12 +6,12 @@ Plain functions over the models; the pipeline adds the number, token and signatu
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from models import feeds, rules
 from models.base import utcnow
-from models.cases import OBJECTION, OPEN_STATES, Case
-from models.records import REPAIRED, CreditRepair
-from models.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
-from models.reports import Report, ReportArrears, ReportRecord, ReportRequest
+from models.policy.report import feeds, rules
+from models.tables.cases import OBJECTION, OPEN_STATES, Case
+from models.tables.records import REPAIRED, CreditRepair
+from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
+from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest
 
 SCHEMA = "hegui.report/1"
 TITLE = "市场主体专用信用报告（替代有无违法记录证明）"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
 from models.base import db, local_today, utcnow
-from models.records import FeedStatus
-from models.registry import DATA_KINDS, FEED_KINDS, Department, DepartmentGrant
+from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
+from models.tables.records import FeedStatus
+from models.tables.registry import DATA_KINDS, FEED_KINDS, Department, DepartmentGrant
 
 OFFICE = "office"
 DEPARTMENT = "department"

@@ -11,10 +11,10 @@ from peewee import (
     TextField,
 )
 
-from models.accounts import WechatUser
 from models.base import BaseModel, JSONText, db, utcnow
-from models.records import ArrearsRecord, PenaltyRecord
-from models.registry import Enterprise
+from models.tables.accounts import WechatUser
+from models.tables.records import ArrearsRecord, PenaltyRecord
+from models.tables.registry import Enterprise
 
 # ReportRequest.status
 QUEUED = "queued"

@@ -2,11 +2,11 @@
 
 from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from models.accounts import WechatUser
 from models.base import BaseModel, utcnow
-from models.records import PenaltyRecord
-from models.registry import Department, Enterprise
-from models.reports import StoredBlob
+from models.tables.accounts import WechatUser
+from models.tables.records import PenaltyRecord
+from models.tables.registry import Department, Enterprise
+from models.tables.reports import StoredBlob
 
 OBJECTION = "objection"
 REPAIR_REQUEST = "repair"

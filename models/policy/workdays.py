@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 from models.base import db
-from models.cases import Holiday
+from models.tables.cases import Holiday
 
-DEFAULT_CALENDAR = Path(__file__).resolve().parent / "data" / "holidays-cn.csv"
+DEFAULT_CALENDAR = Path(__file__).resolve().parents[1] / "data" / "holidays-cn.csv"  # models/data
 HEADERS = ("date", "name", "workday")
 
 

@@ -15,7 +15,7 @@ Common to both:
 
 from dataclasses import dataclass, field
 
-from models.records import (
+from models.tables.records import (
     ACTIVE,
     NO_PENALTY,
     REPAIRED,

@@ -13,7 +13,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from jobs.runtime import current
+from runtime import current
 
 logger = logging.getLogger(__name__)
 

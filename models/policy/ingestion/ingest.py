@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 from peewee import DataError, IntegrityError
 
-from models import departments, feeds
 from models.base import db, is_postgres, local_today, utcnow
-from models.loaders import LOADERS, RowRejected, audit, record_dict, register_lookup, review_for
-from models.records import VERIFIED, ImportBatch, RejectedRow
-from models.registry import (
+from models.policy import departments
+from models.policy.ingestion.formats import UnreadableFile, normalise_header, open_binary, read_rows
+from models.policy.ingestion.loaders import LOADERS, RowRejected, audit, record_dict, register_lookup, review_for
+from models.policy.report import feeds
+from models.tables.records import VERIFIED, ImportBatch, RejectedRow
+from models.tables.registry import (
     ARREARS_KINDS,
     CREDIT_OFFICE,
     DATA_KINDS,
@@ -28,7 +30,6 @@ from models.registry import (
     REPAIR,
     SOCIAL_ARREARS,
 )
-from models.tabular import UnreadableFile, normalise_header, open_binary, read_rows
 
 log = logging.getLogger(__name__)
 

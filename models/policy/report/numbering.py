@@ -5,7 +5,7 @@ import secrets
 from peewee import IntegrityError
 
 from models.base import db, is_postgres
-from models.reports import ReportSequence
+from models.tables.reports import ReportSequence
 
 # No 0/O, 1/I/L: a verifier types the check code from paper.
 CHECK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

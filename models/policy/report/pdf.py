@@ -19,9 +19,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from models.snapshot import cn_date
+from models.policy.report.snapshot import cn_date
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"  # the repository's templates/
 FONT_NAME = "WQYZenHei"
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 WKHTMLTOPDF_OPTIONS = {

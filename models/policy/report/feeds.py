@@ -20,8 +20,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from models.base import db, local_today, utcnow
-from models.records import FeedStatus
-from models.registry import Department, DepartmentGrant
+from models.tables.records import FeedStatus
+from models.tables.registry import Department, DepartmentGrant
 
 COMPLETE = "complete"
 STALE = "stale"

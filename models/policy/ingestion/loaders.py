@@ -20,11 +20,12 @@ from decimal import Decimal
 
 from peewee import DecimalField, ForeignKeyField
 
-from models import departments, uscc
-from models.accounts import Binding
 from models.base import JSONText, db, is_postgres, local_today, to_local, utcnow
-from models.corrections import mark_reports_corrected, mark_reports_corrected_for_arrears
-from models.records import (
+from models.policy import departments, uscc
+from models.policy.ingestion.formats import CellError, month_end, parse_date, parse_decimal, parse_month, text
+from models.policy.report.corrections import mark_reports_corrected, mark_reports_corrected_for_arrears
+from models.tables.accounts import Binding
+from models.tables.records import (
     ACTIVE,
     HELD_NAME_MISMATCH,
     HELD_UNKNOWN_USCC,
@@ -38,7 +39,7 @@ from models.records import (
     PenaltyRecord,
     RecordChange,
 )
-from models.registry import (
+from models.tables.registry import (
     ARREARS_KINDS,
     DATA_KINDS,
     FUND_ARREARS,
@@ -48,8 +49,7 @@ from models.registry import (
     Domain,
     Enterprise,
 )
-from models.reports import OutboundMessage
-from models.tabular import CellError, month_end, parse_date, parse_decimal, parse_month, text
+from models.tables.reports import OutboundMessage
 
 OP_ADD, OP_CORRECT, OP_WITHDRAW = "新增", "更正", "撤销"
 OPERATIONS = {"": OP_ADD, OP_ADD: OP_ADD, OP_CORRECT: OP_CORRECT, OP_WITHDRAW: OP_WITHDRAW}

@@ -1,7 +1,7 @@
 """Issued reports that showed a record turn 数据已更正 when the record is corrected, withdrawn or repaired."""
 
 from models.base import db, utcnow
-from models.reports import Report, ReportArrears, ReportRecord
+from models.tables.reports import Report, ReportArrears, ReportRecord
 
 
 def mark_reports_corrected(record_id, note):

@@ -12,7 +12,7 @@ from peewee import (
 )
 
 from models.base import BaseModel, JSONText, utcnow
-from models.registry import Department, Domain, Enterprise
+from models.tables.registry import Department, Domain, Enterprise
 
 # PenaltyRecord.status
 ACTIVE = "active"

@@ -5,10 +5,11 @@ import logging
 from peewee import CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, migrate
 
-from models.accounts import Binding, BindingReview, HandledMessage, StaffAudit, StaffUser, WechatUser
 from models.base import BaseModel, db, utcnow
-from models.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
-from models.records import (
+from models.policy.workdays import seed_calendar
+from models.tables.accounts import Binding, BindingReview, HandledMessage, StaffAudit, StaffUser, WechatUser
+from models.tables.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
+from models.tables.records import (
     ArrearsRecord,
     CreditRepair,
     FeedStatus,
@@ -17,7 +18,7 @@ from models.records import (
     RecordChange,
     RejectedRow,
 )
-from models.registry import (
+from models.tables.registry import (
     CREDIT_OFFICE,
     ENTERPRISE,
     FUND_ARREARS,
@@ -30,7 +31,7 @@ from models.registry import (
     Domain,
     Enterprise,
 )
-from models.reports import (
+from models.tables.reports import (
     OutboundMessage,
     Report,
     ReportArrears,
@@ -40,7 +41,6 @@ from models.reports import (
     StoredBlob,
     ViewLog,
 )
-from models.workdays import seed_calendar
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,13 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from models.accounts import Binding
 from models.base import db, local_today, utcnow
-from models.cases import (
+from models.policy.report.corrections import mark_reports_corrected
+from models.policy.report.numbering import next_sequence
+from models.policy.report.rules import is_no_penalty
+from models.policy.workdays import add_workdays
+from models.tables.accounts import Binding
+from models.tables.cases import (
     ACCEPTED,
     IN_REVIEW,
     OBJECTION,
@@ -35,9 +39,7 @@ from models.cases import (
     CaseEvidence,
     StaffNotice,
 )
-from models.corrections import mark_reports_corrected
-from models.numbering import next_sequence
-from models.records import (
+from models.tables.records import (
     ACTIVE,
     CORRECTED,
     REPAIRED,
@@ -48,8 +50,6 @@ from models.records import (
     PenaltyRecord,
     RecordChange,
 )
-from models.rules import is_no_penalty
-from models.workdays import add_workdays
 
 MINOR, GENERAL, SERIOUS = "轻微", "一般", "严重"
 MIN_PUBLICITY_MONTHS = {MINOR: 0, GENERAL: 3, SERIOUS: 12}

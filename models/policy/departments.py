@@ -5,7 +5,7 @@ import hmac
 import secrets
 
 from models.base import db, utcnow
-from models.registry import ApiKey, Department, DepartmentGrant
+from models.tables.registry import ApiKey, Department, DepartmentGrant
 
 KEY_PREFIX = "hg_"
 

@@ -1,0 +1,3 @@
+"""One gateway per outside system (WeChat API, WeCom robot, SMS): HTTP, typed errors, bounded retries; no jobs
+here.
+"""

@@ -1,0 +1,63 @@
+"""Binding reviews (credit office): the list, a request's documents, approve or refuse."""
+
+
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from peewee import DoesNotExist
+
+from jobs.delivery import queue_notice
+from models.base import local_today
+from models.policy.staff import (
+    ReviewError,
+    approve_binding,
+    audit,
+    binding_outcome_text,
+    refuse_binding,
+)
+from models.tables.accounts import BindingReview
+from webhooks.staff.cases import review_blob_ids
+from webhooks.staff.common import bp, office_only
+
+# -- binding reviews (office) --------------------------------------------------------------------------------------
+
+
+@bp.get("/bindings")
+@office_only
+def bindings():
+    rows = BindingReview.select().order_by(BindingReview.status != "submitted", BindingReview.id.desc()).limit(300)
+    return render_template("staff/bindings.html", reviews=rows)
+
+
+@bp.get("/bindings/<int:review_id>")
+@office_only
+def binding_detail(review_id):
+    review = BindingReview.get_or_none(BindingReview.id == review_id) or abort(404)
+    return render_template("staff/binding.html", review=review, blob_ids=sorted(review_blob_ids(review) - {None}))
+
+
+@bp.post("/bindings/<int:review_id>/<decision>")
+@office_only
+def binding_decide(review_id, decision):
+    """Approve (create the binding) or refuse with a reason; tell the applicant in the chat."""
+    if decision not in ("approve", "refuse"):
+        abort(404)
+    try:
+        if decision == "approve":
+            review = approve_binding(review_id, g.staff)
+        else:
+            review = refuse_binding(review_id, g.staff, request.form.get("reason", ""))
+    except DoesNotExist:
+        abort(404)
+    except ReviewError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("staff.binding_detail", review_id=review_id), 303)
+    queue_notice(review.user_id, binding_outcome_text(review), {
+        "first": "企业绑定审核结果", "keyword1": review.enterprise.name,
+        "keyword2": "审核通过" if review.status == "approved" else "未通过", "keyword3": f"{local_today():%Y-%m-%d}",
+        "remark": "详情请在公众号内查看",
+    }, f"binding-review:{review.id}")
+    audit(g.staff, f"binding_{decision}", review.enterprise.uscc, review=review.id, reason=review.reason)
+    flash("已保存。")
+    return redirect(url_for("staff.bindings"), 303)
+
+

@@ -1,0 +1,164 @@
+"""Cases (异议申诉, 信用修复): lists, detail, the review transitions, evidence files."""
+
+
+import datetime as dt
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from jobs.notices import case_decided
+from models.base import local_today
+from models.policy.casework.cases import (
+    KINDS,
+    STATUS_LABELS,
+    CaseError,
+    accept_case,
+    is_overdue,
+    reject_case,
+    start_review,
+)
+from models.policy.staff import (
+    audit,
+    is_office,
+    may_see_department,
+)
+from models.tables.accounts import BindingReview
+from models.tables.cases import OPEN_STATES, Case, CaseEvidence
+from models.tables.registry import (
+    Department,
+)
+from models.tables.reports import StoredBlob
+from webhooks.staff.common import INLINE_MIMES, _rt, bp
+
+# -- cases ---------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("staff.cases"))
+
+
+def _visible_cases():
+    query = Case.select()
+    if not is_office(g.staff):
+        query = query.where(Case.department == g.staff.department_id)
+    return query
+
+
+@bp.get("/cases")
+def cases():
+    """Cases with filters; open overdue cases first, then open ones by deadline, then closed ones."""
+    status, kind, department = (request.args.get(k, "") for k in ("status", "kind", "department"))
+    query = _visible_cases()
+    if status == "open":
+        query = query.where(Case.status.in_(OPEN_STATES))
+    elif status in STATUS_LABELS:
+        query = query.where(Case.status == status)
+    if kind in KINDS:
+        query = query.where(Case.kind == kind)
+    if department and is_office(g.staff):
+        query = query.join(Department).where(Department.code == department)
+    today = local_today()
+    rows = sorted(query.order_by(Case.id.desc()).limit(500), key=lambda c: (
+        not is_overdue(c, today), c.status not in OPEN_STATES, c.deadline if c.status in OPEN_STATES else dt.date.max,
+    ))
+    return render_template("staff/cases.html", cases=rows, today=today, filters={
+        "status": status, "kind": kind, "department": department}, departments=Department.select().order_by(
+        Department.id), is_overdue=is_overdue)
+
+
+def _case_or_404(case_id):
+    """The case, when this staff member may see it; 404 otherwise (a department learns nothing of others')."""
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None or not may_see_department(g.staff, case.department_id):
+        abort(404)
+    return case
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id):
+    case = _case_or_404(case_id)
+    evidence = list(CaseEvidence.select().where(CaseEvidence.case == case).order_by(CaseEvidence.id))
+    events = list(case.events.order_by(case.events.model.id))
+    return render_template("staff/case.html", case=case, record=case.record, evidence=evidence, events=events,
+                           overdue=is_overdue(case))
+
+
+def _actor():
+    return f"staff:{g.staff.username}"
+
+
+@bp.post("/cases/<int:case_id>/review")
+def case_review(case_id):
+    case = _case_or_404(case_id)
+    return _transition(case, "case_review", lambda: start_review(case, _actor()))
+
+
+@bp.post("/cases/<int:case_id>/accept")
+def case_accept(case_id):
+    case = _case_or_404(case_id)
+    resolution, reason = request.form.get("resolution", ""), request.form.get("reason", "")
+
+    def act():
+        decided, report_ids = accept_case(case, _actor(), resolution, reason)
+        case_decided(_rt(), decided.id, report_ids)
+        return decided
+
+    return _transition(case, "case_accept", act, resolution=resolution, reason=reason)
+
+
+@bp.post("/cases/<int:case_id>/reject")
+def case_reject(case_id):
+    case = _case_or_404(case_id)
+    reason = request.form.get("reason", "")
+
+    def act():
+        decided = reject_case(case, _actor(), reason)
+        case_decided(_rt(), decided.id)
+        return decided
+
+    return _transition(case, "case_reject", act, reason=reason)
+
+
+def _transition(case, action, act, **detail):
+    """Run a case transition; audit it; show its error on the case page when refused."""
+    try:
+        act()
+    except CaseError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("staff.case_detail", case_id=case.id), 303)
+    audit(g.staff, action, case.number, **detail)
+    flash("已保存。")
+    return redirect(url_for("staff.case_detail", case_id=case.id), 303)
+
+
+@bp.get("/blobs/<int:blob_id>")
+def blob(blob_id):
+    """An evidence photo or binding document, to staff who may see the case or review it."""
+    if not _may_see_blob(blob_id):
+        abort(404)
+    stored = StoredBlob.get_by_id(blob_id)
+    audit(g.staff, "view_blob", blob_id)
+    # The type comes from the outside (WeChat's media download): anything but a plain image or a PDF is only
+    # downloaded, never rendered on the console's origin (an HTML or SVG "photo" would run script there).
+    inline = stored.mime in INLINE_MIMES
+    mimetype = stored.mime if inline else "application/octet-stream"
+    response = current_app.response_class(bytes(stored.content), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline" if inline else "attachment"
+    return response
+
+
+def _may_see_blob(blob_id):
+    evidence = CaseEvidence.select(CaseEvidence, Case).join(Case).where(CaseEvidence.blob == blob_id)
+    if any(may_see_department(g.staff, e.case.department_id) for e in evidence):
+        return True
+    if not is_office(g.staff):
+        return False
+    return any(blob_id in review_blob_ids(r) for r in BindingReview.select())
+
+
+def review_blob_ids(review):
+    return {item.get("blob_id") for item in (review.media or []) if isinstance(item, dict)}
+
+

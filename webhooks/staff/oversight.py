@@ -1,0 +1,28 @@
+"""Data freshness (数据截至 per feed) and the staff audit log."""
+
+
+
+from flask import current_app, g, render_template
+
+from models.policy.staff import (
+    OFFICE,
+    feed_freshness,
+    is_office,
+)
+from models.tables.accounts import StaffAudit
+from webhooks.staff.common import bp, office_only
+
+
+@bp.get("/freshness")
+def freshness():
+    """Each department × domain × data kind with its last load and 数据截至, overdue feeds first."""
+    ids = None if is_office(g.staff) else [g.staff.department_id]
+    rows = feed_freshness(ids, stale_days=current_app.config.get("FEED_STALE_DAYS", 45))
+    return render_template("staff/freshness.html", rows=rows, stale_days=current_app.config.get("FEED_STALE_DAYS"))
+
+
+@bp.get("/audit")
+@office_only
+def audit_log():
+    rows = StaffAudit.select().order_by(StaffAudit.id.desc()).limit(500)
+    return render_template("staff/audit.html", rows=rows, office=OFFICE)

@@ -1,4 +1,4 @@
-"""Configuration read from the environment (and a `.env` file in the repo root): CONTRACT §1."""
+"""Configuration read from the environment (and a `.env` file in the repo root): docs/CONTRACT.md §1."""
 
 import os
 from pathlib import Path
@@ -45,7 +45,7 @@ def load_config(instance_path):
         "WECHAT_OAUTH_BASE": _env("WECHAT_OAUTH_BASE", DEV_DOUBLE_BASE if dev else None),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),
-        "SMS_BACKEND": _env("SMS_BACKEND", "log"),  # CONTRACT §1; devtools/dev.sh points it at the SMS double
+        "SMS_BACKEND": _env("SMS_BACKEND", "log"),  # docs/CONTRACT.md §1; devtools/dev.sh points it at the SMS double
         "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL"),
         "WECHAT_TEMPLATE_ID": _env("WECHAT_TEMPLATE_ID", "dev-notice-template" if dev else None),
         "WECHAT_REPLY_WAIT": float(_env("WECHAT_REPLY_WAIT", "3.0")),

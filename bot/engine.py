@@ -1,6 +1,6 @@
 """Entry point of the conversation: one inbound message → the passive reply text (or None).
 
-Order of precedence for a text: a whole-message keyword (CONTRACT §5) at any step; 返回 inside a flow; the live
+Order of precedence for a text: a whole-message keyword (docs/CONTRACT.md §5) at any step; 返回 inside a flow; the live
 flow's current step; a lapsed flow (offer 「继续」); a sentence that asks for a report; the default answer.
 """
 

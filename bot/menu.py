@@ -1,4 +1,4 @@
-"""The custom menu: the same actions as CONTRACT §5's keywords. `flask menu push` publishes MENU."""
+"""The custom menu: the same actions as docs/CONTRACT.md §5's keywords. `flask menu push` publishes MENU."""
 
 KEY_BIND = "BIND"
 KEY_APPLY = "REPORT_APPLY"

@@ -39,7 +39,7 @@ class Purpose:
         return f"{self.category}·{self.text}" if self.category != self.text else self.text
 
 
-# CONTRACT: the plan's scenarios, in the order the owner sees them numbered.
+# The seed plan (三、适用范围)'s scenarios, in the order the owner sees them numbered.
 PURPOSE_CATEGORIES = (
     ("金融", ("上市", "挂牌", "再融资", "并购重组", "发行债券", "银行贷款")),
     ("商务经营", ("招投标", "产权交易", "政府采购", "第三方评估评审")),

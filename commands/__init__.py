@@ -1,1 +1,1 @@
-"""The `flask` command line (CONTRACT §4): operator entry points, one module per concern."""
+"""The `flask` command line (docs/CONTRACT.md §4): operator entry points, one module per concern."""

@@ -1,4 +1,4 @@
-"""`flask import enterprises|records|arrears|repairs FILE [--department CODE] [--as-of DATE]` (CONTRACT §4).
+"""`flask import enterprises|records|arrears|repairs FILE [--department CODE] [--as-of DATE]` (docs/CONTRACT.md §4).
 
 stdout: one line per rejected row (`第N行 [列名] 原因`), then `imported N, updated N, rejected N`, then the counts of
 held and unchanged rows. A file that cannot be read: one Chinese line on stderr, exit 1, nothing changed.
@@ -77,7 +77,7 @@ def import_enterprises(path, department):
 @DEPARTMENT
 @AS_OF
 def import_records(path, department, as_of):
-    """行政处罚记录 (CONTRACT §4 columns, optional 操作: 新增/更正/撤销)."""
+    """行政处罚记录 (docs/CONTRACT.md §4 columns, optional 操作: 新增/更正/撤销)."""
     _run(path, PENALTY, department, as_of)
 
 

@@ -1,6 +1,6 @@
 """A double of the WeChat official-account API: a real HTTP server on loopback, state in its own memory.
 
-It serves what the project calls, behaving like WeChat (WECHAT.md): tokens that expire and are replaced after an
+It serves what the project calls, behaving like WeChat (docs/WECHAT.md): tokens that expire and are replaced after an
 overlap, the customer-service window and quotas, temporary media, the menu, template messages and web OAuth.
 
 Control endpoints (`/_double/...`), for tests and the chat simulator:

@@ -1,4 +1,4 @@
-"""The doubles behave like the originals where the project relies on it (WECHAT.md)."""
+"""The doubles behave like the originals where the project relies on it (docs/WECHAT.md)."""
 
 import requests
 

@@ -8,8 +8,8 @@ import pytest
 from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 
-from models import uscc
-from models.tabular import normalise_header, open_binary, parse_date, parse_decimal, read_rows, text
+from models.policy import uscc
+from models.policy.ingestion.formats import normalise_header, open_binary, parse_date, parse_decimal, read_rows, text
 
 HERE = Path(__file__).parent / "data" / "national"
 

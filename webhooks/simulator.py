@@ -1,4 +1,4 @@
-"""`/dev/chat`: a WeChat conversation simulator, served in development mode only (CONTRACT §1).
+"""`/dev/chat`: a WeChat conversation simulator, served in development mode only (docs/CONTRACT.md §1).
 
 The page plays one WeChat user. What it types goes to the real `POST /wechat` over HTTP as WeChat would send it:
 signed, and encrypted when WECHAT_AES_KEY is set (built here, server-side); the passive reply is decrypted here. What

@@ -12,7 +12,7 @@ FLOWS = {
     )
 }
 
-# Whole messages that start a flow at any step (CONTRACT §5, plus 切换企业 and 解绑).
+# Whole messages that start a flow at any step (docs/CONTRACT.md §5, plus 切换企业 and 解绑).
 KEYWORD_FLOWS = {
     "绑定企业": "bind",
     "申请报告": "apply",

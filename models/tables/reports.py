@@ -22,7 +22,7 @@ BUILDING = "building"
 DELIVERED = "delivered"
 FAILED = "failed"
 
-# Report status as shown (CONTRACT §2)
+# Report status as shown (docs/CONTRACT.md §2)
 VALID = "有效"
 EXPIRED = "已过期"
 REVOKED = "已撤销"
@@ -151,7 +151,7 @@ class StoredBlob(BaseModel):
 
 
 def report_status(report, now=None):
-    """The one status a verifier sees (CONTRACT §2); revocation and correction outrank expiry."""
+    """The one status a verifier sees (docs/CONTRACT.md §2); revocation and correction outrank expiry."""
     now = now or utcnow()
     if report.revoked_at:
         return REVOKED

@@ -2,7 +2,7 @@
 
 `html_to_pdf` is the one engine entry point: replace its body to change engines. Debian's wkhtmltopdf ignores
 header/footer options (unpatched Qt), so the report number, 第 x 页 / 共 y 页 and the QR code are drawn on each page
-afterwards. Fonts are WenQuanYi Zen Hei: Noto CJK breaks the extracted text layer (see PDF.md).
+afterwards. Fonts are WenQuanYi Zen Hei: Noto CJK breaks the extracted text layer (see docs/PDF.md).
 """
 
 import base64

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.uscc import make_org_code, make_uscc  # noqa: E402
+from models.policy.uscc import make_org_code, make_uscc  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ZIP_TIME = (2026, 11, 30, 9, 0, 0)
@@ -570,7 +570,7 @@ def safety_rows():
     ]
 
 
-# ---- the enterprise register (CONTRACT §4) --------------------------------------------------------------------------
+# ---- the enterprise register (docs/CONTRACT.md §4) -----------------------------------------------------------------
 
 REGISTER = ["企业名称", "统一社会信用代码", "法定代表人", "联系电话", "注册地址", "所属区县"]
 
@@ -581,7 +581,7 @@ def register_rows():
             for s in S.values() if s.registered]
 
 
-# ---- 社保 arrears from 人社 and from 税务 (CONTRACT §4) -------------------------------------------------------------
+# ---- 社保 arrears from 人社 and from 税务 (docs/CONTRACT.md §4) ----------------------------------------------------
 
 ARREARS = ["单位名称", "统一社会信用代码", "欠缴类型", "欠缴起始月份", "欠缴截止月份", "欠缴金额（元）", "是否已补缴",
            "补缴日期", "操作"]
@@ -844,7 +844,7 @@ def stable_zip(data):
 
 FILES = [
     # (file name, title, what it is)
-    ("enterprises.csv", "企业名录 (CONTRACT §4 enterprise columns), UTF-8"),
+    ("enterprises.csv", "企业名录 (docs/CONTRACT.md §4 enterprise columns), UTF-8"),
     ("market-penalties-national.csv", "市场监管 行政处罚, current national layout, UTF-8 with BOM"),
     ("market-penalties-national.xlsx", "the same rows as XLSX: merged title row, blank row, header variants"),
     ("ecology-penalties-2016.csv", "生态环境 行政处罚, the 2016 layout, GB18030"),

@@ -20,11 +20,32 @@ import psycopg2
 import requests
 
 # -- the product (and its devtools) ------------------------------------------------------------------------------
+from app import create_app  # noqa: F401
 from bot.flows.binding import usable_mobile  # noqa: F401
-from commands.demo import ENTERPRISE_FIELDS, CopyWriter, DemoData  # noqa: F401
+from commands.demo import ENTERPRISE_FIELDS, CopyWriter, DemoData, InsertWriter  # noqa: F401
 from config import ROOT
 from devtools.pg import admin  # noqa: F401
 from devtools.stack import Stack, StackError, postgres_database, wait_until  # noqa: F401
+from devtools.wechat_double import start_wechat_double  # noqa: F401
+from jobs import pipeline  # noqa: F401
+from jobs.pdf import (  # noqa: F401
+    WKHTMLTOPDF_OPTIONS,
+    PageStamp,
+    html_to_pdf,
+    render_report_html,
+    stamp_pages,
+    wkhtmltopdf,
+)
+from jobs.qr import qr_png  # noqa: F401
+from models import feeds, ingest, rules, signing  # noqa: F401
+from models.accounts import Binding, WechatUser  # noqa: F401
+from models.base import bind_database, db, local_today, utcnow  # noqa: F401
+from models.records import PenaltyRecord  # noqa: F401
+from models.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise  # noqa: F401
+from models.reports import OutboundMessage, Report, ReportRequest  # noqa: F401
+from models.schema import seed, upgrade  # noqa: F401
+from models.snapshot import freeze  # noqa: F401
+from models.uscc import make_uscc  # noqa: F401
 from webhooks.simulator import message_xml, post_to_wechat, read_reply, signed_request  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,3 +195,54 @@ class Figures:
 def ratio(value, base):
     """`0.42×` (or `n/a` without a baseline)."""
     return f"{value / base:.2f}×" if base else "n/a"
+
+
+@contextlib.contextmanager
+def captured_sql():
+    """Every (sql, params) the bound database executes inside the block, by wrapping its execute_sql."""
+    database, statements = db.obj, []
+    original = database.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        statements.append((sql, tuple(params or ())))
+        return original(sql, params, *args, **kwargs)
+
+    database.execute_sql = recording
+    try:
+        yield statements
+    finally:
+        del database.execute_sql
+
+
+def rss_kb(pid="self"):
+    """Resident memory of a process now (kB), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return 0
+
+
+def process_tree(pid):
+    """`pid` and all its descendants (from /proc/*/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

@@ -145,7 +145,8 @@ def run_tier(tier, args, figures):
         enterprise_id, records, statements = statements_of_one_snapshot()
         kinds = distinct(statements)
         s50, s99, l50, l99 = median(snap), percentile(snap, 99), median(look), percentile(look, 99)
-        print(f"\n{tier:,} penalty records loaded in {loaded:.1f} s · {machine_load()}")
+        size = db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0]
+        print(f"\n{tier:,} penalty records loaded in {loaded:.1f} s, database {size / 1e6:,.0f} MB · {machine_load()}")
         print(f"{'':44} {'p50 ms':>10} {'p99 ms':>10}")
         print(f"{f'lookup by USCC ({tier} records)':44} {l50:>10.3f} {l99:>10.3f}")
         print(f"{f'report snapshot ({tier} records)':44} {s50:>10.2f} {s99:>10.2f}   ({s50 / l50:.0f}× the lookup)")

@@ -8,6 +8,7 @@ fixing one path here. The HTTP benches use the product through HTTP, the flask C
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -58,6 +59,7 @@ DEFAULT_ADMIN = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1
 START_SECONDS = 60
 STOP_SECONDS = 10
 VIEW_TABLE = "view_log"
+WRAPPER_SHARE = 0.9  # frames on nearly every sample (gunicorn, Flask dispatch) say nothing in a profile
 
 
 def ensure_peers():
@@ -246,3 +248,49 @@ def median(values):
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+@contextlib.contextmanager
+def profiled(pid, seconds, out_path, top=25):
+    """py-spy (from the peers' environment) samples `pid` and its children for `seconds` inside the block; then the
+    functions of the repository with the largest share of the samples (inclusive) are printed and the raw
+    collapsed stacks kept at `out_path` (a flamegraph tool reads them)."""
+    spy = PEERS_VENV / "bin" / "py-spy"
+    proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate",
+                             "200", "--duration", str(int(seconds)), "--nonblocking", "-o", str(out_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        yield
+    finally:
+        _, err = proc.communicate(timeout=seconds + 60)
+    if proc.returncode != 0 or not Path(out_path).exists():
+        print(f"py-spy failed ({proc.returncode}): {err[-500:]}")
+        return
+    print(f"\nprofile of pid {pid} (py-spy, {seconds:g} s; raw stacks in {out_path}): share of samples, inclusive")
+    for share, frame in profile_summary(Path(out_path).read_text(), top):
+        print(f"  {share:6.1%}  {frame}")
+
+
+def profile_summary(collapsed, top=25):
+    """[(share, 'function (path)')] of py-spy's collapsed stacks: each frame counted once per stack it is on."""
+    totals, samples = {}, 0
+    root = str(ROOT) + "/"
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        samples += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = re.sub(r":\d+\)$", ")", frame.strip())
+            if name not in seen:
+                seen.add(name)
+                totals[name] = totals.get(name, 0) + int(count)
+    named = [(n / samples, re.sub(r"\S*/site-packages/", "", f.replace(root, ""))) for f, n in totals.items()
+             if not f.startswith("process ") and n / samples < WRAPPER_SHARE]
+    return sorted(named, reverse=True)[:top] if samples else []
+
+
+def web_pid(stack):
+    """The gunicorn master's pid of a devtools Stack."""
+    return next(proc.pid for name, proc, _log in stack.procs if name == "web")

@@ -37,8 +37,10 @@ from bench.common import (
     message_xml,
     peer_env,
     post_to_wechat,
+    profiled,
     ratio,
     signed_request,
+    web_pid,
 )
 
 CONTENT = "帮助"
@@ -60,6 +62,8 @@ def parse_args(argv):
     parser.add_argument("--users", type=int, default=200, help="distinct openids the messages come from")
     parser.add_argument("--max-rate", type=int, default=8000,
                         help="requests/s the warm-up pool is sized for")
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="one more run of ours under py-spy (not in the figures); its stacks are kept in DIR")
     parser.add_argument("--only", default="", help="comma-separated: bare, werobot, werobot-redis, ours, repeat")
     return parser.parse_args(argv)
 
@@ -104,11 +108,20 @@ def prime(base, pool, session):
     return first
 
 
-def measure(base, pool, args, tmp, repeat_xml=None):
+def measure(base, pool, args, tmp, repeat_xml=None, during=None):
     """wrk on `base`/wechat over fresh deliveries (warm-up first); returns the WrkResult."""
     host = urlsplit(base).netloc
     return wrk.measure(base + "/wechat", lambda path, count: pool.write(path, host, count, repeat_xml), tmp,
-                       args.threads, args.connections, args.duration, args.warmup, args.max_rate)
+                       args.threads, args.connections, args.duration, args.warmup, args.max_rate, during=during)
+
+
+def profiler(stack, args, name):
+    """A py-spy context for our server's measured run when --profile is given, else None."""
+    if not args.profile:
+        return None
+    Path(args.profile).mkdir(parents=True, exist_ok=True)
+    out = Path(args.profile) / f"webhook-{name}-{args.database.split(':')[0]}.txt"
+    return lambda: profiled(web_pid(stack), args.duration, out)
 
 
 def run_peer(key, label, target, pool, args, tmp, redis_url):
@@ -132,6 +145,8 @@ def run_ours(stack, pool, args, tmp, wanted):
         raise RuntimeError("our /wechat gave no text reply we could decrypt")
     if "ours" in wanted:
         results["ours"] = measure(stack.base_url, pool, args, tmp)
+        if args.profile:  # an extra run: the sampling slows the server, so its figures are not reported
+            measure(stack.base_url, pool, args, tmp, during=profiler(stack, args, "fresh"))
     if "repeat" in wanted:
         xml = pool.fresh_xml(0)
         status, first = post_to_wechat(session, f"{stack.base_url}/wechat", xml, pool.config, pool.openid(0))

@@ -5,6 +5,7 @@ The benches build every request (signed, encrypted) before the clock starts and 
 load generator, is what is measured. No product code here.
 """
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -153,11 +154,12 @@ def run(url, pool_path, threads=2, connections=64, duration=10.0, timeout=10.0):
 
 
 def measure(url, write, workdir, threads=2, connections=64, duration=10.0, warmup=2.0, max_rate=8000,
-            max_pool=400_000):
+            max_pool=400_000, during=None):
     """A warm-up run, then the measured one, each over a pool `write(path, count)` builds right before it.
 
     The measured pool holds twice what the warm-up's rate would send in the run (max_rate × duration without a
-    warm-up), so that no request need go twice; pool.lua counts any that did (WrkResult.repeated)."""
+    warm-up), so that no request need go twice; pool.lua counts any that did (WrkResult.repeated). `during`, when
+    given, is a context manager factory wrapped around the measured run only (a profiler)."""
     rate = max_rate
     if warmup > 0:
         warm = Path(workdir) / "warmup.pool"
@@ -165,4 +167,5 @@ def measure(url, write, workdir, threads=2, connections=64, duration=10.0, warmu
         rate = 2 * run(url, warm, threads, connections, warmup).rps
     path = Path(workdir) / "run.pool"
     write(path, min(max_pool, max(1000, int(rate * duration))))
-    return run(url, path, threads, connections, duration)
+    with during() if during else contextlib.nullcontext():
+        return run(url, path, threads, connections, duration)

@@ -309,7 +309,7 @@ def report_latency(rows, figures):
              ("  PDF job: queue wait", "pdf_wait"), ("  PDF job: run (render, stamp, store)", "pdf_run")]
     for label, key in lines:
         print(f"{label:40} {ms(col[key])}   (n={len(rows)})")
-        figures.add(f"report: {label.strip()}", ms(col[key]))
+        figures.add(f"report: {label.strip()}", " ".join(ms(col[key]).split()))
     idle = median(col["idle_kb"]) / 1024
     growth = [(p - i) / 1024 for p, i in zip(col["peak_kb"], col["idle_kb"], strict=True)]
     print(f"{'worker memory (worker + scheduler + wkhtmltopdf)':40} idle {idle:.0f} MB; peak during a report "

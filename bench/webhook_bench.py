@@ -47,6 +47,7 @@ CONTENT = "帮助"
 PEERS = [("bare", "bare Flask endpoint answering success", "bench.peers.bare:create()"),
          ("werobot", "WeRoBot 1.13, encrypted, no state", "bench.peers.werobot_app:create('none')"),
          ("werobot-redis", "WeRoBot 1.13, encrypted, session in Redis", "bench.peers.werobot_app:create('redis')")]
+SHORT = {"bare": "bare Flask", "werobot": "WeRoBot", "werobot-redis": "WeRoBot + Redis session"}
 OURS = "our /wechat, encrypted, distinct MsgIds"
 REPEAT = "our /wechat, one MsgId repeated (cached answer)"
 
@@ -174,8 +175,8 @@ def report(results, args, figures):
     for key, result in results.items():
         value = result.summary() + (f"; {result.repeated} requests repeated (pool too small)" if result.repeated
                                     and key != "repeat" else "")
-        base = "; ".join(f"{label}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.0f} ms ({ratio(result.rps, r.rps)})"
-                         for k, label, r in baselines if k != key) if key in ("ours", "repeat") else ""
+        base = "; ".join(f"{SHORT[k]} {r.rps:,.0f} req/s, p99 {r.p99_ms:.0f} ms ({ratio(result.rps, r.rps)})"
+                         for k, _, r in baselines if k != key) if key in ("ours", "repeat") else ""
         figures.add(f"webhook: {labels[key]}", value, base)
 
 

@@ -27,12 +27,21 @@ from dataclasses import dataclass, field
 import redis
 from peewee import fn
 
-from bot.flows.binding import usable_mobile
-from devtools.stack import Stack, StackError, postgres_database, wait_until
-from models.base import bind_database, db
-from models.tables.accounts import WechatUser
-from models.tables.registry import Enterprise
-from models.tables.reports import Report, ReportRequest
+from bench.common import (
+    Enterprise,
+    Figures,
+    Report,
+    ReportRequest,
+    Stack,
+    StackError,
+    WechatUser,
+    bind_database,
+    db,
+    machine_load,
+    postgres_database,
+    usable_mobile,
+    wait_until,
+)
 
 MAX_OWNERS = 2000
 POLL = 1.0  # seconds between an owner's looks at the doubles (200 owners polling faster load the machine itself)
@@ -179,8 +188,12 @@ def report(stack, outcomes, wall, args):
         ("confirm → QR p50 / p95 (s)", f"{percentile(latencies, 50):.1f} / {percentile(latencies, 95):.1f}"),
         ("confirm → QR max (s)", f"{max(latencies):.1f}" if latencies else "n/a"),
     ]
+    figures = Figures("load_owners", args.database, args.figures)
     for label, value in rows:
         print(f"{label:44} {value:>12}")
+        zero = label.startswith(("lost", "duplicate", "owners with more"))
+        figures.add(f"load ({len(outcomes)} owners): {label}", value, "target 0" if zero else "")
+    figures.save(args.load_start, machine_load())
     for outcome in failed[:10]:
         print(f"  not done: {outcome.openid} at {outcome.stage}: {outcome.error}")
     if latencies:
@@ -201,7 +214,10 @@ def main(argv=None):
     parser.add_argument("--enterprises", type=int, default=None, help="demo enterprises (default: 2 × owners, ≥ 300)")
     parser.add_argument("--logs", default=None, help="keep the processes' logs in this directory")
     parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "7")))
+    parser.add_argument("--figures", default=None, help="also write the figures as JSON here (bench.run reads it)")
     args = parser.parse_args(argv)
+    args.load_start = machine_load()
+    print(f"start: {args.load_start}", flush=True)
     if not 1 <= args.owners <= MAX_OWNERS:
         parser.error(f"--owners must be between 1 and {MAX_OWNERS}")
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"

@@ -1,68 +1,110 @@
-"""Report pipeline benchmark: confirm → QR delivered, confirm → PDF ready, and reports per minute by worker count.
+"""Report pipeline: confirm → QR delivered and confirm → PDF ready (split into queue waits and run times), the PDF's
+stages beside bare wkhtmltopdf on the same HTML, the worker's memory per PDF, and reports per minute by workers.
 
 Real parts: `flask worker` subprocesses, Redis, the database, wkhtmltopdf, and the WeChat double (devtools) over
-loopback. The baseline is bare wkhtmltopdf on the same report HTML, run in the same process.
+loopback.
 
-    .venv/bin/python -m bench.report_bench [--redis-url redis://127.0.0.1:6379/4] [--database-url URL]
-                                           [--latency-runs 10] [--reports 40] [--workers 1,2,4]
+    .venv/bin/python -m bench.report_bench [--database sqlite|postgres|URL] [--redis-db 4]
+                                           [--latency-runs 10] [--reports 40] [--workers 1,2,4,8]
+
+Latency: one request at a time, one worker; the queue waits and run times come from RQ's own timestamps of the
+build job and the PDF job. The worker's process tree (the worker, RQ's scheduler, wkhtmltopdf) is sampled every
+10 ms: its resident memory idle and its peak during each report. PDF stages, in this process on the same report:
+the HTML, bare wkhtmltopdf (the binary on that HTML, same flags), wkhtmltopdf through the product (pdfkit), the
+stamp, `html_to_pdf` (render + stamp + anything else it does), and the whole PDF job. Signing: detected in the
+PDF (a /ByteRange signature dictionary); "n/a" when the product's PDF carries none.
 """
 
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import redis
 import requests
 from rq import Worker
+from rq.job import Job
 
-from app import create_app
-from devtools.wechat_double import start_wechat_double
-from jobs import pipeline
-from models.base import db, local_today, utcnow
-from models.policy.report import feeds, signing
-from models.policy.report.pdf import WKHTMLTOPDF_OPTIONS, render_report_html
-from models.policy.report.qr import qr_png
-from models.policy.uscc import make_uscc
-from models.tables.accounts import Binding, WechatUser
-from models.tables.records import PenaltyRecord
-from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
-from models.tables.reports import OutboundMessage, Report, ReportRequest
-from models.tables.schema import seed, upgrade
+from bench.common import (
+    DEFAULT_ADMIN,
+    PENALTY,
+    ROOT,
+    SOCIAL_ARREARS,
+    WKHTMLTOPDF_OPTIONS,
+    Binding,
+    Department,
+    Domain,
+    Enterprise,
+    Figures,
+    OutboundMessage,
+    PageStamp,
+    PenaltyRecord,
+    Report,
+    ReportRequest,
+    WechatUser,
+    create_app,
+    database,
+    database_label,
+    db,
+    feeds,
+    html_to_pdf,
+    local_today,
+    machine_load,
+    make_uscc,
+    median,
+    percentile,
+    pipeline,
+    process_tree,
+    qr_png,
+    ratio,
+    render_report_html,
+    rss_kb,
+    seed,
+    signing,
+    stamp_pages,
+    start_wechat_double,
+    upgrade,
+    utcnow,
+    wkhtmltopdf,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
+SAMPLE_SECONDS = 0.01
 
 
-def parse_args():
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
+    parser.add_argument("--database", default="sqlite", help="sqlite, postgres (a database made and dropped), or a URL")
+    parser.add_argument("--pg-admin", default=DEFAULT_ADMIN)
+    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "4")))
     parser.add_argument("--latency-runs", type=int, default=10)
-    parser.add_argument("--reports", type=int, default=40)
-    parser.add_argument("--workers", default="1,2,4")
-    return parser.parse_args()
+    parser.add_argument("--reports", type=int, default=40, help="reports per throughput run")
+    parser.add_argument("--workers", default="1,2,4,8", help="worker counts of the throughput runs")
+    parser.add_argument("--figures", default=None, help="also write the figures as JSON here (bench.run reads it)")
+    return parser.parse_args(argv)
 
 
-def setup(args, tmp):
+def setup(database_url, redis_url, tmp):
     """A flushed Redis db, a fresh schema, the double, an enterprise with 20 records and complete feeds."""
-    redis.Redis.from_url(args.redis_url).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     double = start_wechat_double()
     config = {
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}", "REDIS_URL": args.redis_url,
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url,
         "INSTANCE_PATH": str(tmp), "PUBLIC_BASE_URL": "http://bench.test", "RQ_QUEUE": "bench",
         "WECHAT_API_BASE": double.base_url + "/cgi-bin/", "WECHAT_OAUTH_BASE": double.base_url,
         "SIGNING_KEY": str(tmp / "signing-key.pem"),
     }
     signing.load_private_key(None, tmp, True)
     app = create_app(config)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the double's access log is not a figure
     app.app_context().push()
     db.connect(reuse_if_open=True)
     upgrade()
@@ -130,40 +172,112 @@ def qr_sent(report_id):
     return row if row is not None and row.state == "sent" else None
 
 
+class TreeMemory:
+    """Samples the resident memory of a process and its descendants every SAMPLE_SECONDS; keeps the peak."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def now(self):
+        return sum(rss_kb(p) for p in process_tree(self.pid))
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            time.sleep(SAMPLE_SECONDS)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def reset(self):
+        """Start a new peak from the current memory; returns that memory (kB)."""
+        current = self.now()
+        self.peak = current
+        return current
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def job_times(rt, job_id):
+    """(enqueued→started, started→ended) seconds of an RQ job, from RQ's own timestamps."""
+    job = Job.fetch(job_id, connection=rt.redis)
+    return (job.started_at - job.enqueued_at).total_seconds(), (job.ended_at - job.started_at).total_seconds()
+
+
 def measure_latency(app, rt, double, enterprise, runs):
-    """One request at a time with one worker: confirm → QR sent, confirm → PDF ready (database timestamps)."""
+    """One request at a time, one worker: per run the latencies, RQ's queue waits and run times, memory."""
     procs = start_workers(app, rt, 1)
-    qr, pdf = [], []
+    memory = TreeMemory(procs[0].pid).start()
+    rows = []
     try:
         for n in range(runs):
+            idle = memory.reset()
             request = confirm(double, enterprise, f"lat-{n}")
             pipeline.enqueue_build(rt, request.id)
             wait_until(lambda r=request: Report.get_or_none(Report.request == r.id) is not None)
             report = Report.get(Report.request == request.id)
             wait_until(lambda r=report: qr_sent(r.id) is not None)
             wait_until(lambda r=report: Report.get_by_id(r.id).pdf_ready_at is not None)
-            qr.append((qr_sent(report.id).sent_at - request.created_at).total_seconds())
-            pdf.append((Report.get_by_id(report.id).pdf_ready_at - request.created_at).total_seconds())
+            time.sleep(0.05)  # RQ records ended_at just after the job's last write
+            build_wait, build_run = job_times(rt, pipeline.build_job_id(request.id))
+            pdf_wait, pdf_run = job_times(rt, pipeline.pdf_job_id(report.id))
+            rows.append({"qr": (qr_sent(report.id).sent_at - request.created_at).total_seconds(),
+                         "pdf": (Report.get_by_id(report.id).pdf_ready_at - request.created_at).total_seconds(),
+                         "build_wait": build_wait, "build_run": build_run, "pdf_wait": pdf_wait, "pdf_run": pdf_run,
+                         "idle_kb": idle, "peak_kb": memory.peak})
     finally:
+        memory.stop()
         stop_workers(procs)
-    return qr, pdf
+    return rows
 
 
-def bare_wkhtmltopdf(runs, tmp):
-    """Seconds for the wkhtmltopdf process alone on the same report HTML, same flags."""
-    report = Report.select().order_by(Report.id).first()
-    data = json.loads(report.snapshot)
-    html = render_report_html(data, report.check_code, {"digest": report.digest, "algorithm": report.algorithm,
-                                                        "key_id": report.key_id}, qr_png(data["verify"]["url"]))
-    flags = [f"--{k}" if v is None else f"--{k}={v}" for k, v in WKHTMLTOPDF_OPTIONS.items()]
-    flags = [part for flag in flags for part in (flag.split("=", 1) if "=" in flag else [flag])]
-    times = []
+def timed(func, runs):
+    """(seconds of each of `runs` calls, the last result)."""
+    times, result = [], None
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(["wkhtmltopdf", *flags, "-", str(tmp / "bare.pdf")], input=html.encode(), check=True,
-                       capture_output=True)
+        result = func()
         times.append(time.perf_counter() - start)
-    return times
+    return times, result
+
+
+def signed(pdf):
+    """True when the PDF carries a signature dictionary (what a PAdES signature adds)."""
+    return b"/ByteRange" in pdf and b"/Sig" in pdf
+
+
+def pdf_stages(runs, tmp):
+    """Each stage's seconds on the first report's HTML, the bare binary beside them; where (if) it is signed."""
+    report = Report.select().order_by(Report.id).first()
+    data = json.loads(report.snapshot)
+    png = qr_png(data["verify"]["url"])
+    proof = {"digest": report.digest, "algorithm": report.algorithm, "key_id": report.key_id}
+    html = render_report_html(data, report.check_code, proof, png)
+    stamp = PageStamp(number=report.number, qr_png=png, issuer=data["issuer"])
+    flags = [f"--{k}" if v is None else f"--{k}={v}" for k, v in WKHTMLTOPDF_OPTIONS.items()]
+    flags = [part for flag in flags for part in (flag.split("=", 1) if "=" in flag else [flag])]
+    bare_path = tmp / "bare.pdf"
+    stages = {
+        "bare": timed(lambda: subprocess.run(["wkhtmltopdf", *flags, "-", str(bare_path)], input=html.encode(),
+                                             check=True, capture_output=True), runs)[0],
+        "html": timed(lambda: render_report_html(data, report.check_code, proof, png), runs)[0],
+    }
+    stages["render"], body = timed(lambda: wkhtmltopdf(html), runs)
+    stages["stamp"] = timed(lambda: stamp_pages(body, stamp), runs)[0]
+    stages["html_to_pdf"], engine_pdf = timed(lambda: html_to_pdf(html, stamp), runs)
+
+    def whole_job():
+        Report.update(pdf=None, pdf_ready_at=None).where(Report.id == report.id).execute()
+        pipeline.render_pdf(report.id)
+        return bytes(Report.get_by_id(report.id).pdf)
+
+    stages["job"], job_pdf = timed(whole_job, runs)
+    where = "html_to_pdf" if signed(engine_pdf) else "job" if signed(job_pdf) else None
+    return stages, where
 
 
 def measure_throughput(app, rt, double, enterprise, workers, count):
@@ -183,32 +297,83 @@ def measure_throughput(app, rt, double, enterprise, workers, count):
     return count / elapsed * 60, elapsed
 
 
-def summary(values):
-    ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return f"median {statistics.median(values) * 1000:7.0f} ms   p90 {p90 * 1000:7.0f} ms   (n={len(values)})"
+def ms(values):
+    return f"median {median(values) * 1000:6.0f} ms, p90 {percentile(values, 90) * 1000:6.0f} ms"
 
 
-def main():
-    args = parse_args()
+def report_latency(rows, figures):
+    """Latency, its split, and memory."""
+    col = {key: [r[key] for r in rows] for key in rows[0]}
+    lines = [("confirm → QR delivered (sent)", "qr"), ("confirm → PDF ready", "pdf"),
+             ("  build job: queue wait", "build_wait"), ("  build job: run", "build_run"),
+             ("  PDF job: queue wait", "pdf_wait"), ("  PDF job: run (render, stamp, store)", "pdf_run")]
+    for label, key in lines:
+        print(f"{label:40} {ms(col[key])}   (n={len(rows)})")
+        figures.add(f"report: {label.strip()}", " ".join(ms(col[key]).split()))
+    idle = median(col["idle_kb"]) / 1024
+    growth = [(p - i) / 1024 for p, i in zip(col["peak_kb"], col["idle_kb"], strict=True)]
+    print(f"{'worker memory (worker + scheduler + wkhtmltopdf)':40} idle {idle:.0f} MB; peak during a report "
+          f"median {median(col['peak_kb']) / 1024:.0f} MB, max {max(col['peak_kb']) / 1024:.0f} MB "
+          f"(+{median(growth):.0f} / +{max(growth):.0f} MB over idle)")
+    figures.add("report: worker peak memory per report (worker tree, median / max)",
+                f"{median(col['peak_kb']) / 1024:.0f} / {max(col['peak_kb']) / 1024:.0f} MB "
+                f"(+{median(growth):.0f} / +{max(growth):.0f} MB over idle {idle:.0f} MB)")
+
+
+def report_stages(stages, where, figures):
+    """The PDF stages beside bare wkhtmltopdf."""
+    bare = median(stages["bare"])
+    labels = [("bare wkhtmltopdf, same HTML and flags", "bare"), ("report HTML (Jinja)", "html"),
+              ("wkhtmltopdf through the product (pdfkit)", "render"), ("stamp every page", "stamp"),
+              ("html_to_pdf (render + stamp + …)", "html_to_pdf"), ("the whole PDF job (render_pdf)", "job")]
+    for label, key in labels:
+        value = median(stages[key])
+        print(f"{label:44} median {value * 1000:7.0f} ms   {ratio(value, bare):>7} bare")
+        figures.add(f"report: PDF stage: {label}", f"{value * 1000:.0f} ms ({ratio(value, bare)})",
+                    "" if key == "bare" else f"bare wkhtmltopdf: {bare * 1000:.0f} ms")
+    if where is None:
+        sign = "n/a (the product's PDF carries no signature)"
+    else:
+        inner = "html_to_pdf" if where == "html_to_pdf" else "job"
+        rest = median(stages[inner]) - (median(stages["render"]) + median(stages["stamp"]) +
+                                        (median(stages["html"]) if inner == "job" else 0))
+        sign = f"{rest * 1000:.0f} ms (signed in {where}; {inner} − render − stamp)"
+    print(f"{'sign':44} {sign}")
+    figures.add("report: PDF stage: sign", sign)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    load_start = machine_load()
+    print(f"start: {load_start}", flush=True)
+    figures = Figures("report", args.database, args.figures)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        app, double, enterprise = setup(args, tmp)
-        rt = app.extensions["hegui"]
-        try:
-            qr, pdf = measure_latency(app, rt, double, enterprise, args.latency_runs)
-            bare = bare_wkhtmltopdf(args.latency_runs, tmp)
-            print(f"database: {app.config['DATABASE_URL'].split(':')[0]}, cores: {os.cpu_count()}")
-            print(f"confirm → QR delivered (sent):  {summary(qr)}")
-            print(f"confirm → PDF ready:            {summary(pdf)}")
-            print(f"bare wkhtmltopdf, same HTML:    {summary(bare)}")
-            for workers in [int(w) for w in args.workers.split(",")]:
-                rate, elapsed = measure_throughput(app, rt, double, enterprise, workers, args.reports)
-                print(f"{workers} worker(s): {rate:6.1f} reports/min ({args.reports} reports in {elapsed:.1f} s)")
-        finally:
-            double.stop()
-            redis.Redis.from_url(args.redis_url).flushdb()
+        with database(args.database, tmp, args.pg_admin) as url:
+            app, double, enterprise = setup(url, redis_url, tmp)
+            rt = app.extensions["hegui"]
+            try:
+                rows = measure_latency(app, rt, double, enterprise, args.latency_runs)
+                stages, where = pdf_stages(args.latency_runs, tmp)
+                print(f"\nreport · {database_label(args.database)} · {machine_load()}")
+                report_latency(rows, figures)
+                report_stages(stages, where, figures)
+                for workers in [int(w) for w in args.workers.split(",")]:
+                    rate, elapsed = measure_throughput(app, rt, double, enterprise, workers, args.reports)
+                    print(f"{workers} worker(s): {rate:6.1f} reports/min ({args.reports} reports in {elapsed:.1f} s)",
+                          flush=True)
+                    figures.add(f"report: reports per minute, {workers} RQ worker(s)",
+                                f"{rate:.0f} ({args.reports} in {elapsed:.1f} s)", f"{os.cpu_count()} cores")
+            finally:
+                double.stop()
+                redis.Redis.from_url(redis_url).flushdb()
+                db.close()
+    load_end = machine_load()
+    print(f"end: {load_end}")
+    figures.save(load_start, load_end)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,133 +1,214 @@
-"""POST /wechat under concurrent load, served by gunicorn, beside a bare Flask endpoint served the same way.
+"""POST /wechat under wrk, beside a bare Flask endpoint and WeRoBot 1.13 (with and without its Redis session).
 
-    .venv/bin/python -m bench.webhook_bench [--requests 2000] [--concurrency 16] [--workers 4] [--database sqlite|URL]
+    .venv/bin/python -m bench.webhook_bench [--database sqlite|postgres|URL] [--duration 10] [--connections 64]
 
-Starts gunicorn twice on free loopback ports (the app, then a bare Flask app), drives each with a thread pool of
-`requests` sessions over pre-built, pre-signed bodies (distinct MsgIds, 50 users), and prints requests/s and latency
-percentiles. Redis: database BENCH_REDIS_DB (default 12), flushed before and after. Needs no WeChat double: the
-webhook makes no outbound call.
+Every server runs under gunicorn with the same settings (`--workers 2`, sync, `--timeout 30`); wrk drives each with
+`-t2 -c64` for a fixed duration over a pool of encrypted (safe mode) text messages built right before the run, each
+with a fresh MsgId, nonce and timestamp, so no two requests are alike (a repeat is counted and printed). Ours runs
+as the end-to-end stack starts it (devtools.stack: production-like settings, a generated key, the doubles), on
+SQLite or on a PostgreSQL database made for the run and dropped. Each server first gets one message per user (the
+users exist: steady state) and a short warm-up, and must answer one message with a reply we can decrypt. Last: the
+same MsgId over and over (WeChat's retries; the cached answer). Redis: database --redis-db, flushed before and after.
 """
 
 import argparse
-import hashlib
+import itertools
 import os
+import secrets
+import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
+import redis
 import requests
-import xmltodict
-from flask import Flask, Response, request
-from wechatpy.crypto import WeChatCrypto
 
-from bench.common import add_http_options, flush_redis, prepared_env, start_gunicorn
-from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN
+from bench import wrk
+from bench.common import (
+    Figures,
+    Stack,
+    add_common_options,
+    database,
+    database_label,
+    ensure_peers,
+    gunicorn,
+    machine_load,
+    message_xml,
+    peer_env,
+    post_to_wechat,
+    profiled,
+    ratio,
+    signed_request,
+    web_pid,
+)
 
-AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-USERS = 50
-
-
-def bare_app():
-    """The baseline: a Flask endpoint that reads the body and answers `success`."""
-    app = Flask("bare")
-
-    @app.post("/wechat")
-    def wechat():
-        request.get_data()
-        return Response("success", mimetype="text/plain")
-
-    return app
-
-
-def signed_args(timestamp, nonce):
-    signature = hashlib.sha1("".join(sorted([DEV_WECHAT_TOKEN, timestamp, nonce])).encode()).hexdigest()
-    return {"timestamp": timestamp, "nonce": nonce, "signature": signature}
-
-
-def text_body(i, content, msg_id):
-    return xmltodict.unparse({"xml": {"ToUserName": "gh_bench", "FromUserName": f"o_bench_{i % USERS}",
-                                      "CreateTime": str(int(time.time())), "MsgType": "text",
-                                      "Content": content, "MsgId": str(msg_id)}})
+CONTENT = "帮助"
+PEERS = [("bare", "bare Flask endpoint answering success", "bench.peers.bare:create()"),
+         ("werobot", "WeRoBot 1.13, encrypted, no state", "bench.peers.werobot_app:create('none')"),
+         ("werobot-redis", "WeRoBot 1.13, encrypted, session in Redis", "bench.peers.werobot_app:create('redis')")]
+SHORT = {"bare": "bare Flask", "werobot": "WeRoBot", "werobot-redis": "WeRoBot + Redis session"}
+OURS = "our /wechat, encrypted, distinct MsgIds"
+REPEAT = "our /wechat, one MsgId repeated (cached answer)"
 
 
-def build_requests(kind, count, run_id):
-    """(query args, body bytes) pairs for one scenario, signed (and encrypted) ahead of the timing."""
-    crypto = WeChatCrypto(DEV_WECHAT_TOKEN, AES_KEY, DEV_WECHAT_APPID)
-    prepared = []
-    for i in range(count):
-        msg_id = 9_000_000_000 + run_id * 10_000_000 + i if kind != "repeat" else 8_000_000_000 + run_id
-        content = "帮助" if kind in ("help", "repeat", "encrypted") else f"你好，第{i}条"
-        xml = text_body(i if kind != "repeat" else 0, content, msg_id)
-        timestamp, nonce = str(int(time.time())), str(100000 + i)
-        if kind == "encrypted":
-            envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
-            args = {"timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes",
-                    "msg_signature": envelope["MsgSignature"]}
-            xml = xmltodict.unparse({"xml": {"ToUserName": "gh_bench", "Encrypt": envelope["Encrypt"]}})
-        else:
-            args = signed_args(timestamp, nonce)
-        prepared.append((args, xml.encode()))
-    return prepared
-
-
-def drive(base, prepared, concurrency):
-    """Send every prepared request with `concurrency` threads; (seconds, latencies, errors)."""
-    local = threading.local()
-
-    def one(item):
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        session = local.session
-        started = time.perf_counter()
-        response = session.post(base + "/wechat", params=item[0], data=item[1],
-                                headers={"Content-Type": "text/xml"}, timeout=30)
-        return time.perf_counter() - started, response.status_code
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(one, prepared))
-    elapsed = time.perf_counter() - started
-    return elapsed, sorted(r[0] for r in results), sum(1 for r in results if r[1] != 200)
-
-
-def percentile(sorted_values, p):
-    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
-
-
-def main():
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_http_options(parser, 2000, 12)
-    args = parser.parse_args()
-    flush_redis(args)
-    with tempfile.TemporaryDirectory() as tmp:
-        env = prepared_env(args, tmp, WECHAT_AES_KEY=AES_KEY)
-        rows = []
-        bare, bare_base = start_gunicorn("bench.webhook_bench:bare_app()", env, args.workers)
+    add_common_options(parser, redis_db=4)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of each measured wrk run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of wrk before each measured run")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of every server")
+    parser.add_argument("--users", type=int, default=200, help="distinct openids the messages come from")
+    parser.add_argument("--max-rate", type=int, default=8000,
+                        help="requests/s the warm-up pool is sized for")
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="one more run of ours under py-spy (not in the figures); its stacks are kept in DIR")
+    parser.add_argument("--only", default="", help="comma-separated: bare, werobot, werobot-redis, ours, repeat")
+    return parser.parse_args(argv)
+
+
+class MessagePool:
+    """Encrypted text messages as WeChat posts them, each signed and sealed with its own nonce and timestamp."""
+
+    def __init__(self, config, users, content=CONTENT):
+        self.config, self.users, self.content = config, users, content
+        self.msg_ids = itertools.count(secrets.randbits(40))
+
+    def openid(self, i):
+        return f"o-bench-{i % self.users:05d}"
+
+    def fresh_xml(self, i):
+        """Message i: from user i mod users, a MsgId never used before."""
+        return message_xml(self.openid(i), "text", time.time(), msg_id=next(self.msg_ids), Content=self.content)
+
+    def raw(self, xml, openid, host):
+        """The raw HTTP request of one delivery of `xml` (a new nonce and timestamp each call)."""
+        cfg = self.config
+        args, body = signed_request(xml, cfg["WECHAT_TOKEN"], cfg["WECHAT_AES_KEY"], cfg["WECHAT_APPID"], openid)
+        return wrk.http_request("POST", "/wechat?" + urlencode(args), host, [("Content-Type", "text/xml")], body)
+
+    def write(self, path, host, count, repeat_xml=None):
+        """A pool file of `count` deliveries: fresh messages, or `repeat_xml` (user 0's) delivered again each time."""
+        if repeat_xml is None:
+            raws = (self.raw(self.fresh_xml(i), self.openid(i), host) for i in range(count))
+        else:
+            raws = (self.raw(repeat_xml, self.openid(0), host) for _ in range(count))
+        return wrk.write_pool(path, raws)
+
+
+def prime(base, pool, session):
+    """One message per user (users and sessions exist before the run); returns the first reply's text."""
+    first = None
+    for i in range(pool.users):
+        status, reply = post_to_wechat(session, f"{base}/wechat", pool.fresh_xml(i), pool.config, pool.openid(i))
+        if status != 200:
+            raise RuntimeError(f"{base}/wechat answered {status} while priming user {i}")
+        first = reply if first is None else first
+    return first
+
+
+def measure(base, pool, args, tmp, repeat_xml=None, during=None):
+    """wrk on `base`/wechat over fresh deliveries (warm-up first); returns the WrkResult."""
+    host = urlsplit(base).netloc
+    return wrk.measure(base + "/wechat", lambda path, count: pool.write(path, host, count, repeat_xml), tmp,
+                       args.threads, args.connections, args.duration, args.warmup, args.max_rate, during=during)
+
+
+def profiler(stack, args, name):
+    """A py-spy context for our server's measured run when --profile is given, else None."""
+    if not args.profile:
+        return None
+    Path(args.profile).mkdir(parents=True, exist_ok=True)
+    out = Path(args.profile) / f"webhook-{name}-{args.database.split(':')[0]}.txt"
+    return lambda: profiled(web_pid(stack), args.duration, out)
+
+
+def run_peer(key, label, target, pool, args, tmp, redis_url):
+    """Measure one peer under gunicorn; checks that it answers (WeRoBot: a text reply we decrypt)."""
+    cfg = pool.config
+    env = peer_env(dict(os.environ), WECHAT_TOKEN=cfg["WECHAT_TOKEN"],
+                   WECHAT_AES_KEY=cfg["WECHAT_AES_KEY"], WECHAT_APPID=cfg["WECHAT_APPID"], REDIS_URL=redis_url)
+    with gunicorn(target, env, args.workers, Path(tmp) / f"{key}.log") as base:
+        reply = prime(base, pool, requests.Session())
+        if key != "bare" and not reply:
+            raise RuntimeError(f"{label} gave no text reply we could decrypt")
+        return measure(base, pool, args, tmp)
+
+
+def run_ours(stack, pool, args, tmp, wanted):
+    """Our webhook on the stack: fresh messages, then one message delivered again and again."""
+    results = {}
+    session = requests.Session()
+    reply = prime(stack.base_url, pool, session)
+    if not reply:
+        raise RuntimeError("our /wechat gave no text reply we could decrypt")
+    if "ours" in wanted:
+        results["ours"] = measure(stack.base_url, pool, args, tmp)
+        if args.profile:  # an extra run: the sampling slows the server, so its figures are not reported
+            measure(stack.base_url, pool, args, tmp, during=profiler(stack, args, "fresh"))
+    if "repeat" in wanted:
+        xml = pool.fresh_xml(0)
+        status, first = post_to_wechat(session, f"{stack.base_url}/wechat", xml, pool.config, pool.openid(0))
+        if status != 200 or not first:
+            raise RuntimeError(f"the message to repeat was answered {status} {first!r}")
+        results["repeat"] = measure(stack.base_url, pool, args, tmp, repeat_xml=xml)
+    return results
+
+
+def report(results, args, figures):
+    """Print each server's figures, ours with its ratio to every baseline from this run."""
+    labels = {key: label for key, label, _ in PEERS} | {"ours": OURS, "repeat": REPEAT}
+    print(f"\nwebhook · {database_label(args.database)} · gunicorn --workers {args.workers} (sync) for every server · "
+          f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s · {args.users} users · text {CONTENT!r}")
+    print(f"{'server':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} {'errors':>7} "
+          f"{'repeats':>8}")
+    for key, result in results.items():
+        print(f"{labels[key]:48} {result.rps:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.max_ms:8.1f} "
+              f"{result.non2xx:8d} {result.errors:7d} {result.repeated:8d}")
+    baselines = [(k, labels[k], results[k]) for k, _, _ in PEERS if k in results]
+    for key in ("ours", "repeat"):
+        if key in results:
+            mine = results[key]
+            print(f"{labels[key]}: " + ", ".join(f"{ratio(mine.rps, r.rps)} the req/s of {k}" for k, _, r in baselines))
+    for key, result in results.items():
+        value = result.summary() + (f"; {result.repeated} requests repeated (pool too small)" if result.repeated
+                                    and key != "repeat" else "")
+        base = "; ".join(f"{SHORT[k]} {r.rps:,.0f} req/s, p99 {r.p99_ms:.0f} ms ({ratio(result.rps, r.rps)})"
+                         for k, _, r in baselines if k != key) if key in ("ours", "repeat") else ""
+        figures.add(f"webhook: {labels[key]}", value, base)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    wanted = {w.strip() for w in args.only.split(",") if w.strip()} or {k for k, _, _ in PEERS} | {"ours", "repeat"}
+    wrk.ensure_wrk()
+    ensure_peers()
+    load_start = machine_load()
+    print(f"start: {load_start}", flush=True)
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()
+    figures = Figures("webhook", args.database, args.figures)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
         try:
-            rows.append(("bare Flask endpoint", *drive(bare_base, build_requests("plain", args.requests, 0),
-                                                       args.concurrency)))
+            with database(args.database, tmp, args.pg_admin) as url, \
+                    Stack(url, redis_url, Path(tmp) / "stack", workers=0, web_workers=args.workers, web_threads=1,
+                          scheduler=False) as stack:
+                pool = MessagePool(stack.config, args.users)
+                for key, label, target in PEERS:
+                    if key in wanted:
+                        results[key] = run_peer(key, label, target, pool, args, tmp, redis_url)
+                results.update(run_ours(stack, pool, args, tmp, wanted))
         finally:
-            bare.terminate()
-            bare.wait()
-        proc, base = start_gunicorn("app:create_app()", env, args.workers)
-        try:
-            for run_id, (label, kind) in enumerate([("POST /wechat plaintext, distinct MsgIds", "plain"),
-                                                    ("POST /wechat plaintext 帮助", "help"),
-                                                    ("POST /wechat encrypted 帮助", "encrypted"),
-                                                    ("POST /wechat same MsgId (retries)", "repeat")], start=1):
-                rows.append((label, *drive(base, build_requests(kind, args.requests, run_id), args.concurrency)))
-        finally:
-            proc.terminate()
-            proc.wait()
-    flush_redis(args)
-    print(f"\n{args.requests} requests per row, {args.concurrency} client threads, gunicorn {args.workers} sync "
-          f"workers, database {args.database}, {os.cpu_count()} CPUs")
-    print(f"{'scenario':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
-    for label, elapsed, lat, errors in rows:
-        print(f"{label:44} {len(lat) / elapsed:8.0f} {percentile(lat, 50) * 1000:8.1f} "
-              f"{percentile(lat, 99) * 1000:8.1f} {lat[-1] * 1000:8.1f} {errors:7d}")
+            redis.Redis.from_url(redis_url).flushdb()
+    load_end = machine_load()
+    report(results, args, figures)
+    print(f"end: {load_end}")
+    figures.save(load_start, load_end)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -279,10 +279,10 @@ def _parts(raw):
 
 def sections(snapshot):
     """The report's sections in print order; unknown snapshot keys are not sections and are skipped."""
-    found = [Section("domains", "各领域行政处罚违法记录", [
+    found = [Section("domains", "各领域违法记录情况", [
         _part(d, d.get("name", ""), [penalty_entry(r) for r in d.get("records") or []])
         for d in snapshot.get("domains") or []])]
-    found.append(Section("arrears", "社会保险费及住房公积金欠缴", [
+    found.append(Section("arrears", "社会保险费及住房公积金欠缴情况", [
         _part(a, a.get("label", ""), [arrears_entry(i) for i in a.get("items") or []])
         for a in snapshot.get("arrears") or []], empty="本报告未包含欠缴信息。"))
     for key, (title, title_keys, spec) in LIST_SECTIONS.items():

@@ -19,19 +19,22 @@ from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
 from models.base import utcnow
 from models.policy.report import signing
+from models.policy.report.present import redact
 from models.tables.accounts import WechatUser
 from models.tables.registry import Enterprise
 from models.tables.reports import Report, ViewLog
-from webhooks.verify import redact
 
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
     "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN"
 )
 SNAPSHOT_TEXT = (
-    "黑河市瑷珲边贸物流有限公司", "2023年11月28日 至 2026年11月27日", "金融（银行贷款）", "黑市监罚〔2025〕88号",
-    "罚款 1.5000 万元", "已信用修复", "黑环修〔2025〕3号", "数据截至 2026年11月20日", "未更新至报告期末",
-    "该领域数据未归集", "社保欠缴", "1200.00 元，未补缴", "黑河市社会信用体系建设领导小组办公室",
+    "黑河市瑷珲边贸物流有限公司", "2023年11月28日至2026年11月27日", "金融（银行贷款）", "黑市监罚〔2025〕88号",
+    "<th>罚款金额</th><td>1.5万元</td>", '<span class="tag">已修复</span>', "黑环修〔2025〕3号",
+    "已归集至2026年11月20日", "数据截至2026年6月30日（未及时更新）", "数据未归集", "社保欠缴",
+    "<th>欠缴金额</th><td>1200元</td>", "<th>结清情况</th><td>未结清</td>", "黑河市社会信用体系建设领导小组办公室",
+    "16个领域：2个领域查见违法记录共2条（其中已修复1条）；城市管理数据未归集；园林绿化数据截至2026年6月30日。",
+    "社保欠缴1项（未结清1项）；公积金欠缴未查见；信用修复记录1条。", "异议申诉", "<th>数据来源单位</th><td>未提供</td>",
 )
 LABELS = {"expired": "已过期", "revoked": "已撤销", "corrected": "数据已更正", "superseded": "已被新报告替代"}
 PHONE_UA = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
@@ -49,7 +52,8 @@ def test_valid_report_shows_status_and_the_snapshot(client, make_signed_report):
     assert re.search(r"有效（至 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d）", html)
     for expected in (*SNAPSHOT_TEXT, report.enterprise.uscc, report.number, report.digest, report.key_id):
         assert expected in html, expected
-    assert html.count('class="dom') == 16 + 2
+    assert html.count('class="part-block') == 2 + 2 + 2  # two hit domains, the stale and the missing one, arrears
+    assert html.index("16个领域：") < html.index("企业名称")  # the conclusion right under the status
     assert "13904561234" not in html  # the registered mobile is not in the snapshot nor on the page
     assert "PDF 报告正在生成" in html
     assert ViewLog.select().where(ViewLog.report == report).count() == 1
@@ -215,10 +219,13 @@ def test_keys_lists_current_and_retired(app_config, tmp_path):
     (folder / "2026.pem").write_text(pem2)
     for setting in (str(folder), f"{folder / '2025.pem'}, {folder / '2026.pem'}", f"{pem1},{pem2}"):
         app_config["SIGNING_KEYS_RETIRED"] = setting
-        keys = create_app(app_config).test_client().get("/keys").get_json()["keys"]
+        listing = create_app(app_config).test_client().get("/keys").get_json()["keys"]
+        keys = [k for k in listing if k["algorithm"] == "Ed25519"]
         assert [k["status"] for k in keys] == ["current", "retired", "retired"]
         assert {k["key_id"] for k in keys[1:]} == {signing.key_id(old1), signing.key_id(old2)}
-        assert all(k["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in k["public_key_pem"] for k in keys)
+        assert all("BEGIN PUBLIC KEY" in k["public_key_pem"] for k in keys)
+        [sm2_entry] = [k for k in listing if k["algorithm"] == "SM2-SM3"]
+        assert sm2_entry["public_key_hex"].startswith("04") and len(sm2_entry["public_key_hex"]) == 130
 
 
 # -- who looked: OAuth, units, the view log ----------------------------------------------------------------------

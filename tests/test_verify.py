@@ -396,3 +396,34 @@ def test_pipeline_made_report_is_shown_looked_up_and_checked_offline(wechat_doub
     result = subprocess.run([sys.executable, str(script), str(doc_path), "--keys", str(keys_path),
                              "--digest", report.digest], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "核验通过" in result.stdout, result.stdout
+
+
+def _submit(chromium, fields, button="button[type=submit]"):
+    """Fill the form's fields and click its button as a person would; wait for the page it lands on."""
+    for selector, value in fields.items():
+        chromium.evaluate(f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}")
+    chromium.events.clear()
+    chromium.evaluate(f"document.querySelector({json.dumps(button)}).click()")
+    chromium.wait_for("Page.loadEventFired")
+    return chromium.evaluate("JSON.stringify({url: location.href, text: document.body.innerText})")
+
+
+def test_lookup_and_unit_forms_work_inside_wechat_through_oauth(live_server, chromium, make_signed_report,
+                                                                 oauth_double):
+    """CSP form-action governs a form's redirects too: the lookup lands on /v/<token>, which inside WeChat goes to the
+    OAuth page and back; with form-action 'self' alone Chromium stops at the first hop and the form does nothing."""
+    report = make_signed_report()
+    chromium.call("Network.enable")
+    chromium.call("Network.setCookie", name="wechat_double_openid", value="o-bank-clerk", url=oauth_double.base_url)
+    chromium.call("Page.enable")
+    chromium.call("Page.navigate", url=f"{live_server}/verify")
+    chromium.wait_for("Page.loadEventFired")
+    landed = json.loads(_submit(chromium, {"#n": report.number, "#c": report.check_code}))
+    assert landed["url"].startswith(f"{live_server}/v/{report.token}"), landed["url"]
+    assert "有效（至" in landed["text"] and "16个领域：" in landed["text"]
+    assert [v.openid for v in ViewLog.select()] == ["o-bank-clerk"]  # the OAuth hop happened on the way
+
+    stated = json.loads(_submit(chromium, {"#u": "中国建设银行黑河分行"}))
+    assert stated["url"].startswith(f"{live_server}/v/{report.token}")
+    assert "您的单位：中国建设银行黑河分行" in stated["text"]
+    assert WechatUser.get(WechatUser.openid == "o-bank-clerk").verifier_unit == "中国建设银行黑河分行"

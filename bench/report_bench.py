@@ -1,7 +1,8 @@
-"""Report pipeline benchmark: confirm → QR delivered, confirm → PDF ready, and reports per minute by worker count.
+"""Report pipeline benchmark: confirm → QR delivered, confirm → signed PDF ready, reports per minute by worker count,
+and the cost per report of each step (snapshot, SM2 and Ed25519 signatures, HTML + wkhtmltopdf + stamp, PAdES).
 
-Real parts: `flask worker` subprocesses, Redis, the database, wkhtmltopdf, and the WeChat double (devtools) over
-loopback. The baseline is bare wkhtmltopdf on the same report HTML, run in the same process.
+Real parts: `flask worker` subprocesses, Redis, the database, wkhtmltopdf, pyHanko, gmssl, and the WeChat double
+(devtools) over loopback. The baseline is bare wkhtmltopdf on the same report HTML, run in the same process.
 
     .venv/bin/python -m bench.report_bench [--redis-url redis://127.0.0.1:6379/4] [--database-url URL]
                                            [--latency-runs 10] [--reports 40] [--workers 1,2,4]
@@ -27,8 +28,8 @@ from app import create_app
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
 from models.base import db, local_today, utcnow
-from models.policy.report import feeds, signing
-from models.policy.report.pdf import WKHTMLTOPDF_OPTIONS, render_report_html
+from models.policy.report import feeds, pades, pki, rules, signing, sm2, snapshot, summary
+from models.policy.report.pdf import WKHTMLTOPDF_OPTIONS, PageStamp, html_to_pdf, render_report_html, seal_box
 from models.policy.report.qr import qr_png
 from models.policy.uscc import make_uscc
 from models.tables.accounts import Binding, WechatUser
@@ -59,9 +60,12 @@ def setup(args, tmp):
         "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}", "REDIS_URL": args.redis_url,
         "INSTANCE_PATH": str(tmp), "PUBLIC_BASE_URL": "http://bench.test", "RQ_QUEUE": "bench",
         "WECHAT_API_BASE": double.base_url + "/cgi-bin/", "WECHAT_OAUTH_BASE": double.base_url,
-        "SIGNING_KEY": str(tmp / "signing-key.pem"),
+        "SIGNING_KEY": str(tmp / "signing-key.pem"), "SM2_SIGNING_KEY": sm2.generate_private(),
+        "PDF_SIGNING_CERT": str(tmp / "pdf-signer.pem"), "PDF_SIGNING_KEY": str(tmp / "pdf-signer-key.pem"),
+        "PDF_SIGNING_CHAIN": str(tmp / "pdf-ca.pem"),
     }
     signing.load_private_key(None, tmp, True)
+    pki.generate_development(tmp, "黑河市社会信用体系建设领导小组办公室")
     app = create_app(config)
     app.app_context().push()
     db.connect(reuse_if_open=True)
@@ -98,7 +102,7 @@ def confirm(double, enterprise, n):
 def worker_env(app):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "DATABASE_", "REDIS_"))}
     for key in ("DATABASE_URL", "REDIS_URL", "RQ_QUEUE", "PUBLIC_BASE_URL", "SIGNING_KEY", "WECHAT_API_BASE",
-                "WECHAT_OAUTH_BASE"):
+                "WECHAT_OAUTH_BASE", "SM2_SIGNING_KEY", "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN"):
         env[key] = app.config[key]
     return env
 
@@ -149,12 +153,13 @@ def measure_latency(app, rt, double, enterprise, runs):
     return qr, pdf
 
 
-def bare_wkhtmltopdf(runs, tmp):
+def bare_wkhtmltopdf(runs, tmp, report_config):
     """Seconds for the wkhtmltopdf process alone on the same report HTML, same flags."""
     report = Report.select().order_by(Report.id).first()
     data = json.loads(report.snapshot)
     html = render_report_html(data, report.check_code, {"digest": report.digest, "algorithm": report.algorithm,
-                                                        "key_id": report.key_id}, qr_png(data["verify"]["url"]))
+                                                        "key_id": report.key_id}, qr_png(data["verify"]["url"]),
+                              summary.notice_for(report_config))
     flags = [f"--{k}" if v is None else f"--{k}={v}" for k, v in WKHTMLTOPDF_OPTIONS.items()]
     flags = [part for flag in flags for part in (flag.split("=", 1) if "=" in flag else [flag])]
     times = []
@@ -164,6 +169,43 @@ def bare_wkhtmltopdf(runs, tmp):
                        capture_output=True)
         times.append(time.perf_counter() - start)
     return times
+
+
+def timed(func, *args):
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = func(*args)
+    return time.perf_counter() - start, result
+
+
+def measure_steps(app, runs):
+    """Per report, in this process: each step of the build and of the PDF, on the stored reports' requests."""
+    config = app.config
+    rule_set = rules.get_rule_set(config.get("RULE_SET"))
+    ed_key = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], False)
+    sm2_key = sm2.load_private_key(config["SM2_SIGNING_KEY"], config["INSTANCE_PATH"], False)
+    steps = {name: [] for name in ("snapshot", "sm2", "ed25519", "render", "pades")}
+    for report in Report.select().order_by(Report.id).limit(runs):
+        data = json.loads(report.snapshot)
+        header = {k: data[k] for k in ("issuer", "issued_at", "valid_until", "verify")}
+        seconds, frozen = timed(snapshot.freeze, report.request, rule_set, header, local_today())
+        steps["snapshot"].append(seconds)
+        payload = signing.canonical_json({**frozen.data, "number": report.number})
+        steps["sm2"].append(timed(sm2_key.sign, payload)[0])
+        steps["ed25519"].append(timed(signing.sign, ed_key, payload)[0])
+        png = qr_png(data["verify"]["url"])
+        proof = {"digest": report.digest, "algorithm": "Ed25519", "key_id": report.key_id, "sm2_key_id": sm2_key.key_id}
+
+        def render(data=data, png=png, proof=proof, report=report):
+            html = render_report_html(data, report.check_code, proof, png, summary.notice_for(config))
+            return html_to_pdf(html, PageStamp(number=report.number, qr_png=png, issuer=data["issuer"],
+                                               title=data["title"]))
+
+        seconds, body = timed(render)
+        steps["render"].append(seconds)
+        seal = pades.seal_for(config, "2026年11月27日 09:30")
+        steps["pades"].append(timed(pades.sign_pdf, body, seal_box(body), seal, config)[0])
+    return steps
 
 
 def measure_throughput(app, rt, double, enterprise, workers, count):
@@ -183,7 +225,7 @@ def measure_throughput(app, rt, double, enterprise, workers, count):
     return count / elapsed * 60, elapsed
 
 
-def summary(values):
+def stats(values):
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
     return f"median {statistics.median(values) * 1000:7.0f} ms   p90 {p90 * 1000:7.0f} ms   (n={len(values)})"
@@ -197,11 +239,17 @@ def main():
         rt = app.extensions["hegui"]
         try:
             qr, pdf = measure_latency(app, rt, double, enterprise, args.latency_runs)
-            bare = bare_wkhtmltopdf(args.latency_runs, tmp)
+            bare = bare_wkhtmltopdf(args.latency_runs, tmp, app.config)
+            steps = measure_steps(app, args.latency_runs)
             print(f"database: {app.config['DATABASE_URL'].split(':')[0]}, cores: {os.cpu_count()}")
-            print(f"confirm → QR delivered (sent):  {summary(qr)}")
-            print(f"confirm → PDF ready:            {summary(pdf)}")
-            print(f"bare wkhtmltopdf, same HTML:    {summary(bare)}")
+            print(f"confirm → QR delivered (sent):  {stats(qr)}")
+            print(f"confirm → signed PDF ready:     {stats(pdf)}")
+            print(f"bare wkhtmltopdf, same HTML:    {stats(bare)}")
+            print(f"step: snapshot (freeze):        {stats(steps['snapshot'])}")
+            print(f"step: SM2-SM3 signature:        {stats(steps['sm2'])}")
+            print(f"step: Ed25519 signature:        {stats(steps['ed25519'])}")
+            print(f"step: HTML + wkhtmltopdf + stamp: {stats(steps['render'])}")
+            print(f"step: PAdES signing (pyHanko):  {stats(steps['pades'])}")
             for workers in [int(w) for w in args.workers.split(",")]:
                 rate, elapsed = measure_throughput(app, rt, double, enterprise, workers, args.reports)
                 print(f"{workers} worker(s): {rate:6.1f} reports/min ({args.reports} reports in {elapsed:.1f} s)")

@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import io
 import json
 import re
 import subprocess
@@ -12,8 +13,14 @@ from urllib.parse import urlencode
 import browser
 import pytest
 import requests
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
@@ -38,6 +45,11 @@ SNAPSHOT_TEXT = (
 )
 LABELS = {"expired": "已过期", "revoked": "已撤销", "corrected": "数据已更正", "superseded": "已被新报告替代"}
 PHONE_UA = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
+
+
+def load_cert_from_pemder_data(data):
+    """An asn1crypto certificate from PEM bytes."""
+    return asn1_x509.Certificate.load(asn1_pem.unarmor(data)[2])
 
 
 def _text(response):
@@ -396,6 +408,14 @@ def test_pipeline_made_report_is_shown_looked_up_and_checked_offline(wechat_doub
     result = subprocess.run([sys.executable, str(script), str(doc_path), "--keys", str(keys_path),
                              "--digest", report.digest], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "核验通过" in result.stdout, result.stdout
+
+    ca = client.get("/keys/ca.pem")  # the published CA, downloaded as a verifier would, is the only trust root
+    assert ca.status_code == 200 and b"BEGIN CERTIFICATE" in ca.data
+    context = ValidationContext(trust_roots=[load_cert_from_pemder_data(ca.data)], allow_fetching=False)
+    [embedded] = PdfFileReader(io.BytesIO(pdf.data)).embedded_signatures
+    status = validate_pdf_signature(embedded, signer_validation_context=context)
+    assert status.bottom_line and status.intact and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
 
 
 def _submit(chromium, fields, button="button[type=submit]"):

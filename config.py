@@ -10,6 +10,9 @@ DEV_WECHAT_TOKEN = "hegui-dev-token"
 DEV_WECHAT_APPID = "wxdev0000000000000"
 DEV_DOUBLE_BASE = "http://127.0.0.1:5101"
 DEFAULT_ISSUER = "黑河市社会信用体系建设领导小组办公室 (信用黑河)"
+DEV_GUIDE_CONTACT = "（开发环境）请设置 GUIDE_CONTACT：咨询单位、电话与办公时间"
+PRODUCTION_REQUIRED = ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY", "GUIDE_CONTACT", "SM2_SIGNING_KEY",
+                       "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN")
 
 
 class ConfigError(RuntimeError):
@@ -63,7 +66,16 @@ def load_config(instance_path):
         "VERIFY_OAUTH": _env("VERIFY_OAUTH", "1") not in ("0", "false", "no"),
         "VERIFY_MISS_LIMIT": _env("VERIFY_MISS_LIMIT", "30 per minute"),
         "VERIFY_LOOKUP_LIMIT": _env("VERIFY_LOOKUP_LIMIT", "10 per 10 minutes"),
-        "GUIDE_CONTACT": _env("GUIDE_CONTACT", ""),  # phone/address printed in the 办事指南
+        # The contact printed in the 办事指南, on the verify page and the PDF (docs/CONTRACT.md §1).
+        "GUIDE_CONTACT": _env("GUIDE_CONTACT", DEV_GUIDE_CONTACT if dev else None),
+        # The report's PAdES signature and 国密 signature (issue 12): paths to PEM files, a TSA, the seal image, and
+        # the SM2 private key (hex). Unset in development: generated under instance/ (models/policy/report/pki.py).
+        "PDF_SIGNING_CERT": _env("PDF_SIGNING_CERT"),
+        "PDF_SIGNING_KEY": _env("PDF_SIGNING_KEY"),
+        "PDF_SIGNING_CHAIN": _env("PDF_SIGNING_CHAIN"),
+        "PDF_TSA_URL": _env("PDF_TSA_URL"),  # set: PAdES B-T; unset: B-B
+        "PDF_SEAL_IMAGE": _env("PDF_SEAL_IMAGE"),  # optional; never a seal the office did not issue
+        "SM2_SIGNING_KEY": _env("SM2_SIGNING_KEY"),
         "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
@@ -84,7 +96,7 @@ def load_config(instance_path):
         "MOBILE_CHANGE_REVIEW_DAYS": int(_env("MOBILE_CHANGE_REVIEW_DAYS", "90")),
     }
     if not dev:
-        missing = [k for k in ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY") if not cfg[k]]
+        missing = [k for k in PRODUCTION_REQUIRED if not cfg[k]]
         if missing:
             raise ConfigError("production mode requires: " + ", ".join(missing))
     return cfg

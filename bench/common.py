@@ -31,12 +31,13 @@ from devtools.wechat_double import start_wechat_double  # noqa: F401
 from jobs import pipeline  # noqa: F401
 from models.base import bind_database, db, local_today, utcnow  # noqa: F401
 from models.policy.ingestion import ingest  # noqa: F401
-from models.policy.report import feeds, rules, signing  # noqa: F401
+from models.policy.report import feeds, pades, rules, signing, sm2, snapshot, summary  # noqa: F401
 from models.policy.report.pdf import (  # noqa: F401
     WKHTMLTOPDF_OPTIONS,
     PageStamp,
     html_to_pdf,
     render_report_html,
+    seal_box,
     stamp_pages,
     wkhtmltopdf,
 )

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN
 from devtools import pg
+from models.policy.report import pki, sm2
 from webhooks.simulator import message_xml, post_to_wechat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,8 @@ E2E_APPID = "wxe2e0000000000001"
 ROBOT_KEY = "e2e-staff-group"
 WECHAT_TRIES = 3  # WeChat delivers a message up to three times when our server does not answer
 CLEARED = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS",
-           "SIGNING_KEY", "SECRET_KEY", "WECOM_ROBOT_URL", "FLASK_APP", "PORT")
+           "SIGNING_KEY", "SECRET_KEY", "WECOM_ROBOT_URL", "FLASK_APP", "PORT", "GUIDE_CONTACT", "SM2_SIGNING_KEY",
+           "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN", "PDF_TSA_URL", "PDF_SEAL_IMAGE")
 
 
 class StackError(RuntimeError):
@@ -181,8 +183,18 @@ class Stack:
             env.update({"WECHAT_APPID": E2E_APPID, "WECHAT_SECRET": secrets.token_hex(16),
                         "WECHAT_TOKEN": secrets.token_hex(12), "WECHAT_AES_KEY": aes_key(),
                         "WECHAT_TEMPLATE_ID": "e2e-notice-template", "SIGNING_KEY": str(key_path)})
+            env.update(self._signing_env())
         env.update(self.extra_env)
         return env
+
+    def _signing_env(self):
+        """The report's other signing settings production requires: an SM2 key, a PDF signer under a throw-away CA
+        (made as development makes its own), and the contact printed on reports."""
+        pki.generate_development(self.workdir, "黑河市社会信用体系建设领导小组办公室")
+        return {"SM2_SIGNING_KEY": sm2.generate_private(), "GUIDE_CONTACT": "黑河市信用信息中心 0456-0000000（测试）",
+                "PDF_SIGNING_CERT": str(self.workdir / "pdf-signer.pem"),
+                "PDF_SIGNING_KEY": str(self.workdir / "pdf-signer-key.pem"),
+                "PDF_SIGNING_CHAIN": str(self.workdir / "pdf-ca.pem")}
 
     def _start_service(self):
         web = self.ports["web"]

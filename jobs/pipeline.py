@@ -17,8 +17,8 @@ from rq.job import Job, JobStatus
 
 from jobs import delivery
 from models.base import to_local, utcnow
-from models.policy.report import numbering, rules, signing, snapshot
-from models.policy.report.pdf import PageStamp, html_to_pdf, render_report_html
+from models.policy.report import numbering, pades, present, rules, signing, sm2, snapshot, summary
+from models.policy.report.pdf import PageStamp, html_to_pdf, render_report_html, seal_box
 from models.policy.report.qr import qr_png
 from models.tables.reports import BUILDING, DELIVERED, FAILED, QUEUED, Report, ReportRequest
 from runtime import current
@@ -39,7 +39,7 @@ class RowNotVisible(LookupError):
 
 
 # Faults no retry can mend: a request naming what does not exist, a missing signing key or rule set.
-PERMANENT_ERRORS = (snapshot.SnapshotError, signing.SigningKeyError, rules.UnknownRuleSet)
+PERMANENT_ERRORS = (snapshot.SnapshotError, signing.SigningKeyError, sm2.SM2KeyError, rules.UnknownRuleSet)
 
 
 def build_job_id(request_id):
@@ -140,6 +140,7 @@ def issue_report(request, config):
     token = secrets.token_urlsafe(24)
     rule_set = rules.get_rule_set(config.get("RULE_SET"))
     key = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
+    sm2_key = sm2.load_private_key(config["SM2_SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     local_day = to_local(issued_at).date()
     frozen = snapshot.freeze(
         request, rule_set, report_header(config, token, issued_at, valid_until),
@@ -149,17 +150,21 @@ def issue_report(request, config):
         with numbering.write_transaction():
             number = numbering.next_number(config["REPORT_REGION"], local_day)
             payload = signing.canonical_json({**frozen.data, "number": number})
+            ed25519 = signing.sign(key, payload)
+            signatures = [{"algorithm": sm2.ALGORITHM, "key_id": sm2_key.key_id, "value": sm2_key.sign(payload)},
+                          {"algorithm": signing.ALGORITHM, "key_id": signing.key_id(key.public_key()),
+                           "value": ed25519}]
             report = Report.create(
                 request=request, enterprise=request.enterprise, number=number,
                 check_code=numbering.new_check_code(), token=token, issued_at=issued_at, valid_until=valid_until,
                 rule_version=rule_set.version, snapshot=payload.decode("utf-8"), digest=signing.digest(payload),
-                signature=signing.sign(key, payload), algorithm=signing.ALGORITHM,
-                key_id=signing.key_id(key.public_key()),
+                signature=ed25519, algorithm=signing.ALGORITHM, key_id=signing.key_id(key.public_key()),
+                signatures=signatures,
             )
             snapshot.link_records(report, frozen.record_ids, frozen.arrears_ids)
             snapshot.supersede_older(report)
     except IntegrityError:
-        existing = Report.get_or_none(Report.request == request.id)
+        existing = Report.of_request(request.id)
         if existing is None:
             raise
         return existing
@@ -185,21 +190,29 @@ def deliver_qr(request, report):
 
 
 def render_pdf(report_id):
-    """Job: render Report `report_id` to PDF and store it in the database for every web node."""
+    """Job: render Report `report_id` to PDF, sign it (PAdES), and store it in the database for every web node."""
     report = Report.get_or_none(Report.id == report_id)
     if report is None:
         raise RowNotVisible(f"Report {report_id}")
     if report.pdf_ready_at is not None:
         return report_id
+    config = current().config
+    Report.store_pdf(report_id, signed_pdf(report, config))
+    return report_id
+
+
+def signed_pdf(report, config):
+    """The report's PDF: rendered from its snapshot, stamped, then signed over the whole file (docs/PDF.md B.1)."""
     data = json.loads(report.snapshot)
     png = qr_png(data["verify"]["url"])
-    proof = {"digest": report.digest, "algorithm": report.algorithm, "key_id": report.key_id}
-    html = render_report_html(data, report.check_code, proof, png)
-    pdf = html_to_pdf(html, PageStamp(number=report.number, qr_png=png, issuer=data["issuer"]))
-    Report.update(pdf=pdf, pdf_ready_at=utcnow()).where(
-        (Report.id == report_id) & Report.pdf_ready_at.is_null()
-    ).execute()
-    return report_id
+    sm2_ids = [s["key_id"] for s in report.signature_list() if s["algorithm"] == sm2.ALGORITHM]
+    proof = {"digest": report.digest, "algorithm": report.algorithm, "key_id": report.key_id,
+             "sm2_key_id": sm2_ids[0] if sm2_ids else "—"}
+    html = render_report_html(data, report.check_code, proof, png, summary.notice_for(config))
+    body = html_to_pdf(html, PageStamp(number=report.number, qr_png=png, issuer=data["issuer"], title=data["title"],
+                                       subject=f"{data['enterprise']['name']} {report.number}"))
+    seal = pades.seal_for(config, present.cn_datetime(to_local(utcnow()).isoformat()))
+    return pades.sign_pdf(body, seal_box(body), seal, config)
 
 
 FAILURE_TEXT = (

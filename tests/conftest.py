@@ -25,7 +25,7 @@ from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
 from models.base import db, local_today, utcnow
-from models.policy.report import feeds, signing
+from models.policy.report import feeds, signing, sm2
 from models.policy.uscc import make_org_code, make_uscc
 from models.tables.accounts import Binding, WechatUser
 from models.tables.cases import OBJECTION, Case
@@ -243,9 +243,11 @@ def _check_code():
 def make_signed_report(app):
     """Factory of issued Report rows with a realistic snapshot signed by the app's key (verify-page tests)."""
     key = signing.load_private_key(app.config.get("SIGNING_KEY"), app.config["INSTANCE_PATH"], True)
+    sm2_key = sm2.load_private_key(app.config.get("SM2_SIGNING_KEY"), app.config["INSTANCE_PATH"], True)
     counter = iter(range(1, 10_000))
 
-    def _make(owner=None, enterprise=None, issued=None, valid_days=30, purpose="银行贷款", **fields):
+    def _make(owner=None, enterprise=None, issued=None, valid_days=30, purpose="银行贷款", legacy=False, **fields):
+        """`legacy`: a report issued before migration 4, with its Ed25519 signature only."""
         n = next(counter)
         owner = owner or WechatUser.get_or_create(openid="o-report-owner")[0]
         enterprise = enterprise or Enterprise.get_or_create(
@@ -266,6 +268,10 @@ def make_signed_report(app):
             issued_at=issued, valid_until=valid_until, rule_version="heihe-2024", snapshot=payload.decode("utf-8"),
             digest=signing.digest(payload), signature=signing.sign(key, payload), algorithm="Ed25519",
             key_id=signing.key_id(key.public_key()))
+        if not legacy:
+            values["signatures"] = [
+                {"algorithm": sm2.ALGORITHM, "key_id": sm2_key.key_id, "value": sm2_key.sign(payload)},
+                {"algorithm": "Ed25519", "key_id": values["key_id"], "value": values["signature"]}]
         values.update(fields)
         return Report.create(**values)
 

@@ -6,11 +6,13 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from models.policy.report import pdf, rules, snapshot
+from models.policy.report import pdf, rules, snapshot, summary
 from models.policy.report.qr import qr_png
 
 URL = "http://hegui.test/v/Qm9va3MtYXJlLWdvb2QtZm9yLXlvdS0xMjM0NTY"
-PROOF = {"digest": "5f" * 32, "algorithm": "Ed25519", "key_id": "ed25519-0123456789abcdef"}
+PROOF = {"digest": "5f" * 32, "algorithm": "Ed25519", "key_id": "ed25519-0123456789abcdef",
+         "sm2_key_id": "sm2-0123456789abcdef"}
+NOTICE = summary.Notice(contact="黑河市信用信息中心 0456-8220000（工作日 8:30—17:00）", objection_days=5)
 
 
 def _snapshot(world):
@@ -30,7 +32,7 @@ def _text(pdf_bytes, tmp_path, first=None):
 def test_every_value_is_escaped_in_the_html(report_world):
     report_world.enterprise.name = '<img src="http://evil.test/x"><script>alert(1)</script>北疆'
     report_world.enterprise.save()
-    html = pdf.render_report_html(_snapshot(report_world), "ABCD2345XY", PROOF, qr_png(URL))
+    html = pdf.render_report_html(_snapshot(report_world), "ABCD2345XY", PROOF, qr_png(URL), NOTICE)
     assert "<script>alert(1)</script>" not in html and 'src="http://evil.test' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;北疆" in html
     assert 'src="data:image/png;base64,' in html and "http://" not in html.split("<body>")[0].replace(URL, "")
@@ -41,7 +43,7 @@ def test_pdf_has_the_stamp_on_every_page_and_a_clean_text_layer(report_world, tm
         report_world.record("market", decision_no=f"黑市监罚〔2025〕{300 + n}号", days_ago=50 + n)
     png = qr_png(URL)
     data = _snapshot(report_world)
-    html = pdf.render_report_html(data, "ABCD2345XY", PROOF, png)
+    html = pdf.render_report_html(data, "ABCD2345XY", PROOF, png, NOTICE)
     out = pdf.html_to_pdf(html, pdf.PageStamp(number="HH-20261127-000042", qr_png=png, issuer=data["issuer"]))
     pages = _text(out, tmp_path).split("\f")[:-1]
     assert len(pages) >= 2
@@ -60,7 +62,7 @@ def test_pdf_has_the_stamp_on_every_page_and_a_clean_text_layer(report_world, tm
 def test_the_qr_code_on_the_printed_page_decodes_to_the_verify_url(report_world, tmp_path):
     png = qr_png(URL)
     data = _snapshot(report_world)
-    out = pdf.html_to_pdf(pdf.render_report_html(data, "ABCD2345XY", PROOF, png),
+    out = pdf.html_to_pdf(pdf.render_report_html(data, "ABCD2345XY", PROOF, png, NOTICE),
                           pdf.PageStamp(number=data["number"], qr_png=png))
     (tmp_path / "p.pdf").write_bytes(out)
     subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", str(tmp_path / "p.pdf"),

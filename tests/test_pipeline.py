@@ -13,7 +13,7 @@ from pyzbar.pyzbar import decode
 from rq.job import Job, JobStatus
 
 from jobs import pipeline
-from models.policy.report import signing
+from models.policy.report import signing, sm2
 from models.tables.reports import OutboundMessage, Report, ReportRecord, ReportRequest, report_status
 
 
@@ -67,6 +67,11 @@ def test_confirmed_request_becomes_signed_report_qr_then_pdf(wechat_double, app,
     key = signing.load_private_key(app.config["SIGNING_KEY"], app.config["INSTANCE_PATH"], True)
     assert signing.verify(key.public_key(), payload, report.signature)
     assert (report.algorithm, report.key_id) == ("Ed25519", signing.key_id(key.public_key()))
+    sm2_key = sm2.load_private_key(None, app.config["INSTANCE_PATH"], True)
+    assert [(s["algorithm"], s["key_id"]) for s in report.signatures] == [
+        ("SM2-SM3", sm2_key.key_id), ("Ed25519", report.key_id)]
+    assert sm2.verify(sm2_key.public_hex, payload, report.signatures[0]["value"])
+    assert report.signatures[1]["value"] == report.signature
     assert data["number"] == report.number and data["verify"]["url"] == f"http://hegui.test/v/{report.token}"
     assert report.check_code not in report.snapshot
     shown = {r["id"] for d in data["domains"] for r in d["records"]}
@@ -96,7 +101,7 @@ def test_confirmed_request_becomes_signed_report_qr_then_pdf(wechat_double, app,
     assert report.digest in text and f"查验码：{report.check_code}" in text
     assert "黑市监罚〔2026〕101号" in text and "黑环罚〔2025〕12号" in text
     assert "黑市监简〔2026〕7号" not in text and "黑环不罚〔2026〕3号" not in text
-    assert "\n已修复\n" in text and "\n有效；异议处理中\n" in text
+    assert re.search(r"黑环罚〔2025〕12号\s*已修复", text) and re.search(r"黑卫罚〔2026〕9号\s*异议处理中", text)
     assert "报告期内，未查见该主体在人力资源和社会保障领域的违法记录。" in text
     assert "未查见该主体在城市管理领域" not in text and "数据未归集" in text
     assert "依据简易程序作出的行政处罚及不予行政处罚决定，不列入违法记录。" in text

@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import io
 import json
 import re
 import subprocess
@@ -12,29 +13,43 @@ from urllib.parse import urlencode
 import browser
 import pytest
 import requests
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
 from models.base import utcnow
 from models.policy.report import signing
+from models.policy.report.present import redact
 from models.tables.accounts import WechatUser
 from models.tables.registry import Enterprise
 from models.tables.reports import Report, ViewLog
-from webhooks.verify import redact
 
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
     "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN"
 )
 SNAPSHOT_TEXT = (
-    "黑河市瑷珲边贸物流有限公司", "2023年11月28日 至 2026年11月27日", "金融（银行贷款）", "黑市监罚〔2025〕88号",
-    "罚款 1.5000 万元", "已信用修复", "黑环修〔2025〕3号", "数据截至 2026年11月20日", "未更新至报告期末",
-    "该领域数据未归集", "社保欠缴", "1200.00 元，未补缴", "黑河市社会信用体系建设领导小组办公室",
+    "黑河市瑷珲边贸物流有限公司", "2023年11月28日至2026年11月27日", "金融（银行贷款）", "黑市监罚〔2025〕88号",
+    "<th>罚款金额</th><td>1.5万元</td>", '<span class="tag">已修复</span>', "黑环修〔2025〕3号",
+    "已归集至2026年11月20日", "数据截至2026年6月30日（未及时更新）", "数据未归集", "社保欠缴",
+    "<th>欠缴金额</th><td>1200元</td>", "<th>结清情况</th><td>未结清</td>", "黑河市社会信用体系建设领导小组办公室",
+    "16个领域：2个领域查见违法记录共2条（其中已修复1条）；城市管理数据未归集；园林绿化数据截至2026年6月30日。",
+    "社保欠缴1项（未结清1项）；公积金欠缴未查见；信用修复记录1条。", "异议申诉", "<th>数据来源单位</th><td>未提供</td>",
 )
 LABELS = {"expired": "已过期", "revoked": "已撤销", "corrected": "数据已更正", "superseded": "已被新报告替代"}
 PHONE_UA = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
+
+
+def load_cert_from_pemder_data(data):
+    """An asn1crypto certificate from PEM bytes."""
+    return asn1_x509.Certificate.load(asn1_pem.unarmor(data)[2])
 
 
 def _text(response):
@@ -49,7 +64,8 @@ def test_valid_report_shows_status_and_the_snapshot(client, make_signed_report):
     assert re.search(r"有效（至 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d）", html)
     for expected in (*SNAPSHOT_TEXT, report.enterprise.uscc, report.number, report.digest, report.key_id):
         assert expected in html, expected
-    assert html.count('class="dom') == 16 + 2
+    assert html.count('class="part-block') == 2 + 2 + 2  # two hit domains, the stale and the missing one, arrears
+    assert html.index("16个领域：") < html.index("企业名称")  # the conclusion right under the status
     assert "13904561234" not in html  # the registered mobile is not in the snapshot nor on the page
     assert "PDF 报告正在生成" in html
     assert ViewLog.select().where(ViewLog.report == report).count() == 1
@@ -215,10 +231,13 @@ def test_keys_lists_current_and_retired(app_config, tmp_path):
     (folder / "2026.pem").write_text(pem2)
     for setting in (str(folder), f"{folder / '2025.pem'}, {folder / '2026.pem'}", f"{pem1},{pem2}"):
         app_config["SIGNING_KEYS_RETIRED"] = setting
-        keys = create_app(app_config).test_client().get("/keys").get_json()["keys"]
+        listing = create_app(app_config).test_client().get("/keys").get_json()["keys"]
+        keys = [k for k in listing if k["algorithm"] == "Ed25519"]
         assert [k["status"] for k in keys] == ["current", "retired", "retired"]
         assert {k["key_id"] for k in keys[1:]} == {signing.key_id(old1), signing.key_id(old2)}
-        assert all(k["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in k["public_key_pem"] for k in keys)
+        assert all("BEGIN PUBLIC KEY" in k["public_key_pem"] for k in keys)
+        [sm2_entry] = [k for k in listing if k["algorithm"] == "SM2-SM3"]
+        assert sm2_entry["public_key_hex"].startswith("04") and len(sm2_entry["public_key_hex"]) == 130
 
 
 # -- who looked: OAuth, units, the view log ----------------------------------------------------------------------
@@ -389,3 +408,42 @@ def test_pipeline_made_report_is_shown_looked_up_and_checked_offline(wechat_doub
     result = subprocess.run([sys.executable, str(script), str(doc_path), "--keys", str(keys_path),
                              "--digest", report.digest], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "核验通过" in result.stdout, result.stdout
+
+    ca = client.get("/keys/ca.pem")  # the published CA, downloaded as a verifier would, is the only trust root
+    assert ca.status_code == 200 and b"BEGIN CERTIFICATE" in ca.data
+    context = ValidationContext(trust_roots=[load_cert_from_pemder_data(ca.data)], allow_fetching=False)
+    [embedded] = PdfFileReader(io.BytesIO(pdf.data)).embedded_signatures
+    status = validate_pdf_signature(embedded, signer_validation_context=context)
+    assert status.bottom_line and status.intact and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+
+def _submit(chromium, fields, button="button[type=submit]"):
+    """Fill the form's fields and click its button as a person would; wait for the page it lands on."""
+    for selector, value in fields.items():
+        chromium.evaluate(f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}")
+    chromium.events.clear()
+    chromium.evaluate(f"document.querySelector({json.dumps(button)}).click()")
+    chromium.wait_for("Page.loadEventFired")
+    return chromium.evaluate("JSON.stringify({url: location.href, text: document.body.innerText})")
+
+
+def test_lookup_and_unit_forms_work_inside_wechat_through_oauth(live_server, chromium, make_signed_report,
+                                                                 oauth_double):
+    """CSP form-action governs a form's redirects too: the lookup lands on /v/<token>, which inside WeChat goes to the
+    OAuth page and back; with form-action 'self' alone Chromium stops at the first hop and the form does nothing."""
+    report = make_signed_report()
+    chromium.call("Network.enable")
+    chromium.call("Network.setCookie", name="wechat_double_openid", value="o-bank-clerk", url=oauth_double.base_url)
+    chromium.call("Page.enable")
+    chromium.call("Page.navigate", url=f"{live_server}/verify")
+    chromium.wait_for("Page.loadEventFired")
+    landed = json.loads(_submit(chromium, {"#n": report.number, "#c": report.check_code}))
+    assert landed["url"].startswith(f"{live_server}/v/{report.token}"), landed["url"]
+    assert "有效（至" in landed["text"] and "16个领域：" in landed["text"]
+    assert [v.openid for v in ViewLog.select()] == ["o-bank-clerk"]  # the OAuth hop happened on the way
+
+    stated = json.loads(_submit(chromium, {"#u": "中国建设银行黑河分行"}))
+    assert stated["url"].startswith(f"{live_server}/v/{report.token}")
+    assert "您的单位：中国建设银行黑河分行" in stated["text"]
+    assert WechatUser.get(WechatUser.openid == "o-bank-clerk").verifier_unit == "中国建设银行黑河分行"

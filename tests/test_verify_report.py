@@ -37,11 +37,41 @@ def test_genuine_report_passes_with_keys_json_and_printed_digest(saved):
     assert "核验通过 / VERIFIED" in out and report.number in out and report.digest in out
 
 
-def test_genuine_report_passes_with_a_pem_file(saved, tmp_path):
+def test_genuine_report_passes_with_a_pem_file_and_the_sm2_point(saved, tmp_path):
     doc_path, keys_path, _ = saved
+    listing = json.loads(keys_path.read_text())["keys"]
     pem = tmp_path / "issuer.pem"
-    pem.write_text(json.loads(keys_path.read_text())["keys"][0]["public_key_pem"])
-    assert _run(doc_path, "--key", pem)[0] == 0
+    pem.write_text(next(k for k in listing if k["algorithm"] == "Ed25519")["public_key_pem"])
+    point = next(k for k in listing if k["algorithm"] == "SM2-SM3")["public_key_hex"]
+    code, out = _run(doc_path, "--key", pem, "--sm2-key", point)
+    assert code == 0 and out.count(" ✓") == 2, out
+    code, out = _run(doc_path, "--key", pem)  # every signature is checked: the SM2 one needs its key
+    assert code == 1 and "未提供 SM2 公钥" in out
+
+
+def test_each_signature_is_checked_once_and_an_altered_sm2_value_fails(saved):
+    doc_path, keys_path, _ = saved
+    code, out = _run(doc_path, "--keys", keys_path)
+    assert code == 0 and "SM2-SM3 sm2-" in out and "Ed25519 ed25519-" in out, out
+    doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    value = doc["signatures"][0]["value"]
+    doc["signatures"][0]["value"] = value[:20] + ("A" if value[20] != "A" else "B") + value[21:]
+    doc_path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, out = _run(doc_path, "--keys", keys_path)
+    assert code == 1 and "SM2-SM3 签名无效" in out, out
+
+
+def test_a_report_issued_before_sm2_still_verifies(client, make_signed_report, tmp_path):
+    report = make_signed_report(legacy=True)
+    doc_path, keys_path = tmp_path / "old.json", tmp_path / "keys.json"
+    doc_path.write_bytes(client.get(f"/v/{report.token}/json").data)
+    keys_path.write_bytes(client.get("/keys").data)
+    assert [s["algorithm"] for s in json.loads(doc_path.read_text())["signatures"]] == ["Ed25519"]
+    doc = json.loads(doc_path.read_text())
+    del doc["signatures"]  # as saved before the field existed
+    doc_path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    code, out = _run(doc_path, "--keys", keys_path)
+    assert code == 0 and out.count(" ✓") == 1, out
 
 
 def _alter(doc_path, where):
@@ -52,7 +82,7 @@ def _alter(doc_path, where):
     elif where == "both":
         doc["report"]["domains"][9]["records"][0]["fine_wan"] = "0.5000"
         doc["canonical"] = signing.canonical_json(doc["report"]).decode()
-    elif where == "all":  # content, canonical and digest recomputed: only the signature can tell
+    elif where == "all":  # content, canonical and digest recomputed: only the signatures can tell
         doc["report"]["number"] = doc["report"]["number"][:-1] + "9"
         doc["canonical"] = signing.canonical_json(doc["report"]).decode()
         doc["digest"] = signing.digest(doc["canonical"].encode())
@@ -77,18 +107,19 @@ def test_wrong_printed_digest_or_key_fails(saved, tmp_path):
     other = tmp_path / "other.pem"
     other.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    code, out = _run(doc_path, "--key", other)
-    assert code == 1 and "签名无效" in out
+    code, out = _run(doc_path, "--key", other, "--sm2-key", next(
+        k for k in json.loads(keys_path.read_text())["keys"] if k["algorithm"] == "SM2-SM3")["public_key_hex"])
+    assert code == 1 and "Ed25519 签名无效" in out
     listing = json.loads(keys_path.read_text())
-    listing["keys"][0]["key_id"] = "ed25519-0000000000000000"
+    listing["keys"][1]["key_id"] = "ed25519-0000000000000000"
     keys_path.write_text(json.dumps(listing))
     code, out = _run(doc_path, "--keys", keys_path)
     assert code == 1 and "公钥列表中没有密钥" in out
     code, out = _run(doc_path)
-    assert code == 1 and "未提供公钥" in out
+    assert code == 1 and "未提供 SM2 公钥" in out
 
 
-def test_script_uses_only_the_standard_library_and_cryptography():
+def test_script_uses_only_the_standard_library_cryptography_and_gmssl():
     imports = {line.split()[1].split(".")[0] for line in SCRIPT.read_text().splitlines()
                if line.strip().startswith(("import ", "from "))}
-    assert imports <= {"argparse", "base64", "hashlib", "json", "sys", "cryptography"}
+    assert imports <= {"argparse", "base64", "hashlib", "json", "sys", "cryptography", "gmssl"}

@@ -1,6 +1,7 @@
 """Public-page hardening: the proxy fix, a Redis-backed rate limiter that counts misses, security headers."""
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import has_request_context, make_response, render_template, request
 from flask_limiter import Limiter
@@ -8,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP_TEMPLATE = (
-    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'{form_targets}; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -63,9 +64,18 @@ def csp_nonce():
     return request.environ.setdefault("hegui.csp_nonce", secrets.token_urlsafe(16))
 
 
-def secure_headers(response, public=False):
-    """Strict CSP (no external source, no script), no referrer, not sniffed; private pages not indexed nor cached."""
-    response.headers["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=csp_nonce())
+def origin_of(url):
+    """scheme://host[:port] of a URL, for a CSP source list."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def secure_headers(response, public=False, form_targets=()):
+    """Strict CSP (no external source, no script), no referrer, not sniffed; private pages not indexed nor cached.
+
+    `form_targets`: origins beyond our own that a form's submission may be redirected to (CSP form-action)."""
+    extra = "".join(f" {origin}" for origin in form_targets)
+    response.headers["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=csp_nonce(), form_targets=extra)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

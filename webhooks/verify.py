@@ -4,7 +4,6 @@ Everything shown comes from the frozen snapshot (the signed certificate), never 
 (revoked, superseded, corrected, expired) is live, so a revocation shows at once (nothing is cached).
 """
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -28,10 +27,10 @@ from flask import (
 )
 from redis.exceptions import RedisError
 
-from jobs.gateways.wechat import WeChatAPI, WeChatAPIError
-from models.base import LOCAL_TZ, db, to_local, utcnow
-from models.policy.report import signing
-from models.tables.accounts import WechatUser
+from jobs.gateways.wechat import WECHAT_OPEN, WeChatAPI, WeChatAPIError
+from models.base import to_local, utcnow
+from models.policy.report import pki, present, signing, sm2, summary
+from models.policy.report.present import cn_date, cn_datetime
 from models.tables.reports import (
     CORRECTED,
     EXPIRED,
@@ -40,7 +39,9 @@ from models.tables.reports import (
     VALID,
     Report,
     ViewLog,
+    remember_verifier_unit,
     report_status,
+    verifier_unit_of,
 )
 from webhooks import security
 
@@ -56,8 +57,6 @@ OAUTH_STATE = "hv1"
 VIEW_DEDUP_SECONDS = 60
 UNIT_MIN, UNIT_MAX = 2, 60
 STATUS_CLASS = {VALID: "ok", EXPIRED: "expired", REVOKED: "revoked", CORRECTED: "corrected", SUPERSEDED: "superseded"}
-MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9A-Za-z])")
 
 
 def init_app(app):
@@ -66,44 +65,25 @@ def init_app(app):
         app.register_blueprint(blueprint)
     security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss")
     security.limit_misses(app, lookup_bp, app.config["VERIFY_LOOKUP_LIMIT"], "verify-lookup-miss")
-    app.jinja_env.filters["cn_date"] = cn_date
-    app.jinja_env.filters["cn_datetime"] = cn_datetime
-    app.jinja_env.filters["redact"] = redact
+    app.jinja_env.filters.update(present.FILTERS)  # the same filters as the PDF's (models/policy/report/present.py)
 
 
 @bp.after_request
 @lookup_bp.after_request
 def _headers(response):
-    return security.secure_headers(response)
+    return security.secure_headers(response, form_targets=_form_targets())
+
+
+def _form_targets():
+    """Origins a form on these pages may end up at: a lookup or a stated unit lands on /v/<token>, which inside
+    WeChat redirects once to the OAuth page; CSP form-action also governs those redirects, so the OAuth origin is
+    allowed beside our own (else the form does nothing inside WeChat)."""
+    if not current_app.config.get("VERIFY_OAUTH"):
+        return ()
+    return (security.origin_of(current_app.config.get("WECHAT_OAUTH_BASE") or WECHAT_OPEN),)
 
 
 # -- pure helpers (no Flask) -------------------------------------------------------------------------------------
-
-
-def cn_date(value):
-    """`2026-11-27` (or an ISO datetime) as 2026年11月27日; '' for None."""
-    if not value:
-        return ""
-    year, month, day = str(value)[:10].split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
-
-
-def cn_datetime(value):
-    """An ISO datetime with offset as 2026年11月27日 09:30 (China time)."""
-    if not value:
-        return ""
-    moment = dt.datetime.fromisoformat(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(LOCAL_TZ)
-    return f"{cn_date(moment.date().isoformat())} {moment:%H:%M}"
-
-
-def redact(text):
-    """Mask anything shaped like a mobile or a resident ID number in free text (a department may have typed one)."""
-    if not text:
-        return text
-    text = ID_NUMBER_RE.sub(lambda m: m.group(0)[:3] + "*" * 11 + m.group(0)[-4:], str(text))
-    return MOBILE_RE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
 
 
 def normalise_code(value):
@@ -116,13 +96,13 @@ def find_report(token):
     """The report for a well-formed token, or None."""
     if not TOKEN_RE.fullmatch(token or ""):
         return None
-    return Report.get_or_none(Report.token == token)
+    return Report.by_token(token)
 
 
 def find_by_number(number, check_code):
     """The report whose number and 查验码 both match, or None (same answer whichever was wrong)."""
     number, check_code = normalise_code(number), normalise_code(check_code).replace("-", "")
-    report = Report.get_or_none(Report.number == number) if number else None
+    report = Report.by_number(number) if number else None
     stored = normalise_code(report.check_code) if report else "-"
     matched = hmac.compare_digest(stored.encode(), check_code.encode())
     return report if report is not None and matched else None
@@ -156,11 +136,13 @@ def _local_minute(moment):
 
 
 def published_keys(config):
-    """The current public key and the retired ones (SIGNING_KEYS_RETIRED), each with its key id."""
+    """The current SM2 and Ed25519 public keys and the retired Ed25519 ones (SIGNING_KEYS_RETIRED), with key ids."""
     private = signing.load_private_key(config.get("SIGNING_KEY"), config["INSTANCE_PATH"], config["DEV_MODE"])
     current = private.public_key()
-    keys = [_key_entry(current, "current")]
-    seen = {keys[0]["key_id"]}
+    sm2_key = sm2.load_private_key(config.get("SM2_SIGNING_KEY"), config["INSTANCE_PATH"], config["DEV_MODE"])
+    keys = [{"key_id": sm2_key.key_id, "algorithm": sm2.ALGORITHM, "public_key_hex": sm2_key.public_hex,
+             "user_id": sm2.USER_ID, "status": "current"}, _key_entry(current, "current")]
+    seen = {keys[1]["key_id"]}
     for pem in retired_pems(config.get("SIGNING_KEYS_RETIRED")):
         entry = _key_entry(signing.load_public_key(pem), "retired")
         if entry["key_id"] not in seen:
@@ -198,11 +180,10 @@ def record_view(redis, report, ip, user_agent, openid, unit):
     except RedisError:
         log.warning("view dedup unavailable (Redis); logging the view anyway", exc_info=True)
         key = None
-    with db.atomic():
-        row = ViewLog.create(report=report, unit=unit, openid=openid, ip=ip[:64], user_agent=user_agent[:1000])
+    view_id = ViewLog.log(report, ip, user_agent, openid, unit)
     if key:
-        redis.set(key, row.id, xx=True, ex=VIEW_DEDUP_SECONDS)
-    return row.id
+        redis.set(key, view_id, xx=True, ex=VIEW_DEDUP_SECONDS)
+    return view_id
 
 
 def _view_key(report_id, ip, user_agent, openid):
@@ -219,11 +200,8 @@ def clean_unit(raw):
 
 
 def remember_unit(openid, unit):
-    """Keep the verifier's unit on their WechatUser (made on first sight, not as a follower)."""
-    with db.atomic():
-        user, _ = WechatUser.get_or_create(openid=openid, defaults={"subscribed": False})
-        user.verifier_unit = unit
-        user.save(only=[WechatUser.verifier_unit])
+    """Keep the verifier's unit on their WechatUser."""
+    remember_verifier_unit(openid, unit)
 
 
 # -- views -------------------------------------------------------------------------------------------------------
@@ -273,9 +251,9 @@ def _exchange(code):
         return
     session["openid"] = openid
     if not session.get("verifier_unit"):
-        user = WechatUser.get_or_none(WechatUser.openid == openid)
-        if user and user.verifier_unit:
-            session["verifier_unit"] = user.verifier_unit
+        unit = verifier_unit_of(openid)
+        if unit:
+            session["verifier_unit"] = unit
 
 
 def _render_report(report, unit_error=None, status=200):
@@ -285,6 +263,8 @@ def _render_report(report, unit_error=None, status=200):
             "verify/report.html",
             report=report,
             r=snapshot,
+            v=summary.view(snapshot, summary.notice_for(current_app.config)),
+            signatures=report.signature_list(),
             status=status_view(report, snapshot),
             unit=session.get("verifier_unit"),
             unit_error=unit_error,
@@ -324,7 +304,7 @@ def state_unit(token):
     ip, agent = _client()
     view_id = record_view(_runtime().redis, report, ip, agent, openid, unit)
     if view_id:
-        ViewLog.update(unit=unit).where((ViewLog.id == view_id) & ViewLog.unit.is_null()).execute()
+        ViewLog.set_unit_once(view_id, unit)
     return redirect(url_for("verify.page", token=token), 303)
 
 
@@ -342,6 +322,7 @@ def signed_json(token):
         "signature": report.signature,
         "algorithm": report.algorithm,
         "key_id": report.key_id,
+        "signatures": report.signature_list(),
         "keys_url": current_app.config["PUBLIC_BASE_URL"] + url_for("verify.keys"),
         "status": report_status(report),
         "status_checked_at": to_local(utcnow()).isoformat(timespec="seconds"),
@@ -372,9 +353,21 @@ def _disposition(number, ext):
 
 @bp.get("/keys")
 def keys():
-    """The public signing keys (current and retired) with their ids."""
-    body = json.dumps({"keys": published_keys(current_app.config)}, ensure_ascii=False, indent=1)
+    """The public signing keys (current and retired) with their ids, and the CA that PDF signatures chain to."""
+    pdf_ca = pki.published_ca(current_app.config)
+    pdf_ca["ca_url"] = current_app.config["PUBLIC_BASE_URL"] + url_for("verify.ca_certificate")
+    body = json.dumps({"keys": published_keys(current_app.config), "pdf_signing": pdf_ca}, ensure_ascii=False,
+                      indent=1)
     return Response(body, mimetype="application/json")
+
+
+@bp.get("/keys/ca.pem")
+def ca_certificate():
+    """The CA certificate(s) that the PDF's PAdES signature chains to, as a file to download."""
+    response = Response(pki.published_ca(current_app.config)["ca_certificates_pem"],
+                        mimetype="application/x-pem-file")
+    response.headers["Content-Disposition"] = "attachment; filename=\"hegui-pdf-ca.pem\""
+    return response
 
 
 @lookup_bp.route("/verify", methods=["GET", "POST"])

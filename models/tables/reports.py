@@ -78,12 +78,43 @@ class Report(BaseModel):
     signature = TextField()
     algorithm = CharField(max_length=20, default="Ed25519")
     key_id = CharField(max_length=40)
+    # Every signature over `snapshot`: [{"algorithm": "Ed25519" | "SM2-SM3", "key_id", "value"}] (docs/CONTRACT.md
+    # §2); null on reports issued before migration 4, which carry the Ed25519 one only.
+    signatures = JSONText(null=True)
     pdf = BlobField(null=True)
     pdf_ready_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
     superseded_by = ForeignKeyField("self", null=True, backref="supersedes")
     corrected_at = DateTimeField(null=True)
     correction_note = TextField(null=True)
+
+    @classmethod
+    def by_token(cls, token):
+        """The report a QR code's token names, or None."""
+        return cls.get_or_none(cls.token == token)
+
+    @classmethod
+    def by_number(cls, number):
+        """The report with this number, or None."""
+        return cls.get_or_none(cls.number == number)
+
+    @classmethod
+    def of_request(cls, request_id):
+        """The report issued for ReportRequest `request_id`, or None."""
+        return cls.get_or_none(cls.request == request_id)
+
+    def signature_list(self):
+        """Every signature over the snapshot; the Ed25519 one alone for reports issued before migration 4."""
+        if self.signatures:
+            return list(self.signatures)
+        return [{"algorithm": self.algorithm, "key_id": self.key_id, "value": self.signature}]
+
+    @classmethod
+    def store_pdf(cls, report_id, pdf):
+        """Keep the finished PDF for every web node; a second rendering never overwrites the first."""
+        return cls.update(pdf=pdf, pdf_ready_at=utcnow()).where(
+            (cls.id == report_id) & cls.pdf_ready_at.is_null()
+        ).execute()
 
 
 class ReportRecord(BaseModel):
@@ -113,6 +144,17 @@ class ViewLog(BaseModel):
     openid = CharField(max_length=64, null=True)
     ip = CharField(max_length=64, default="")
     user_agent = TextField(default="")
+
+    @classmethod
+    def log(cls, report, ip, user_agent, openid, unit):
+        """One view of `report`; returns its id."""
+        with db.atomic():
+            return cls.create(report=report, unit=unit, openid=openid, ip=ip[:64], user_agent=user_agent[:1000]).id
+
+    @classmethod
+    def set_unit_once(cls, view_id, unit):
+        """Name the verifier's unit on a view that has none yet."""
+        return cls.update(unit=unit).where((cls.id == view_id) & cls.unit.is_null()).execute()
 
 
 class OutboundMessage(BaseModel):
@@ -148,6 +190,20 @@ class StoredBlob(BaseModel):
     filename = CharField(max_length=255, default="")
     content = BlobField()
     created_at = DateTimeField(default=utcnow)
+
+
+def remember_verifier_unit(openid, unit):
+    """Keep a verifier's unit on their WechatUser (made on first sight, not as a follower)."""
+    with db.atomic():
+        user, _ = WechatUser.get_or_create(openid=openid, defaults={"subscribed": False})
+        user.verifier_unit = unit
+        user.save(only=[WechatUser.verifier_unit])
+
+
+def verifier_unit_of(openid):
+    """The unit a verifier stated before, or None."""
+    user = WechatUser.get_or_none(WechatUser.openid == openid)
+    return user.verifier_unit if user else None
 
 
 def report_status(report, now=None):

@@ -126,12 +126,17 @@ def _register_keeper():
     db.create_tables([HandledMessage], safe=True)
 
 
+def _report_signatures():
+    _add_columns(Report, "signatures")
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 MIGRATIONS = [
     (1, "initial schema", _initial_schema),
     (2, "reports remember the arrears items they showed", _report_arrears_links),
     (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
+    (4, "reports keep every signature (SM2-SM3 beside Ed25519)", _report_signatures),
 ]
 
 

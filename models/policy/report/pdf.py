@@ -19,10 +19,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from models.policy.report.snapshot import cn_date
+from models.policy.report import present, summary
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"  # the repository's templates/
 FONT_NAME = "WQYZenHei"
+SEAL_ANCHOR = "#seal"  # the fragment of the seal box's link in templates/report/report.html
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 WKHTMLTOPDF_OPTIONS = {
     "page-size": "A4",
@@ -48,65 +49,31 @@ class PageStamp:
     number: str
     qr_png: bytes
     issuer: str = ""
-
-
-def _cn_datetime(value):
-    """An ISO datetime with offset as 2026年11月27日 09:30."""
-    return f"{cn_date(value)} {value[11:16]}"
-
-
-def _coverage_label(coverage):
-    """已归集至… / 数据截至…（未及时更新） / 数据未归集."""
-    state, until = coverage["state"], coverage["complete_until"]
-    if state == "missing" or not until:
-        return "数据未归集"
-    if state == "complete":
-        return f"已归集至{cn_date(until)}"
-    return f"数据截至{cn_date(until)}（未及时更新）"
-
-
-def _record_state(record):
-    """有效 / 已修复 (the rule set's word), and 异议处理中 when an objection is open."""
-    label = "已修复" if record["status"] == "repaired" else "有效"
-    return f"{label}；异议处理中" if record["under_objection"] else label
+    title: str = ""
+    subject: str = ""
 
 
 def template_environment():
-    """A plain Jinja environment over templates/ with autoescape on (jobs run outside Flask)."""
+    """A plain Jinja environment over templates/ with autoescape on (jobs run outside Flask), the shared filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(cn_date=cn_date, cn_datetime=_cn_datetime, coverage_label=_coverage_label,
-                       record_state=_record_state)
+    env.filters.update(present.FILTERS)
     return env
 
 
-def coverage_notes(snapshot):
-    """Sentences on data completeness: up to which date each incomplete source is covered."""
-    notes = []
-    for part in snapshot["domains"] + snapshot["arrears"]:
-        label = part.get("name") or part.get("label")
-        cov = part["coverage"]
-        if cov["state"] == "missing":
-            notes.append(f"{label}：相关单位尚未归集数据，本报告对此不作有无记录的证明。")
-        elif cov["state"] == "stale":
-            notes.append(f"{label}：数据截至{cn_date(cov['complete_until'])}，此后的情况未归集。")
-    complete = [p["coverage"]["complete_until"] for p in snapshot["domains"] if p["coverage"]["state"] == "complete"]
-    if complete:
-        notes.insert(0, f"数据完整的领域，其数据已归集至{cn_date(min(complete))}或更晚。")
-    return notes
+def render_report_html(snapshot, check_code, proof, qr_png, notice):
+    """The report body as HTML from templates/report/report.html; every value is escaped, the QR a data URI.
 
-
-def render_report_html(snapshot, check_code, proof, qr_png):
-    """The report body as HTML from templates/report/report.html; every value is escaped, the QR a data URI."""
+    `proof` holds the digest, the key ids and the CA certificate's URL; `notice` the contact and objection deadline."""
     base = snapshot["verify"]["lookup"].rsplit("/verify", 1)[0]
     return template_environment().get_template("report/report.html").render(
         r=snapshot,
+        v=summary.view(snapshot, notice),
         check_code=check_code,
-        proof=proof,
-        coverage_notes=coverage_notes(snapshot),
+        proof={"ca_url": f"{base}/keys/ca.pem", "sm2_key_id": "", **proof},
         keys_url=f"{base}/keys",
         qr_src=data_uri(qr_png),
     )
@@ -171,9 +138,30 @@ def stamp_pages(body, stamp):
     overlay = PdfReader(io.BytesIO(overlay_bytes.getvalue()))
     for page, layer in zip(writer.pages, overlay.pages, strict=True):
         page.merge_page(layer)
+    writer.add_metadata({"/Title": stamp.title or f"专用信用报告 {stamp.number}", "/Author": stamp.issuer,
+                         "/Subject": stamp.subject, "/Creator": "合规一码通", "/Producer": "合规一码通"})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def seal_box(pdf_bytes):
+    """(x1, y1, x2, y2) in points of the box the HTML reserved for the seal: the `a.seal-box` link on the last page.
+
+    wkhtmltopdf turns the empty link into a link annotation whose /Rect is where the block landed, so the signature
+    goes exactly there whatever the page count (docs/PDF.md B.6)."""
+    page = PdfReader(io.BytesIO(pdf_bytes)).pages[-1]
+    boxes = []
+    for annot in page.get("/Annots") or []:
+        annot = annot.get_object()
+        uri = (annot.get("/A") or {}).get("/URI", "")
+        if annot.get("/Subtype") == "/Link" and str(uri).endswith(SEAL_ANCHOR):
+            x1, x2 = sorted(float(v) for v in annot["/Rect"][0::2])
+            y1, y2 = sorted(float(v) for v in annot["/Rect"][1::2])
+            boxes.append((x1, y1, x2, y2))
+    if not boxes:
+        raise PdfRenderError("the seal box (a.seal-box) is not on the last page")
+    return boxes[-1]
 
 
 def data_uri(png):

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1020,9 +1021,27 @@ def outputs():
     return files
 
 
+def _xlsx_parts(data):
+    """An XLSX's members with their XML canonicalised: openpyxl serialises through lxml when it is installed (pyHanko
+    brings it) and through the standard library otherwise, so the bytes differ while the workbook is the same."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return {name: ET.canonicalize(book.read(name).decode("utf-8")) if name.endswith((".xml", ".rels"))
+                else book.read(name) for name in book.namelist()}
+
+
+def same_content(path, data):
+    """True when the committed file at `path` holds what `data` holds (XLSX compared by content)."""
+    if not path.exists():
+        return False
+    committed = path.read_bytes()
+    if path.suffix == ".xlsx":
+        return _xlsx_parts(committed) == _xlsx_parts(data)
+    return committed == data
+
+
 def main(argv):
     """Write the files, or with --check report those that differ from what the script makes."""
-    stale = [path for path, data in outputs().items() if not path.exists() or path.read_bytes() != data]
+    stale = [path for path, data in outputs().items() if not same_content(path, data)]
     if "--check" in argv:
         for path in stale:
             print(f"differs: {path.name}")

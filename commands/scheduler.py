@@ -24,6 +24,7 @@ PERIODIC = [
     ("wecom-sweep-outbox", 60, "jobs.wecom.sweep_outbox"),
     ("wechat-sweep-unknown", 300, "jobs.delivery.sweep_unknown"),  # rows left `sending` by a dead worker
     ("staff-daily-reminders", 600, "jobs.reminders.send_daily_reminders"),
+    ("flush-view-log", 5, "jobs.views.flush_view_log"),  # verifiers' views, buffered in Redis by the verify page
     ("purge-view-logs", 3600, "jobs.retention.purge_view_logs"),
     ("view-digests", 86400, "jobs.digest.send_view_digests"),  # slots start 00:00 UTC = 08:00 in 黑河
 ]

@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from devtools.wechat_double import start_wechat_double
 from jobs import pipeline
+from jobs.views import flush_view_log
 from models.base import utcnow
 from models.policy.report import signing
 from models.policy.report.present import redact
@@ -68,6 +70,7 @@ def test_valid_report_shows_status_and_the_snapshot(client, make_signed_report):
     assert html.index("16个领域：") < html.index("企业名称")  # the conclusion right under the status
     assert "13904561234" not in html  # the registered mobile is not in the snapshot nor on the page
     assert "PDF 报告正在生成" in html
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert ViewLog.select().where(ViewLog.report == report).count() == 1
 
 
@@ -132,6 +135,7 @@ def test_unknown_or_malformed_token_is_a_plain_404(client, make_signed_report, t
         assert response.status_code == 404
         html = _text(response)
         assert "未找到该报告" in html and "<script" not in html and "Traceback" not in html
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert ViewLog.select().count() == 0
 
 
@@ -143,9 +147,11 @@ def test_page_is_small_and_self_contained(client, make_signed_report):
     html = body.decode()
     assert "<script" not in html and "<link" not in html and "<img" not in html and "@import" not in html
     assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)
-    nonce = re.search(r"<style nonce=\"([^\"]+)\">", html).group(1)
+    # The page is cached, so no per-response nonce: its one inline style is allowed by its hash.
+    [style] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     csp = response.headers["Content-Security-Policy"]
-    assert f"style-src 'nonce-{nonce}'" in csp and "default-src 'none'" in csp
+    assert f"style-src 'sha256-{digest}';" in csp and "default-src 'none'" in csp and "nonce" not in html
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -273,6 +279,7 @@ def test_wechat_oauth_redirects_once_and_remembers_the_openid(client, make_signe
     assert page.status_code == 200 and "有效（至" in _text(page)
     again = client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA})
     assert again.status_code == 200
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert [v.openid for v in ViewLog.select()] == ["o-verifier-bank"]
 
 
@@ -282,6 +289,7 @@ def test_failed_exchange_shows_the_page_and_never_loops(client, make_signed_repo
     page = client.get(f"/v/{report.token}?code=used-or-forged&state=hv1", headers={"User-Agent": WECHAT_UA})
     assert page.status_code == 200 and "有效（至" in _text(page)
     assert client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}).status_code == 200
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert ViewLog.get().openid is None
 
 
@@ -300,6 +308,7 @@ def test_stated_unit_is_remembered_on_the_view_and_the_user(client, make_signed_
     saved = client.post(f"/v/{report.token}/unit", data={"unit": " 中国农业银行  黑河分行 "},
                         headers={"User-Agent": WECHAT_UA})
     assert saved.status_code == 303
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert [(v.unit, v.openid) for v in ViewLog.select()] == [("中国农业银行 黑河分行", "o-clerk")]
     assert WechatUser.get(WechatUser.openid == "o-clerk").verifier_unit == "中国农业银行 黑河分行"
     html = _text(client.get(f"/v/{report.token}", headers={"User-Agent": WECHAT_UA}))
@@ -311,11 +320,14 @@ def test_refresh_within_a_minute_adds_no_view(client, make_signed_report, rt):
     for _ in range(3):
         client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA})
     client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA + " other"})
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert ViewLog.select().where(ViewLog.report == report).count() == 2
     for key in rt.redis.scan_iter("hegui:view:*"):
         rt.redis.delete(key)  # the minute has passed
     client.get(f"/v/{report.token}", headers={"User-Agent": PHONE_UA})
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert ViewLog.select().where(ViewLog.report == report).count() == 3
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     row = ViewLog.select().order_by(ViewLog.id.desc()).get()
     assert row.ip == "127.0.0.1" and row.user_agent == PHONE_UA
 
@@ -373,6 +385,7 @@ def test_page_in_headless_chromium_at_375px_inside_wechat(live_server, chromium,
     findings = layout["findings"]
     assert findings["height"] > 0 and findings["right"] <= 375
     assert "黑市监罚〔2025〕88号" in findings["text"] and "市场监管" in findings["text"]
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert [v.openid for v in ViewLog.select()] == ["o-browser"]
 
 
@@ -441,9 +454,17 @@ def test_lookup_and_unit_forms_work_inside_wechat_through_oauth(live_server, chr
     landed = json.loads(_submit(chromium, {"#n": report.number, "#c": report.check_code}))
     assert landed["url"].startswith(f"{live_server}/v/{report.token}"), landed["url"]
     assert "有效（至" in landed["text"] and "16个领域：" in landed["text"]
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
     assert [v.openid for v in ViewLog.select()] == ["o-bank-clerk"]  # the OAuth hop happened on the way
 
     stated = json.loads(_submit(chromium, {"#u": "中国建设银行黑河分行"}))
     assert stated["url"].startswith(f"{live_server}/v/{report.token}")
     assert "您的单位：中国建设银行黑河分行" in stated["text"]
     assert WechatUser.get(WechatUser.openid == "o-bank-clerk").verifier_unit == "中国建设银行黑河分行"
+
+
+def test_a_cached_page_never_hides_a_change_of_status(client, make_signed_report):
+    report = make_signed_report()
+    assert "已撤销" not in client.get(f"/v/{report.token}").get_data(as_text=True)
+    Report.update(revoked_at=utcnow()).where(Report.id == report.id).execute()
+    assert "已撤销" in client.get(f"/v/{report.token}").get_data(as_text=True)  # at once, whatever was cached

@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP_TEMPLATE = (
-    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'{form_targets}; "
+    "default-src 'none'; style-src {styles}; img-src 'self' data:; form-action 'self'{form_targets}; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -34,10 +34,14 @@ def init_app(app):
     return limiter
 
 
-def limit_misses(app, blueprint, limit_value, scope):
-    """Limit per client IP the requests of `blueprint` that called `mark_miss()`; hits are never counted."""
+def limit_misses(app, blueprint, limit_value, scope, exempt_when=None):
+    """Limit per client IP the requests of `blueprint` that called `mark_miss()`; hits are never counted.
+
+    `exempt_when()` (optional) tells before the view runs that a request is a hit, which then costs the limiter
+    nothing (no Redis round trip): only guesses need limiting."""
     limiter = app.extensions["hegui_limiter"]
-    limiter.shared_limit(limit_value, scope=scope, deduct_when=_is_miss, on_breach=_too_many)(blueprint)
+    limiter.shared_limit(limit_value, scope=scope, deduct_when=_is_miss, on_breach=_too_many,
+                         exempt_when=exempt_when)(blueprint)
 
 
 def mark_miss():
@@ -58,10 +62,18 @@ def _too_many(request_limit):
 
 
 def csp_nonce():
-    """The per-response nonce that lets our one inline <style> through the CSP ('' outside a request)."""
-    if not has_request_context():
+    """The per-response nonce that lets our one inline <style> through the CSP ('' outside a request, and for a page
+    rendered to be cached, whose styles the CSP allows by hash instead)."""
+    if not has_request_context() or request.environ.get("hegui.csp_hash"):
         return ""
     return request.environ.setdefault("hegui.csp_nonce", secrets.token_urlsafe(16))
+
+
+def _style_sources():
+    hashes = request.environ.get("hegui.style_hashes") if has_request_context() else None
+    if hashes is not None:
+        return " ".join(hashes) or "'none'"
+    return f"'nonce-{csp_nonce()}'"
 
 
 def origin_of(url):
@@ -75,7 +87,7 @@ def secure_headers(response, public=False, form_targets=()):
 
     `form_targets`: origins beyond our own that a form's submission may be redirected to (CSP form-action)."""
     extra = "".join(f" {origin}" for origin in form_targets)
-    response.headers["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=csp_nonce(), form_targets=extra)
+    response.headers["Content-Security-Policy"] = CSP_TEMPLATE.format(styles=_style_sources(), form_targets=extra)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

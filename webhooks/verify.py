@@ -4,12 +4,15 @@ Everything shown comes from the frozen snapshot (the signed certificate), never 
 (revoked, superseded, corrected, expired) is live, so a revocation shows at once (nothing is cached).
 """
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,8 +28,8 @@ from flask import (
     session,
     url_for,
 )
-from redis.exceptions import RedisError
 
+from jobs import views
 from jobs.gateways.wechat import WECHAT_OPEN, WeChatAPI, WeChatAPIError
 from models.base import to_local, utcnow
 from models.policy.report import pki, present, signing, sm2, summary
@@ -38,7 +41,6 @@ from models.tables.reports import (
     SUPERSEDED,
     VALID,
     Report,
-    ViewLog,
     remember_verifier_unit,
     report_status,
     verifier_unit_of,
@@ -54,16 +56,18 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 PEM_RE = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
 JSON_FORMAT = "hegui.verify/1"
 OAUTH_STATE = "hv1"
-VIEW_DEDUP_SECONDS = 60
 UNIT_MIN, UNIT_MAX = 2, 60
+PAGE_CACHE_SIZE = 512  # rendered report pages kept per process (a cache: any node renders its own)
+STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
 STATUS_CLASS = {VALID: "ok", EXPIRED: "expired", REVOKED: "revoked", CORRECTED: "corrected", SUPERSEDED: "superseded"}
 
 
 def init_app(app):
     """Register the verify blueprints, their miss limits (per client IP) and security headers."""
+    app.extensions["verify_pages"] = PageCache(PAGE_CACHE_SIZE)
     for blueprint in (bp, lookup_bp):
         app.register_blueprint(blueprint)
-    security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss")
+    security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss", exempt_when=_known_token)
     security.limit_misses(app, lookup_bp, app.config["VERIFY_LOOKUP_LIMIT"], "verify-lookup-miss")
     app.jinja_env.filters.update(present.FILTERS)  # the same filters as the PDF's (models/policy/report/present.py)
 
@@ -171,26 +175,6 @@ def retired_pems(setting):
     return PEM_RE.findall("\n".join(texts).replace("\\n", "\n"))
 
 
-def record_view(redis, report, ip, user_agent, openid, unit):
-    """Log one view; a refresh within VIEW_DEDUP_SECONDS by the same client adds nothing. Returns the ViewLog id."""
-    key = _view_key(report.id, ip, user_agent, openid)
-    try:
-        if not redis.set(key, 0, nx=True, ex=VIEW_DEDUP_SECONDS):
-            return int(redis.get(key) or 0) or None
-    except RedisError:
-        log.warning("view dedup unavailable (Redis); logging the view anyway", exc_info=True)
-        key = None
-    view_id = ViewLog.log(report, ip, user_agent, openid, unit)
-    if key:
-        redis.set(key, view_id, xx=True, ex=VIEW_DEDUP_SECONDS)
-    return view_id
-
-
-def _view_key(report_id, ip, user_agent, openid):
-    client = hashlib.sha256(f"{ip}\n{user_agent}\n{openid or ''}".encode()).hexdigest()[:24]
-    return f"hegui:view:{report_id}:{client}"
-
-
 def clean_unit(raw):
     """The stated unit, trimmed; None when it is not a plausible unit name."""
     text = " ".join(unicodedata.normalize("NFKC", raw or "").split())
@@ -204,11 +188,53 @@ def remember_unit(openid, unit):
     remember_verifier_unit(openid, unit)
 
 
+class PageCache:
+    """Rendered report pages by everything they show that can change: the signed snapshot never does, so a page is
+    rendered once per (report, status, PDF readiness, stated unit) and served from here afterwards. A bounded LRU
+    in this process's memory: a cache, never state (another node renders its own)."""
+
+    def __init__(self, size):
+        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key, page):
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+def style_hashes(html):
+    """CSP hash sources of the page's inline <style> blocks: a cached page cannot carry a per-response nonce."""
+    return tuple(f"'sha256-{base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()}'"
+                 for block in STYLE_RE.findall(html))
+
+
 # -- views -------------------------------------------------------------------------------------------------------
 
 
 def _runtime():
     return current_app.extensions["hegui"]
+
+
+def _live(token):
+    """The live fields of the report `token` names (see Report.live_by_token), read once per request."""
+    if "hegui.live_report" not in request.environ:  # per request (g outlives one when a caller holds the context)
+        request.environ["hegui.live_report"] = Report.live_by_token(token) if TOKEN_RE.fullmatch(token or "") else None
+    return request.environ["hegui.live_report"]
+
+
+def _known_token():
+    """True for a request to a real report's page, JSON or PDF: a genuine view, exempt from the guess limiter."""
+    token = (request.view_args or {}).get("token")
+    return token is not None and _live(token) is not None
 
 
 def _not_found():
@@ -257,35 +283,52 @@ def _exchange(code):
 
 
 def _render_report(report, unit_error=None, status=200):
+    """The page for `report` (a full row), rendered now; its inline styles are allowed by hash."""
+    request.environ["hegui.csp_hash"] = True  # csp_nonce() gives '' so the page's bytes do not vary per response
     snapshot = json.loads(report.snapshot)
-    return make_response(
-        render_template(
-            "verify/report.html",
-            report=report,
-            r=snapshot,
-            v=summary.view(snapshot, summary.notice_for(current_app.config)),
-            signatures=report.signature_list(),
-            status=status_view(report, snapshot),
-            unit=session.get("verifier_unit"),
-            unit_error=unit_error,
-            pdf_ready=bool(report.pdf_ready_at),
-        ),
-        status,
+    html = render_template(
+        "verify/report.html",
+        report=report,
+        r=snapshot,
+        v=summary.view(snapshot, summary.notice_for(current_app.config)),
+        signatures=report.signature_list(),
+        status=status_view(report, snapshot),
+        unit=session.get("verifier_unit"),
+        unit_error=unit_error,
+        pdf_ready=bool(report.pdf_ready_at),
     )
+    return html, style_hashes(html), status
+
+
+def _page_key(live):
+    """Everything a report page shows that can change after issue (the snapshot itself cannot)."""
+    return (live.id, live.digest, report_status(live), live.revoked_at, live.corrected_at, live.correction_note,
+            live.superseded_by_id, bool(live.pdf_ready_at), session.get("verifier_unit"))
+
+
+def _respond(page):
+    html, hashes, status = page
+    request.environ["hegui.style_hashes"] = hashes
+    return make_response(html, status)
 
 
 @bp.get("/v/<token>")
 def page(token):
-    """The report page (200 whatever its status), or a plain 404."""
-    report = find_report(token)
-    if report is None:
+    """The report page (200 whatever its status), or a plain 404; the view is logged without waiting for it."""
+    live = _live(token)
+    if live is None:
         return _not_found()
     step = _oauth_step(token)
     if step is not None:
         return step
     ip, agent = _client()
-    record_view(_runtime().redis, report, ip, agent, session.get("openid"), session.get("verifier_unit"))
-    return _render_report(report)
+    views.record_view(_runtime().redis, live.id, ip, agent, session.get("openid"), session.get("verifier_unit"))
+    cache, key = current_app.extensions["verify_pages"], _page_key(live)
+    rendered = cache.get(key)
+    if rendered is None:
+        rendered = _render_report(find_report(token))
+        cache.put(key, rendered)
+    return _respond(rendered)
 
 
 @bp.post("/v/<token>/unit")
@@ -296,24 +339,38 @@ def state_unit(token):
         return _not_found()
     unit = clean_unit(request.form.get("unit"))
     if unit is None:
-        return _render_report(report, unit_error=f"请填写单位全称（{UNIT_MIN}–{UNIT_MAX} 个字）。", status=400)
+        error = f"请填写单位全称（{UNIT_MIN}–{UNIT_MAX} 个字）。"
+        return _respond(_render_report(report, unit_error=error, status=400))
     session["verifier_unit"] = unit
     openid = session.get("openid")
     if openid:
         remember_unit(openid, unit)
     ip, agent = _client()
-    view_id = record_view(_runtime().redis, report, ip, agent, openid, unit)
-    if view_id:
-        ViewLog.set_unit_once(view_id, unit)
+    views.record_view(_runtime().redis, report.id, ip, agent, openid, unit, kind="unit")
     return redirect(url_for("verify.page", token=token), 303)
 
 
 @bp.get("/v/<token>/json")
 def signed_json(token):
-    """The signed canonical data for an offline check (format hegui.verify/1, see the README)."""
-    report = find_report(token)
-    if report is None:
+    """The signed canonical data for an offline check (format hegui.verify/1, see the README); only its status
+    fields are made per request, the rest once per report."""
+    live = _live(token)
+    if live is None:
         return _not_found()
+    cache, key = current_app.extensions["verify_pages"], ("json", live.id, live.digest)
+    static = cache.get(key)
+    if static is None:
+        static = _static_json(Report.without_pdf_by_token(token))
+        cache.put(key, static)
+    status = {"status": report_status(live), "status_checked_at": to_local(utcnow()).isoformat(timespec="seconds")}
+    body = static[:-2] + ",\n" + json.dumps(status, ensure_ascii=False, indent=1)[2:]  # static ends "\n}"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = _disposition(live.number, "json")
+    return response
+
+
+def _static_json(report):
+    """The document's parts that never change after issue, serialised (ends with the closing brace)."""
     document = {
         "format": JSON_FORMAT,
         "report": json.loads(report.snapshot),
@@ -324,13 +381,8 @@ def signed_json(token):
         "key_id": report.key_id,
         "signatures": report.signature_list(),
         "keys_url": current_app.config["PUBLIC_BASE_URL"] + url_for("verify.keys"),
-        "status": report_status(report),
-        "status_checked_at": to_local(utcnow()).isoformat(timespec="seconds"),
     }
-    body = json.dumps(document, ensure_ascii=False, indent=1)
-    response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = _disposition(report.number, "json")
-    return response
+    return json.dumps(document, ensure_ascii=False, indent=1)
 
 
 @bp.get("/v/<token>/pdf")

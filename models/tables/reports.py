@@ -64,6 +64,9 @@ class ReportSequence(BaseModel):
         indexes = ((("region", "day"), True),)
 
 
+_LIVE_SQL = {}  # the live-fields query by the database's parameter mark (? or %s)
+
+
 class Report(BaseModel):
     request = ForeignKeyField(ReportRequest, unique=True, backref="reports")
     enterprise = ForeignKeyField(Enterprise, backref="reports")
@@ -92,6 +95,32 @@ class Report(BaseModel):
     def by_token(cls, token):
         """The report a QR code's token names, or None."""
         return cls.get_or_none(cls.token == token)
+
+    # What the verify page needs on every request: the status and how to find the cached rendering. Never the PDF
+    # (hundreds of KB) nor the snapshot, which only a rendering that is not cached yet reads.
+    LIVE_FIELDS = ("id", "token", "number", "issued_at", "valid_until", "revoked_at", "superseded_by", "corrected_at",
+                   "correction_note", "pdf_ready_at", "digest")
+
+    @classmethod
+    def live_by_token(cls, token):
+        """The report's live fields (status, PDF readiness, digest) by its token, or None: one indexed read, its SQL
+        made once (building a peewee query costs more than running this one; it is the verify page's hot path)."""
+        fields = [cls._meta.fields[name] for name in cls.LIVE_FIELDS]
+        sql = _LIVE_SQL.get(db.obj.param)
+        if sql is None:
+            columns = ", ".join(f'"{f.column_name}"' for f in fields)
+            table = cls._meta.table_name
+            sql = _LIVE_SQL[db.obj.param] = f'SELECT {columns} FROM "{table}" WHERE "token" = {db.obj.param}'
+        row = db.execute_sql(sql, (token,)).fetchone()
+        if row is None:
+            return None
+        return cls(**{f.name: f.python_value(value) for f, value in zip(fields, row, strict=True)})
+
+    @classmethod
+    def without_pdf_by_token(cls, token):
+        """Every field but the PDF bytes, by token (the signed data does not need them), or None."""
+        fields = [f for f in cls._meta.sorted_fields if f.name != "pdf"]
+        return cls.select(*fields).where(cls.token == token).first()
 
     @classmethod
     def by_number(cls, number):
@@ -138,12 +167,46 @@ class ReportArrears(BaseModel):
 
 
 class ViewLog(BaseModel):
+    """One verifier's view of a report. Written in batches from the Redis stream the verify page appends to
+    (jobs/views.py); `entry` is the stream entry's id, so a batch flushed twice is stored once."""
+
     report = ForeignKeyField(Report, backref="views", on_delete="CASCADE")
     at = DateTimeField(default=utcnow, index=True)
     unit = CharField(max_length=120, null=True)
     openid = CharField(max_length=64, null=True)
     ip = CharField(max_length=64, default="")
     user_agent = TextField(default="")
+    entry = CharField(max_length=40, null=True, unique=True)
+
+    @classmethod
+    def log_many(cls, views):
+        """Store views (dicts of report id, at, ip, user_agent, openid, unit, entry); an entry already stored is
+        skipped. Returns how many were new."""
+        rows = [dict(report=v["report"], at=v["at"], unit=v.get("unit"), openid=v.get("openid"), ip=v["ip"][:64],
+                     user_agent=v["user_agent"][:1000], entry=v.get("entry")) for v in views]
+        known = {e for (e,) in cls.select(cls.entry).where(cls.entry.in_([r["entry"] for r in rows if r["entry"]]))
+                 .tuples()}
+        fresh = [r for r in rows if r["entry"] is None or r["entry"] not in known]
+        with db.atomic():
+            for start in range(0, len(fresh), 500):
+                cls.insert_many(fresh[start:start + 500]).on_conflict_ignore().execute()
+        return len(fresh)
+
+    @classmethod
+    def name_unit(cls, view, since):
+        """A verifier named their unit: on their latest view since `since` that has none, else as a view of its own
+        (`view` as for log_many). Applying the same statement twice changes nothing more."""
+        if view.get("entry") and cls.select().where(cls.entry == view["entry"]).exists():
+            return 0
+        same_client = ((cls.report == view["report"]) & (cls.ip == view["ip"][:64])
+                       & (cls.user_agent == view["user_agent"][:1000]) & (cls.at >= since)
+                       & (cls.openid.is_null() if view.get("openid") is None else cls.openid == view["openid"]))
+        if cls.select().where(same_client & (cls.unit == view["unit"])).exists():
+            return 0
+        latest = cls.select(cls.id).where(same_client & cls.unit.is_null()).order_by(cls.at.desc()).first()
+        if latest is not None:
+            return cls.update(unit=view["unit"]).where(cls.id == latest.id).execute()
+        return cls.log_many([view])
 
     @classmethod
     def log(cls, report, ip, user_agent, openid, unit):

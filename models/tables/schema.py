@@ -132,11 +132,19 @@ def _report_signatures():
 
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
+def _view_entries():
+    _add_columns(ViewLog, "entry")
+    present = {i.name for i in db.get_indexes(ViewLog._meta.table_name)}
+    if "view_log_entry" not in present:
+        db.execute_sql('CREATE UNIQUE INDEX "view_log_entry" ON "view_log" ("entry")')
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial_schema),
     (2, "reports remember the arrears items they showed", _report_arrears_links),
     (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
     (4, "reports keep every signature (SM2-SM3 beside Ed25519)", _report_signatures),
+    (5, "views are flushed in batches from a stream, each entry once", _view_entries),
 ]
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 from wechatpy.crypto import WeChatCrypto
 
+from bot.codec import message_xml, signed_request
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, postgres_database, wait_until
 from models.base import bind_database, db, local_today
@@ -30,7 +31,6 @@ from models.tables.cases import ACCEPTED, Case
 from models.tables.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
 from models.tables.registry import Domain, Enterprise
 from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
-from webhooks.simulator import message_xml, signed_request
 
 pytestmark = pytest.mark.e2e
 

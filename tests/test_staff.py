@@ -6,6 +6,7 @@ import pytest
 import requests
 from rq import SimpleWorker
 
+from jobs.notice_kinds import notice_text
 from models.policy import departments
 from models.policy.casework.cases import open_case
 from models.policy.staff import create_staff
@@ -123,7 +124,7 @@ def test_objection_accepted_corrects_reports_and_tells_owners(client, staff, obj
     assert Report.get_by_id(report.id).corrected_at is not None
     outcome = OutboundMessage.get(OutboundMessage.dedup_key == f"case-outcome:{case.id}")
     offer = OutboundMessage.get(OutboundMessage.dedup_key == f"report-corrected:{report.id}")
-    assert "记录已更正" in outcome.payload["text"] and report.number in offer.payload["text"]
+    assert "记录已更正" in notice_text(outcome.payload) and report.number in notice_text(offer.payload)
     assert drain() == 0
     # Neither owner wrote in the last 48 h: the closed window falls back to template messages.
     for openid in ("o-owner-1", "o-report-owner"):
@@ -147,7 +148,7 @@ def test_objection_rejected_and_repair_accepted(client, staff, case_world, drain
     post(client, f"/staff/cases/{repair.id}/accept", {"resolution": "repaired", "reason": "同意修复"})
     assert Case.get_by_id(rejected.id).status == "rejected"
     assert PenaltyRecord.get_by_id(repair.record_id).status == "repaired"
-    texts = [m.payload["text"] for m in OutboundMessage.select().order_by(OutboundMessage.id)]
+    texts = [notice_text(m.payload) for m in OutboundMessage.select().order_by(OutboundMessage.id)]
     assert any("不予支持" in t and "处罚事实清楚" in t for t in texts)
     assert any("已完成信用修复" in t for t in texts)
     assert drain() == 0
@@ -200,7 +201,7 @@ def test_binding_review_approved_and_refused(client, staff, case_world):
     assert BindingReview.get_by_id(refuse.id).status == "submitted"
     post(client, f"/staff/bindings/{refuse.id}/refuse", {"reason": "授权书未加盖公章"})
     assert BindingReview.get_by_id(refuse.id).status == "refused"
-    texts = {m.dedup_key: m.payload["text"] for m in OutboundMessage.select()}
+    texts = {m.dedup_key: notice_text(m.payload) for m in OutboundMessage.select()}
     assert "审核通过" in texts[f"binding-review:{approve.id}"]
     assert "授权书未加盖公章" in texts[f"binding-review:{refuse.id}"]
 
@@ -315,5 +316,5 @@ def test_the_office_loads_the_register_as_its_keeper_and_owners_hear_of_a_mobile
     assert changed.mobile == "13800138000" and changed.mobile_changed_at is not None
     assert RecordChange.get(RecordChange.action == "mobile_change").before["mobile"] == "13904560001"
     [notice] = OutboundMessage.select().where(OutboundMessage.user == case_world.user)
-    assert notice.kind == "notice" and "139****0001" in notice.payload["text"]
-    assert "138****8000" in notice.payload["text"] and "13800138000" not in notice.payload["text"]
+    assert notice.kind == "notice" and "139****0001" in notice_text(notice.payload)
+    assert "138****8000" in notice_text(notice.payload) and "13800138000" not in notice_text(notice.payload)

@@ -143,11 +143,3 @@ def _open_review(review_id):
     if review.status != "submitted":
         raise ReviewError("该绑定申请已处理。")
     return review
-
-
-def binding_outcome_text(review):
-    """What the applicant reads in the chat about a decided binding request."""
-    name = review.enterprise.name
-    if review.status == "approved":
-        return f"您提交的企业绑定申请（{name}）已审核通过，现在可以发送“申请报告”开具专用信用报告。"
-    return f"您提交的企业绑定申请（{name}）未通过审核。理由：{review.reason}。如有疑问，请补充材料后重新申请。"

@@ -7,11 +7,12 @@ import requests
 from rq import SimpleWorker
 
 from jobs.notice_kinds import notice_text
+from models.base import utcnow
 from models.policy import departments
 from models.policy.casework.cases import open_case
 from models.policy.staff import create_staff
 from models.policy.uscc import make_org_code, make_uscc
-from models.tables.accounts import Binding, BindingReview, StaffAudit, WechatUser
+from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffSession, WechatUser
 from models.tables.cases import Case, CaseEvidence
 from models.tables.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
 from models.tables.registry import ApiKey, Department, Domain, Enterprise
@@ -84,10 +85,49 @@ def test_csrf_required_on_staff_posts_but_not_on_wechat_or_api(client, staff):
 def test_session_expires_when_idle(client, staff):
     assert login(client, "office1").status_code == 302
     assert client.get("/staff/cases").status_code == 200
-    with client.session_transaction() as session:
-        session["seen"] -= 31 * 60
+    StaffSession.update(seen_at=utcnow() - dt.timedelta(minutes=31)).execute()
     response = client.get("/staff/cases")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert StaffSession.get().ended_at is not None
+
+
+def _refused(client):
+    response = client.get("/staff/cases")
+    return response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_logout_ends_the_session_for_a_saved_cookie_too(client, staff):
+    """Issue 13, item 6: a cookie saved before logout kept working (the session lived only in the cookie)."""
+    assert login(client, "office1").status_code == 302
+    saved = client.get_cookie("session").value
+    with client.session_transaction() as session:
+        assert set(session) - {"_permanent", "csrf_token"} == {"sid"}  # only a random token, no staff id
+    assert post(client, "/staff/logout").status_code == 302
+    client.set_cookie("session", saved)  # the attacker's copy
+    assert _refused(client)
+    assert StaffSession.get().ended_at is not None
+
+
+def test_deactivation_ends_every_session_at_once(client, app, staff, runner):
+    assert login(client, "market1").status_code == 302
+    other = app.test_client()
+    assert login(other, "market1").status_code == 302
+    result = runner.invoke(args=["staff", "deactivate", "market1"])
+    assert result.exit_code == 0 and "结束会话 2 个" in result.output
+    assert _refused(client) and _refused(other)
+    assert login(client, "market1").status_code == 401
+
+
+def test_console_has_the_verify_pages_headers_and_a_samesite_cookie(client, staff):
+    response = login(client, "office1")
+    cookie = response.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    page = client.get("/staff/cases")
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in client.get("/staff/login").headers["Content-Security-Policy"]
 
 
 def test_department_sees_only_its_cases(client, staff, objection):

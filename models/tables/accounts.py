@@ -175,8 +175,14 @@ class StaffSession(BaseModel):
             cls.update(seen_at=now).where(cls.id == row.id).execute()
         return row
 
+    @classmethod
+    def end_token(cls, token):
+        """End the session of `token` (logout); return how many ended (0 or 1)."""
+        return cls.update(ended_at=utcnow()).where(
+            (cls.token_hash == cls.hash(token)) & cls.ended_at.is_null()).execute()
+
     def end(self):
-        """End this session (logout, idle)."""
+        """End this session (idle)."""
         return StaffSession.update(ended_at=utcnow()).where(
             (StaffSession.id == self.id) & StaffSession.ended_at.is_null()).execute()
 

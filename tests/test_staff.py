@@ -272,6 +272,19 @@ def test_freshness_overdue_first_and_scoped(client, staff):
     assert page.index("从未报送") < page.index("正常")
 
 
+def test_a_robot_url_entered_in_the_console_may_name_only_wecom(client, staff):
+    """Issue 13, item 10: a robot URL pointed at an internal address made the worker call it."""
+    login(client, "office1")
+    page = "/staff/departments/market"
+    refused = post(client, "/staff/departments/market/robot", {"robot_url": "http://127.0.0.1:6379/x?key=k"},
+                   page=page, follow_redirects=True)
+    assert "企业微信群机器人" in refused.get_data(as_text=True)
+    assert Department.get(Department.code == "market").robot_url is None
+    inside = "https://169.254.169.254/cgi-bin/webhook/send?key=k"
+    post(client, "/staff/departments/market/robot", {"robot_url": inside}, page=page)
+    assert Department.get(Department.code == "market").robot_url is None
+
+
 def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, bot_chat, rt, wechat_double,
                                                      wecom_double):
     """The owner objects in the chat; the department's robot hears of it; staff accept it; the owner hears back."""

@@ -54,6 +54,7 @@ PEM_RE = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re
 JSON_FORMAT = "hegui.verify/1"
 OAUTH_STATE = "hv1"
 VIEW_DEDUP_SECONDS = 60
+UNIT_DEDUP_SECONDS = 86400  # one stated 查验单位 per viewer and report a day; a second statement corrects the first
 UNIT_MIN, UNIT_MAX = 2, 60
 STATUS_CLASS = {VALID: "ok", EXPIRED: "expired", REVOKED: "revoked", CORRECTED: "corrected", SUPERSEDED: "superseded"}
 MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -66,6 +67,7 @@ def init_app(app):
         app.register_blueprint(blueprint)
     security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss")
     security.limit_misses(app, lookup_bp, app.config["VERIFY_LOOKUP_LIMIT"], "verify-lookup-miss")
+    security.limit_route(app, "verify.state_unit", app.config["VERIFY_UNIT_LIMIT"], "verify-unit")
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["redact"] = redact
@@ -210,6 +212,29 @@ def _view_key(report_id, ip, user_agent, openid):
     return f"hegui:view:{report_id}:{client}"
 
 
+def _viewer_key(report_id, ip, openid):
+    """Who states a unit: their openid when OAuth told us, else their address (a User-Agent is the sender's choice)."""
+    viewer = hashlib.sha256(f"{openid or ''}\n{'' if openid else ip}".encode()).hexdigest()[:24]
+    return f"hegui:view-unit:{report_id}:{viewer}"
+
+
+def record_unit(redis, report, ip, user_agent, openid, unit):
+    """Put the stated unit on the viewer's view of `report`: once per viewer a day (a later statement corrects it),
+    never a new 查验单位 entry per POST. Returns the ViewLog id."""
+    key = _viewer_key(report.id, ip, openid)
+    try:
+        earlier = redis.get(key)
+    except RedisError:
+        log.warning("unit dedup unavailable (Redis)", exc_info=True)
+        earlier, key = None, None
+    view_id = int(earlier) if earlier else record_view(redis, report, ip, user_agent, openid, unit)
+    if view_id:
+        ViewLog.set_unit(view_id, unit)
+        if key:
+            redis.set(key, view_id, ex=UNIT_DEDUP_SECONDS)
+    return view_id
+
+
 def clean_unit(raw):
     """The stated unit, trimmed; None when it is not a plausible unit name."""
     text = " ".join(unicodedata.normalize("NFKC", raw or "").split())
@@ -310,7 +335,8 @@ def page(token):
 
 @bp.post("/v/<token>/unit")
 def state_unit(token):
-    """The verifier states their unit once: kept in the session, on their WechatUser, and on this view."""
+    """The verifier states their unit once: kept in the session, on their WechatUser, and on their view (limited
+    per client, one entry per viewer and report)."""
     report = find_report(token)
     if report is None:
         return _not_found()
@@ -322,9 +348,7 @@ def state_unit(token):
     if openid:
         remember_unit(openid, unit)
     ip, agent = _client()
-    view_id = record_view(_runtime().redis, report, ip, agent, openid, unit)
-    if view_id:
-        ViewLog.update(unit=unit).where((ViewLog.id == view_id) & ViewLog.unit.is_null()).execute()
+    record_unit(_runtime().redis, report, ip, agent, openid, unit)
     return redirect(url_for("verify.page", token=token), 303)
 
 

@@ -62,6 +62,6 @@ def prepared_env(args, tmp, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "SMS_"))}
     database = args.database if args.database != "sqlite" else f"sqlite:///{Path(tmp) / 'bench.db'}"
     env.update(DATABASE_URL=database, REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", RQ_QUEUE="bench",
-               PYTHONPATH=str(ROOT), FLASK_APP="app", **extra)
+               PYTHONPATH=str(ROOT), FLASK_APP="app", HEGUI_ENV="development", **extra)
     subprocess.run([sys.executable, "-m", "flask", "init-db"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return env

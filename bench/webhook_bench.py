@@ -101,7 +101,7 @@ def main():
     args = parser.parse_args()
     flush_redis(args)
     with tempfile.TemporaryDirectory() as tmp:
-        env = prepared_env(args, tmp, WECHAT_AES_KEY=AES_KEY)
+        env = prepared_env(args, tmp, WECHAT_AES_KEY=AES_KEY, WECHAT_ACCEPT_PLAINTEXT="1")  # both kinds measured
         rows = []
         bare, bare_base = start_gunicorn("bench.webhook_bench:bare_app()", env, args.workers)
         try:

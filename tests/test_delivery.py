@@ -224,3 +224,53 @@ def test_without_a_template_for_its_kind_a_notice_waits_for_the_next_message(wec
 def test_deliver_before_commit_is_retried(app):
     with pytest.raises(delivery.OutboundMissing):
         delivery.deliver(999_999)
+
+
+def test_a_click_opens_three_messages_for_a_minute_not_48_hours(wechat_double, app, drain):
+    """Issue 13, item 13: a menu click, follow or scan opened a 48-hour window here; WeChat allows 3 in 1 minute."""
+    clicked = WechatUser.create(openid="o_click", last_event_at=utcnow())
+    control(wechat_double, "interaction", openid="o_click", kind="event", event="CLICK")
+    ids = [delivery.queue_text(clicked.id, f"第{i}条", f"click-{i}") for i in range(4)]
+    assert drain() == 0
+    assert [state(i) for i in ids] == ["sent", "sent", "sent", "deferred"]
+    assert calls(wechat_double, "message/custom/send") == 3  # the fourth was held back here, not refused there
+    earlier = WechatUser.create(openid="o_clicked_earlier", last_event_at=utcnow() - dt.timedelta(minutes=2))
+    late = delivery.queue_text(earlier.id, "两分钟后", "click-late")
+    assert drain() == 0
+    assert state(late) == "deferred" and calls(wechat_double, "message/custom/send") == 3
+
+
+def test_windows_by_what_the_user_did(app):
+    now = utcnow()
+    wrote = WechatUser.create(openid="o_w", last_message_at=now - dt.timedelta(hours=47))
+    clicked = WechatUser.create(openid="o_k", last_event_at=now - dt.timedelta(seconds=30))
+    clicked_long_ago = WechatUser.create(openid="o_kk", last_event_at=now - dt.timedelta(hours=1))
+    assert delivery.window_allows(wrote, now) and delivery.window_allows(clicked, now)
+    assert not delivery.window_allows(clicked_long_ago, now)
+    assert not delivery.window_allows(WechatUser.create(openid="o_none"), now)
+
+
+def test_a_pending_row_whose_job_was_lost_is_swept_and_sent(wechat_double, user, rt, drain):
+    """Issue 13, item 4: after a Redis flush the row stayed pending and nothing sent it."""
+    row_id = delivery.queue_text(user.id, "二维码说明", "lost-1")
+    rt.redis.flushdb()  # the job is gone; the row is not
+    assert drain() == 0 and state(row_id) == "pending"
+    assert delivery.sweep_outbound() == 0  # too young: its job may still be on its way
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).execute()
+    delivery.queue_text(user.id, "二维码说明", "lost-1")  # queued again meanwhile: a job is waiting, no second one
+    assert delivery.sweep_outbound() == 0
+    assert drain() == 0 and state(row_id) == "sent"
+    second = delivery.queue_text(user.id, "再次丢失", "lost-2")
+    rt.redis.flushdb()
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).where(OutboundMessage.id == second).execute()
+    assert delivery.sweep_outbound() == 1 and drain() == 0 and state(second) == "sent"
+    assert [m["text"] for m in inbox(wechat_double, "o_u")] == ["二维码说明", "再次丢失"]
+
+
+def test_a_row_still_pending_is_told_at_the_next_message_and_never_sent_after(wechat_double, user, rt, drain):
+    row_id = delivery.queue_image(user.id, PNG, "report-qr-77")
+    rt.redis.flushdb()
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).execute()
+    assert delivery.pending_mentions(user) == ["此前发送给您的一张图片未能送达，请发送“我的报告”重新获取。"]
+    assert state(row_id) == "deferred" and delivery.pending_mentions(user) == []
+    assert delivery.deliver(row_id) == "deferred" and inbox(wechat_double, "o_u") == []

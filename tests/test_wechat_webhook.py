@@ -218,6 +218,33 @@ def test_missing_fields_are_a_400(client, app):
     assert WechatUser.select().count() == 0
 
 
+@pytest.mark.parametrize("created", [
+    str(NOW * 1000),  # milliseconds: an SDK's test template sends them
+    "9" * 40, "²", "¹²³", "１７００００００００", "-5", "1.7e9", " ", str(NOW - 2 * 86400), str(NOW + 2 * 86400), "0",
+])
+def test_a_create_time_that_is_not_seconds_near_now_is_a_400(client, app, created):
+    """Issue 13, item 9: 13 digits, huge values and '²' (str.isdigit is true, int() fails) were 500s."""
+    xml = f"<xml><ToUserName>gh</ToUserName><FromUserName>o_clock</FromUserName><CreateTime>{created}</CreateTime>" \
+          "<MsgType>text</MsgType><Content>帮助</Content><MsgId>42</MsgId></xml>"
+    assert post_plain(client, app, xml).status_code == 400
+    assert WechatUser.select().count() == 0
+
+
+@pytest.mark.parametrize("xml", [
+    text_xml("帮助", msg_id="not-a-number"),
+    text_xml("帮助", msg_id="9" * 21),
+    f"<xml><FromUserName>o_a</FromUserName><FromUserName>o_b</FromUserName><CreateTime>{NOW}</CreateTime>"
+    "<MsgType>text</MsgType><Content>x</Content></xml>",
+    f"<xml><FromUserName><a>o</a></FromUserName><CreateTime>{NOW}</CreateTime><MsgType>text</MsgType></xml>",
+    message_xml("o_e", "event", Event="x" * 65),
+    message_xml("o_e", "event"),
+    message_xml("o_e", "x" * 65),
+])
+def test_other_malformed_fields_are_a_400_never_a_500(client, app, xml):
+    assert post_plain(client, app, xml).status_code == 400
+    assert WechatUser.select().count() == 0
+
+
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
@@ -362,6 +389,19 @@ def test_events_are_deduplicated_by_sender_and_create_time(client, app, rt):
     post_plain(client, app, subscribe)  # a late retry of the old subscribe: no second effect
     assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is False
     assert rt.redis.exists(f"wechat:reply:o_fan:o_fan:{NOW + 100}:subscribe:qrscene_report42")
+
+
+def test_two_different_events_in_one_second_are_two_events(client, app):
+    """Issue 13, item 14: a LOCATION report and a subscribe in the same second were taken as one: the welcome lost."""
+    location = message_xml("o_new_fan", "event", create_time=NOW, Event="LOCATION", Latitude="50.2451",
+                           Longitude="127.5282", Precision="65.0")
+    subscribe = message_xml("o_new_fan", "event", create_time=NOW, Event="subscribe")
+    assert post_plain(client, app, location).data == b"success"
+    assert "欢迎关注" in reply_of(post_plain(client, app, subscribe))["Content"]
+    assert WechatUser.get(WechatUser.openid == "o_new_fan").subscribed is True
+    first = message_xml("o_clicker", "event", create_time=NOW, Event="CLICK", EventKey="HELP")
+    second = message_xml("o_clicker", "event", create_time=NOW, Event="CLICK", EventKey="BIND")
+    assert reply_of(post_plain(client, app, first))["Content"] != reply_of(post_plain(client, app, second))["Content"]
 
 
 def test_view_event_opens_no_window_and_a_click_opens_only_the_minute(client, app):

@@ -103,7 +103,7 @@ def _enqueue_if_pending(row):
 
 def deliver(outbound_id):
     """Send OutboundMessage `outbound_id` unless it was already sent or tried; return its final state."""
-    row = OutboundMessage.get_or_none(OutboundMessage.id == outbound_id)
+    row = OutboundMessage.find(outbound_id)
     if row is None:
         raise OutboundMissing(outbound_id)
     if not OutboundMessage.claim(row.id):

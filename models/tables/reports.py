@@ -175,6 +175,11 @@ class OutboundMessage(BaseModel):
             return cls.get(cls.dedup_key == dedup_key)
 
     @classmethod
+    def find(cls, row_id):
+        """The row, or None (not yet committed, or deleted)."""
+        return cls.get_or_none(cls.id == row_id)
+
+    @classmethod
     def create_image_once(cls, user_id, png_bytes, dedup_key, **payload):
         """An image row (the PNG kept in StoredBlob until sent) for `dedup_key`, unless an earlier call made it."""
         existing = cls.get_or_none(cls.dedup_key == dedup_key)

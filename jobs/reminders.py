@@ -10,6 +10,7 @@ from collections import defaultdict
 from peewee import IntegrityError
 
 from jobs import wecom
+from jobs.compose import neutral
 from jobs.staff_markdown import case_reminder_line, section_title
 from models.base import LOCAL_TZ, db
 from models.policy.staff import feed_freshness
@@ -77,7 +78,7 @@ def _feed_lines(today, stale_days):
     for row in feed_freshness(today=today, stale_days=stale_days):
         if not row.overdue:
             continue
-        scope = f"{row.kind_label}" + (f"·{row.domain.name}" if row.domain else "")
+        scope = f"{row.kind_label}" + (f"·{neutral(row.domain.name)}" if row.domain else "")
         state = (
             "从未报送" if row.complete_until is None
             else f"数据截至 {row.complete_until:%Y-%m-%d}，已超过 {stale_days} 天"

@@ -10,7 +10,6 @@ import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from bot.codec import BadMessage, cdata, parse_incoming, render_text_reply
 from models.tables.accounts import WechatUser
 
 TENCENT_TOKEN = "spamtest"
@@ -283,14 +282,6 @@ def test_oversized_body_is_a_413(client, app):
 HOSTILE = "a]]>b<c>&d; 😀 ]]]]> 尾\x01"
 
 
-def test_cdata_splits_terminators_and_drops_forbidden_characters():
-    xml = render_text_reply("o_user", "gh_account", HOSTILE, now=1)
-    parsed = xmltodict.parse(xml)["xml"]
-    assert parsed["Content"] == HOSTILE.replace("\x01", "")
-    assert parsed["CreateTime"] == "1"
-    assert cdata("]]>") == "<![CDATA[]]]]><![CDATA[>]]>"
-
-
 def test_hostile_text_gives_well_formed_reply(client, app):
     response = post_plain(client, app, text_xml(HOSTILE.replace("\x01", ""), msg_id="555"))
     reply = reply_of(response)  # parses: the reply is well-formed whatever the bot put in it
@@ -413,49 +404,3 @@ def test_view_event_opens_no_window_and_a_click_opens_only_the_minute(client, ap
                                         EventKey="HELP"))
     viewer = WechatUser.get(WechatUser.openid == "o_viewer")
     assert viewer.last_event_at is not None and viewer.last_message_at is None
-
-
-# -- parsing into Incoming ---------------------------------------------------------------------------------------
-
-
-def parsed(xml):
-    return parse_incoming(xmltodict.parse(xml)["xml"])
-
-
-def test_parse_message_kinds():
-    text = parsed(text_xml(" 帮助 ", msg_id="11", create_time=NOW + 5))
-    assert (text.kind, text.text, text.msg_key, text.create_time) == ("text", "帮助", "11", NOW + 5)
-    voice = parsed(message_xml(msg_type="voice", MediaId="m1", Format="amr", Recognition="申请报告。", MsgId="12"))
-    assert (voice.kind, voice.text, voice.media_id) == ("voice", "申请报告。", "m1")
-    mute = parsed(message_xml(msg_type="voice", MediaId="m2", Format="amr", MsgId="13"))
-    assert (mute.kind, mute.text) == ("voice", None)
-    image = parsed(message_xml(msg_type="image", PicUrl="http://x/y.jpg", MediaId="m3", MsgId="14"))
-    assert (image.kind, image.media_id, image.msg_key) == ("image", "m3", "14")
-    location = parsed(message_xml(msg_type="location", Location_X="50.2", Location_Y="127.5", MsgId="15"))
-    assert (location.kind, location.raw_type) == ("other", "location")
-
-
-def test_parse_events():
-    sub = parsed(message_xml("o_a", "event", create_time=NOW + 9, Event="subscribe", EventKey="qrscene_abc",
-                             Ticket="t"))
-    assert (sub.kind, sub.event, sub.event_key) == ("event", "subscribe", "qrscene_abc")
-    assert sub.msg_key == f"o_a:{NOW + 9}:subscribe:qrscene_abc"
-    click = parsed(message_xml("o_a", "event", Event="CLICK", EventKey="REPORT_APPLY"))
-    assert (click.event, click.event_key) == ("click", "REPORT_APPLY")
-    scan = parsed(message_xml("o_a", "event", Event="SCAN", EventKey="abc", Ticket="t"))
-    assert (scan.event, scan.event_key) == ("scan", "abc")
-    scancode = parsed(message_xml("o_a", "event", Event="scancode_waitmsg", EventKey="SCAN_VERIFY",
-                                  ScanCodeInfo={"ScanType": "qrcode", "ScanResult": "http://hegui.test/v/tok"}))
-    assert (scancode.event, scancode.event_key, scancode.text) == ("scancode_waitmsg", "SCAN_VERIFY",
-                                                                    "http://hegui.test/v/tok")
-    bare = parsed(message_xml("o_a", "event", Event="unsubscribe"))
-    assert (bare.event, bare.event_key) == ("unsubscribe", None)
-
-
-def test_parse_refuses_messages_without_sender_or_time():
-    with pytest.raises(BadMessage):
-        parsed(message_xml("", "text", Content="x"))
-    with pytest.raises(BadMessage):
-        parsed(message_xml("o" * 65, "text", Content="x"))
-    with pytest.raises(BadMessage):
-        parse_incoming({"FromUserName": "o", "MsgType": "text", "CreateTime": "abc"})

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REDIS_BASE, REDIS_DB
 
+import config
 from app import create_app
 from config import ROOT, ConfigError, load_config
 
@@ -22,6 +23,7 @@ def bare_env(monkeypatch):
     """An environment that asks for nothing: none of the settings below set."""
     for name in SETTINGS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "load_dotenv", lambda *a, **k: None)  # no .env of the developer's in this test
     return monkeypatch
 
 

@@ -1,21 +1,30 @@
 """The app factory: `flask` finds `create_app` here; gunicorn serves `app:create_app()`."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
 
 import runtime
-from config import ROOT, load_config
+from config import ROOT, ConfigError, load_config, require_settings
+from jobs import notice_kinds
 from models.base import bind_database, db
 from runtime import configure_logging
 
 
 def create_app(config=None):
-    """Build the app: defaults and environment, then the `config` mapping (tests), then integrations."""
+    """Build the app: defaults and environment, then the `config` mapping (tests), then integrations. Served (not
+    run as a `flask` command), production refuses to start without its required settings."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     settings = load_config(app.instance_path)
     settings.update(config or {})
     app.config.update(settings)
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # the web; `flask worker|scheduler|menu push` check themselves
+        require_settings(app.config)
+    try:
+        notice_kinds.check_settings(app.config)
+    except notice_kinds.TemplateSettingError as exc:
+        raise ConfigError(str(exc)) from exc
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(json_lines=app.config["LOG_FORMAT"] == "json")
     init_database(app)

@@ -1,7 +1,15 @@
-"""Configuration read from the environment (and a `.env` file in the repo root): docs/CONTRACT.md §1."""
+"""Configuration read from the environment (and a `.env` file in the repo root): docs/CONTRACT.md §1.
 
+Development mode only when asked for: `HEGUI_ENV=development` or `FLASK_DEBUG` — never because a setting is missing.
+In production the web, the worker, the scheduler and `flask menu push` refuse to start without the required settings
+(`require_settings`); the other commands need only the database and Redis.
+"""
+
+import ipaddress
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -9,10 +17,13 @@ ROOT = Path(__file__).resolve().parent
 DEV_WECHAT_TOKEN = "hegui-dev-token"
 DEV_WECHAT_APPID = "wxdev0000000000000"
 DEV_DOUBLE_BASE = "http://127.0.0.1:5101"
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+ENVIRONMENTS = ("development", "production")
+REQUIRED = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY", "PUBLIC_BASE_URL",
+            "GUIDE_CONTACT", "SM2_SIGNING_KEY", "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN")
+NOTICE_TEMPLATES = ("CASE_OUTCOME", "REPORT_CORRECTED", "VIEW_DIGEST", "BINDING_OUTCOME", "MOBILE_CHANGED")
 DEFAULT_ISSUER = "黑河市社会信用体系建设领导小组办公室 (信用黑河)"
 DEV_GUIDE_CONTACT = "（开发环境）请设置 GUIDE_CONTACT：咨询单位、电话与办公时间"
-PRODUCTION_REQUIRED = ("WECHAT_SECRET", "WECHAT_TOKEN", "SIGNING_KEY", "SECRET_KEY", "GUIDE_CONTACT", "SM2_SIGNING_KEY",
-                       "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN")
 
 
 class ConfigError(RuntimeError):
@@ -24,17 +35,64 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+def development_mode():
+    """True when development mode was asked for (HEGUI_ENV=development or FLASK_DEBUG); ConfigError for an unknown
+    HEGUI_ENV."""
+    env = (_env("HEGUI_ENV", "production")).strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"HEGUI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    return env == "development" or _env("FLASK_DEBUG", "0").lower() not in ("0", "false", "no")
+
+
+def is_loopback(host):
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if (host or "").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_public_base_url(url):
+    """ConfigError unless `url` is an origin on https, or on http at a loopback address."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an origin such as https://credit.example.cn, not {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(f"PUBLIC_BASE_URL must use https unless its host is a loopback address: {url!r}")
+
+
+def _dev_secret_key(instance_path):
+    """Development only: a random SECRET_KEY kept in instance/ (0600), made on first use — never a constant."""
+    path = Path(instance_path) / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret-key-{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # whole or not at all; a process that got there first keeps its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 def load_config(instance_path):
-    """Return a dict of settings built from the environment; raise ConfigError when production lacks one."""
+    """Return a dict of settings built from the environment; ConfigError for a malformed one. What production lacks
+    is listed in MISSING_SETTINGS (see `require_settings`)."""
     load_dotenv(ROOT / ".env", override=False)
     instance_path = Path(instance_path)
-    dev = _env("WECHAT_APPID") is None
+    dev = development_mode()
     cfg = {
         "DEV_MODE": dev,
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance_path / 'hegui.db'}"),
         "REDIS_URL": _env("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "WECHAT_APPID": _env("WECHAT_APPID", DEV_WECHAT_APPID),
+        "WECHAT_APPID": _env("WECHAT_APPID", DEV_WECHAT_APPID if dev else None),
         "WECHAT_SECRET": _env("WECHAT_SECRET", "dev-secret" if dev else None),
         "WECHAT_TOKEN": _env("WECHAT_TOKEN", DEV_WECHAT_TOKEN if dev else None),
         "WECHAT_AES_KEY": _env("WECHAT_AES_KEY"),
@@ -46,11 +104,17 @@ def load_config(instance_path):
             f"{DEV_DOUBLE_BASE}/cgi-bin/" if dev else "https://api.weixin.qq.com/cgi-bin/",
         ),
         "WECHAT_OAUTH_BASE": _env("WECHAT_OAUTH_BASE", DEV_DOUBLE_BASE if dev else None),
-        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),
+        "PUBLIC_BASE_URL": (_env("PUBLIC_BASE_URL", DEV_PUBLIC_BASE_URL if dev else "") or "").rstrip("/"),
+        "WECOM_ROBOT_URL": _env("WECOM_ROBOT_URL"),  # the operator's: trusted as given
+        # Hosts a department's robot URL entered in the staff console may point at (comma-separated; https only).
+        "WECOM_ROBOT_HOSTS": tuple(h.strip().lower() for h in _env("WECOM_ROBOT_HOSTS", "qyapi.weixin.qq.com")
+                                   .split(",") if h.strip()),
         "SMS_BACKEND": _env("SMS_BACKEND", "log"),  # docs/CONTRACT.md §1; devtools/dev.sh points it at the SMS double
         "SMS_WEBHOOK_URL": _env("SMS_WEBHOOK_URL"),
-        "WECHAT_TEMPLATE_ID": _env("WECHAT_TEMPLATE_ID", "dev-notice-template" if dev else None),
+        # One optional category template per notice kind (jobs/notice_kinds.py): "<id>" or "<id> slot=key …".
+        **{f"WECHAT_TEMPLATE_{kind}": _env(f"WECHAT_TEMPLATE_{kind}", f"dev-{kind.lower()}" if dev else None)
+           for kind in NOTICE_TEMPLATES},
+        "OUTBOUND_STALE_SECONDS": int(_env("OUTBOUND_STALE_SECONDS", "120")),  # pending this long: swept, or told
         "WECHAT_REPLY_WAIT": float(_env("WECHAT_REPLY_WAIT", "3.0")),
         "WECHAT_HTTP_TIMEOUT": float(_env("WECHAT_HTTP_TIMEOUT", "10")),  # read timeout of outbound API calls
         "WECHAT_BUSY_BACKOFF": tuple(float(x) for x in _env("WECHAT_BUSY_BACKOFF", "0.2,0.5,1.0").split(",")),
@@ -66,6 +130,7 @@ def load_config(instance_path):
         "VERIFY_OAUTH": _env("VERIFY_OAUTH", "1") not in ("0", "false", "no"),
         "VERIFY_MISS_LIMIT": _env("VERIFY_MISS_LIMIT", "30 per minute"),
         "VERIFY_LOOKUP_LIMIT": _env("VERIFY_LOOKUP_LIMIT", "10 per 10 minutes"),
+        "VERIFY_UNIT_LIMIT": _env("VERIFY_UNIT_LIMIT", "10 per hour"),  # 查验单位 statements per client
         # The contact printed in the 办事指南, on the verify page and the PDF (docs/CONTRACT.md §1).
         "GUIDE_CONTACT": _env("GUIDE_CONTACT", DEV_GUIDE_CONTACT if dev else None),
         # The report's PAdES signature and 国密 signature (issue 12): paths to PEM files, a TSA, the seal image, and
@@ -76,7 +141,7 @@ def load_config(instance_path):
         "PDF_TSA_URL": _env("PDF_TSA_URL"),  # set: PAdES B-T; unset: B-B
         "PDF_SEAL_IMAGE": _env("PDF_SEAL_IMAGE"),  # optional; never a seal the office did not issue
         "SM2_SIGNING_KEY": _env("SM2_SIGNING_KEY"),
-        "SECRET_KEY": _env("SECRET_KEY", "hegui-development-only" if dev else None),
+        "SECRET_KEY": _env("SECRET_KEY") or (_dev_secret_key(instance_path) if dev else None),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
         "REPORT_STUCK_SECONDS": int(_env("REPORT_STUCK_SECONDS", "300")),  # the sweep re-enqueues older requests
@@ -95,8 +160,13 @@ def load_config(instance_path):
         # A registered mobile replaced by another: bindings within this many days go to staff review.
         "MOBILE_CHANGE_REVIEW_DAYS": int(_env("MOBILE_CHANGE_REVIEW_DAYS", "90")),
     }
-    if not dev:
-        missing = [k for k in PRODUCTION_REQUIRED if not cfg[k]]
-        if missing:
-            raise ConfigError("production mode requires: " + ", ".join(missing))
+    cfg["MISSING_SETTINGS"] = () if dev else tuple(k for k in REQUIRED if not cfg[k])
+    if not dev and cfg["PUBLIC_BASE_URL"]:
+        check_public_base_url(cfg["PUBLIC_BASE_URL"])
     return cfg
+
+
+def require_settings(cfg):
+    """ConfigError naming what production lacks (the web, the worker, the scheduler and `flask menu push` call it)."""
+    if cfg.get("MISSING_SETTINGS"):
+        raise ConfigError("production mode requires: " + ", ".join(cfg["MISSING_SETTINGS"]))

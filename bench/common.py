@@ -22,6 +22,8 @@ import requests
 
 # -- the product (and its devtools) ------------------------------------------------------------------------------
 from app import create_app  # noqa: F401
+from bot.codec import message_xml, signed_request  # noqa: F401
+from bot.codec import reply_text as read_reply  # noqa: F401  (the text of a passive reply)
 from bot.flows.binding import usable_mobile  # noqa: F401
 from commands.demo import ENTERPRISE_FIELDS, CopyWriter, DemoData, InsertWriter  # noqa: F401
 from config import ROOT
@@ -49,7 +51,7 @@ from models.tables.records import PenaltyRecord  # noqa: F401
 from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise  # noqa: F401
 from models.tables.reports import OutboundMessage, Report, ReportRequest  # noqa: F401
 from models.tables.schema import seed, upgrade  # noqa: F401
-from webhooks.simulator import message_xml, post_to_wechat, read_reply, signed_request  # noqa: F401
+from webhooks.simulator import post_to_wechat  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------------------------
 

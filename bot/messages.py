@@ -1,4 +1,4 @@
-"""What the bot receives: one inbound WeChat message or event, already authenticated and parsed by the webhook."""
+"""What the bot receives: one inbound WeChat message or event, authenticated by the webhook, parsed by bot/codec.py."""
 
 from dataclasses import dataclass
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 class Incoming:
     openid: str
     kind: str  # text / voice / image / event / other
-    msg_key: str  # MsgId for messages; "<openid>:<CreateTime>" for events: the dedup key
+    msg_key: str  # the dedup key: MsgId for messages; "<openid>:<CreateTime>:<event>[:<EventKey>]" for events (codec)
     create_time: int = 0
     text: str | None = None  # Content, or a voice message's Recognition
     event: str | None = None  # subscribe / unsubscribe / CLICK / SCAN / VIEW …, lower-cased

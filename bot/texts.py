@@ -128,3 +128,44 @@ OBJECTION_EXAMPLE = "该罚款已于2025年3月撤销，记录未更新"
 REPAIR_EXAMPLE = "罚款已缴清，已按要求完成整改"
 
 SERVICE_BUSY = "系统正在维护或繁忙，您刚才的消息未能办理，请稍候一分钟后重新发送。给您带来不便，敬请谅解。"
+
+# --- notices: composed by jobs/ from the facts models/ keep --------------------------------------------------------
+# Customer-service texts (inside WeChat's window), the same news when it waits for the owner's next message, and the
+# short words of template-message fields (docs/WECHAT.md §2.4: nothing the owner needs goes in first/remark).
+REPORT_DELIVERED = (
+    "您申请的专用信用报告已出具。\n报告编号：{number}\n有效期至：{until}\n查验链接：{url}\n"
+    "请向要求提交证明的单位出示本报告二维码，对方扫码即可查验；PDF版本生成后可在查验页面下载。"
+)
+REPORT_FAILED = (
+    "很抱歉，您申请的专用信用报告未能生成。我们已记录该问题，工作人员将尽快处理；"
+    "您也可以稍后发送“申请报告”重新申请。给您带来不便，敬请谅解。"
+)
+REPORT_CORRECTED = (
+    "您于 {issued} 开具的专用信用报告（编号 {number}）所列的一条处罚记录已{what}，该报告状态已变更为“数据已更正”。"
+    "如需使用，请发送“申请报告”重新开具。"
+)
+REPORT_CORRECTED_WHAT = {"corrected": "更正", "withdrawn": "更正", "repaired": "完成信用修复"}
+CASE_OUTCOME_HEAD = "您提交的{kind}（编号 {number}，处罚决定书 {decision_no}）"
+CASE_ACCEPTED = "{head}已办结：{resolution}。说明：{reason}"
+CASE_REJECTED = "{head}经核实不予支持。理由：{reason}"
+BINDING_APPROVED = "您提交的企业绑定申请（{name}）已审核通过，现在可以发送“申请报告”开具专用信用报告。"
+BINDING_REFUSED = "您提交的企业绑定申请（{name}）未通过审核。理由：{reason}。如有疑问，请补充材料后重新申请。"
+MOBILE_CHANGED = (
+    "【重要】您绑定的企业「{name}」在企业登记信息中的联系手机号已于{when}由 {old} 变更为 {new}"
+    "（来源：{source}）。此后新绑定该企业的账号须经信用办人工审核。如该变更并非贵企业办理，请立即致电信用办核实。"
+)
+DIGEST_HEAD = "【查验提醒】{month}月{day}日，您的专用信用报告被查验 {count} 次："
+DIGEST_LINE = "· {at} {unit}（{number}）"
+DIGEST_MORE = "……另有 {count} 次"
+DIGEST_FOOT = "发送“我的报告”可查看查验记录。仅显示查验时间和查验单位。"
+MENTION_IMAGE = "此前发送给您的一张图片未能送达，请发送“我的报告”重新获取。"
+MENTION_UNKNOWN = "{at} 发送给您的一条消息可能未能送达，内容如下：{text}"
+MENTION_DEFERRED = "此前有一条消息未能送达，内容如下：{text}"
+FIELD_CASE_ACCEPTED = "已办结"
+FIELD_CASE_REJECTED = "不予支持"
+FIELD_CORRECTED = "数据已更正"
+FIELD_REAPPLY = "请发送“申请报告”重新开具"
+FIELD_APPROVED = "审核通过"
+FIELD_REFUSED = "未通过"
+FIELD_BOUND_NEXT = "可发送“申请报告”开具报告"
+FIELD_MOBILE_CHANGED = "企业登记手机号已变更"

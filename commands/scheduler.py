@@ -17,12 +17,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from redis.exceptions import LockError
 
+from commands import require_production_settings
+
 log = logging.getLogger(__name__)
 
 PERIODIC = [
     ("sweep-report-requests", 60, "jobs.pipeline.sweep_stuck_requests"),
     ("wecom-sweep-outbox", 60, "jobs.wecom.sweep_outbox"),
     ("wechat-sweep-unknown", 300, "jobs.delivery.sweep_unknown"),  # rows left `sending` by a dead worker
+    ("wechat-sweep-outbound", 60, "jobs.delivery.sweep_outbound"),  # pending rows whose job was lost
     ("staff-daily-reminders", 600, "jobs.reminders.send_daily_reminders"),
     ("flush-view-log", 5, "jobs.views.flush_view_log"),  # verifiers' views, buffered in Redis by the verify page
     ("purge-view-logs", 3600, "jobs.retention.purge_view_logs"),
@@ -96,6 +99,7 @@ def _exit_on_sigterm(signum, frame):
 @with_appcontext
 def scheduler_command(once):
     """Run the periodic tasks of PERIODIC (one active scheduler at a time, by a Redis lock)."""
+    require_production_settings(current_app.config)
     scheduler = Scheduler(current_app.extensions["hegui"])
     if not once:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` hands the lock over at once

@@ -1,4 +1,5 @@
-"""`flask staff create USERNAME --role office|department [--department CODE]`: a staff account for the console.
+"""`flask staff create USERNAME --role office|department [--department CODE]`: a staff account for the console;
+`flask staff deactivate USERNAME`: disable one, ending its sessions at once.
 
 The password is asked for twice on a terminal, or read from the first line of stdin otherwise (scripts).
 """
@@ -7,7 +8,7 @@ import sys
 
 import click
 
-from models.policy.staff import ROLES, StaffError, create_staff
+from models.policy.staff import ROLES, StaffError, create_staff, deactivate_staff
 
 
 def init_app(app):
@@ -37,3 +38,14 @@ def create_command(username, role, department):
         raise click.ClickException(exc.message) from exc
     where = f"，部门 {staff.department.name}" if staff.department else ""
     click.echo(f"已创建工作人员账号 {staff.username}（{ROLES[staff.role]}{where}）")
+
+
+@staff_group.command("deactivate")
+@click.argument("username")
+def deactivate_command(username):
+    """Disable a staff account; its open sessions end at once."""
+    try:
+        ended = deactivate_staff(username)
+    except StaffError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"已停用工作人员账号 {username}，结束会话 {ended} 个")

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
+from commands import require_production_settings
 from models.base import db
 from runtime import reset_trace_id, set_trace_id
 
@@ -35,6 +36,7 @@ def init_app(app):
     app.cli.add_command(worker_command)
 
 
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Work until the queue is empty, then exit (tests, benchmarks).")
 @click.option("--max-jobs", type=int, default=None, help="Exit after this many jobs (a supervisor restarts it).")
@@ -42,6 +44,7 @@ def init_app(app):
 @with_appcontext
 def worker_command(burst, max_jobs, name):
     """Run an RQ worker on RQ_QUEUE; retries scheduled with back-off are released by its scheduler."""
+    require_production_settings(current_app.config)
     rt = current_app.extensions["hegui"]
     if not db.is_closed():
         db.close()

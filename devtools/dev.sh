@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash devtools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-unset WECHAT_APPID
+export HEGUI_ENV=development  # development mode only when asked for (docs/CONTRACT.md §1)
 export PYTHONUNBUFFERED=1
 # The doubles of Procfile.dev: WeChat on 5101 (config.py's development default), SMS on 5102, the staff group's
 # WeCom robot on 5103. The simulator shows the SMS codes and the group's messages from them.

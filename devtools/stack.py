@@ -3,7 +3,7 @@
 Used by the end-to-end tests and the load driver (`bench/load_owners.py`). Every process starts in its own session
 (process group) and is killed at `stop()`. Ports are free ones; the app is wired to the doubles by environment
 variables, in a production-like configuration (WECHAT_APPID and WECHAT_AES_KEY set: safe mode; a generated signing
-key) unless `dev_mode=True` (no APPID: the chat simulator is served).
+key) unless `dev_mode=True` (HEGUI_ENV=development: the chat simulator is served).
 
     with Stack(database_url, redis_url, workdir) as stack:
         owner = stack.owner("o-1")
@@ -27,10 +27,11 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bot.codec import message_xml
 from config import DEV_WECHAT_APPID, DEV_WECHAT_TOKEN
 from devtools import pg
 from models.policy.report import pki, sm2
-from webhooks.simulator import message_xml, post_to_wechat
+from webhooks.simulator import post_to_wechat
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,7 +42,8 @@ ROBOT_KEY = "e2e-staff-group"
 WECHAT_TRIES = 3  # WeChat delivers a message up to three times when our server does not answer
 CLEARED = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS",
            "SIGNING_KEY", "SECRET_KEY", "WECOM_ROBOT_URL", "FLASK_APP", "PORT", "GUIDE_CONTACT", "SM2_SIGNING_KEY",
-           "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN", "PDF_TSA_URL", "PDF_SEAL_IMAGE")
+           "PDF_SIGNING_CERT", "PDF_SIGNING_KEY", "PDF_SIGNING_CHAIN", "PDF_TSA_URL", "PDF_SEAL_IMAGE", "HEGUI_ENV",
+           "FLASK_DEBUG", "PUBLIC_BASE_URL")
 
 
 class StackError(RuntimeError):
@@ -176,13 +178,15 @@ class Stack:
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{web}",
             "SECRET_KEY": secrets.token_hex(32),
         })
-        if not self.dev_mode:
+        if self.dev_mode:
+            env["HEGUI_ENV"] = "development"
+        else:
             key_path = self.workdir / "signing-key.pem"
             key_path.write_text(signing_pem())
             key_path.chmod(0o600)
             env.update({"WECHAT_APPID": E2E_APPID, "WECHAT_SECRET": secrets.token_hex(16),
                         "WECHAT_TOKEN": secrets.token_hex(12), "WECHAT_AES_KEY": aes_key(),
-                        "WECHAT_TEMPLATE_ID": "e2e-notice-template", "SIGNING_KEY": str(key_path)})
+                        "WECHAT_TEMPLATE_CASE_OUTCOME": "e2e-case-outcome", "SIGNING_KEY": str(key_path)})
             env.update(self._signing_env())
         env.update(self.extra_env)
         return env
@@ -294,12 +298,13 @@ class Owner:
         self.clock = max(int(time.time()), self.clock + 1)
         return self.clock
 
-    def _post(self, kind, xml):
+    def _post(self, kind, xml, event=None):
         """Tell the double, then deliver to /wechat; like WeChat, retry a failed connection (same message) twice."""
         for attempt in range(WECHAT_TRIES):
             try:
                 self.session.post(f"{self.stack.wechat_url}/_double/interaction",
-                                  json={"openid": self.openid, "kind": kind}, timeout=10).raise_for_status()
+                                  json={"openid": self.openid, "kind": kind, "event": event},
+                                  timeout=10).raise_for_status()
                 status, reply = post_to_wechat(self.session, f"{self.stack.base_url}/wechat", xml, self.stack.config,
                                                self.openid)
                 break
@@ -318,7 +323,7 @@ class Owner:
     def event(self, event, key=None):
         """Send an event (subscribe, CLICK with `key` …); return the passive reply."""
         fields = {"Event": event} if key is None else {"Event": event, "EventKey": key}
-        return self._post("event", message_xml(self.openid, "event", self._created(), **fields))
+        return self._post("event", message_xml(self.openid, "event", self._created(), **fields), event)
 
     def sent(self):
         """What the WeChat double delivered to this user (custom and template messages), oldest first."""

@@ -1,11 +1,15 @@
 """A double of the WeChat official-account API: a real HTTP server on loopback, state in its own memory.
 
-It serves what the project calls, behaving like WeChat (docs/WECHAT.md): tokens that expire and are replaced after an
-overlap, the customer-service window and quotas, temporary media, the menu, template messages and web OAuth.
+It serves what the project calls, behaving like WeChat (docs/WECHAT.md): stable tokens (`POST cgi-bin/stable_token`,
+JSON) renewed with an overlap, the old `GET cgi-bin/token` apart from them, the customer-service windows and quotas
+(48 h / 5 after a message, 1 minute / 3 after a click, follow or scan), temporary media, the menu, category template
+messages with typed fields (devtools/wechat_rules.py: first/remark are dropped, a value of the wrong type is 47003)
+and web OAuth.
 
 Control endpoints (`/_double/...`), for tests and the chat simulator:
-- `POST /_double/interaction {"openid", "kind": "message"|"event"}`: the user wrote (opens 48 h / 5 messages) or
-  clicked, followed or scanned (1 min / 3 messages). The webhook never calls the double: whoever plays the user (a test,
+- `POST /_double/interaction {"openid", "kind": "message"|"event", "event"?}`: the user wrote (opens 48 h / 5
+  messages) or clicked, followed or scanned (1 min / 3 messages); other events (`VIEW`, `LOCATION`, unsubscribe …)
+  open nothing. The webhook never calls the double: whoever plays the user (a test,
   the simulator) tells the double, as WeChat's own servers would know.
 - `POST /_double/user {"openid", "following": bool}`: a user who unfollowed gets 43004.
 - `POST /_double/fail {"api", "errcode"|"status"|"delay", "times"}`: the next `times` calls of `api` (e.g.
@@ -25,18 +29,20 @@ import json
 import secrets
 import threading
 import time
-from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, redirect, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
+
+from devtools.wechat_oauth import register_oauth
+from devtools.wechat_rules import menu_error, template_problem
 
 TOKEN_TTL = 7200
 TOKEN_OVERLAP = 300
 MESSAGE_WINDOW = (48 * 3600, 5)
 EVENT_WINDOW = (60, 3)
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-TEMPLATE_FIELD_MAX = 20
-OAUTH_CODE_TTL = 300
+WINDOW_EVENTS = {"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}  # docs/WECHAT.md §2.3
+FORCE_REFRESH_GAP = 30  # seconds between forced stable_token refreshes
 
 
 class DoubleState:
@@ -52,7 +58,9 @@ class DoubleState:
         """Forget tokens, users, media, menus, faults and the inbox."""
         with self.lock:
             self.offset = 0.0
-            self.tokens = {}  # token -> expires_at
+            self.tokens = {}  # token -> expires_at (both kinds)
+            self.stable = None  # the current stable token
+            self.forced_at = None
             self.users = {}  # openid -> {"following", "message_at", "message_count", "event_at", "event_count"}
             self.media = {}  # media_id -> (bytes, content_type, created_at)
             self.menu = None
@@ -85,13 +93,27 @@ class DoubleState:
         return None
 
     def issue_token(self):
-        """A new token; older ones now die after the overlap."""
+        """A new `cgi-bin/token` token; older ones of that kind now die after the overlap (stable ones are apart)."""
         now = self.now()
         for tok, expires in self.tokens.items():
-            self.tokens[tok] = min(expires, now + TOKEN_OVERLAP)
+            if tok != self.stable:
+                self.tokens[tok] = min(expires, now + TOKEN_OVERLAP)
         token = "tok-" + secrets.token_hex(12)
         self.tokens[token] = now + TOKEN_TTL
         return token
+
+    def stable_token(self, force=False):
+        """(token, expires_in) of `stable_token`: the same token while more than the overlap is left; a new one (the
+        old still valid to its end) in the last 5 minutes; a forced refresh invalidates the old one at once."""
+        now = self.now()
+        current = self.stable if self.stable in self.tokens else None
+        if force and current:
+            self.tokens[current] = now
+            current = None
+        if current is None or self.tokens[current] - now <= TOKEN_OVERLAP:
+            self.stable = "stok-" + secrets.token_hex(12)
+            self.tokens[self.stable] = now + TOKEN_TTL
+        return self.stable, int(self.tokens[self.stable] - now)
 
     def token_error(self, token):
         """None when `token` is valid, else the WeChat error code."""
@@ -131,7 +153,7 @@ def create_double_app(state=None):
     app.double = state = state or DoubleState()
     _register_controls(app, state)
     _register_api(app, state)
-    _register_oauth(app, state)
+    register_oauth(app, state, _apply_fault)
     return app
 
 
@@ -165,13 +187,19 @@ def _register_controls(app, state):
     @app.post("/_double/interaction")
     def interaction():
         body = request.get_json(force=True)
-        kind = body.get("kind", "message")
+        kind = "event" if body.get("kind") == "event" else "message"
+        event = str(body.get("event") or "").lower()
         with state.lock:
             user = state.user(body["openid"])
+            if event == "unsubscribe":
+                user["following"] = False
+                return jsonify(ok=True, window=None)
             user["following"] = True
-            user[f"{'event' if kind == 'event' else 'message'}_at"] = state.now()
-            user[f"{'event' if kind == 'event' else 'message'}_count"] = 0
-        return jsonify(ok=True)
+            if kind == "event" and event and event not in WINDOW_EVENTS:
+                return jsonify(ok=True, window=None)  # VIEW, LOCATION …: no window
+            user[f"{kind}_at"] = state.now()
+            user[f"{kind}_count"] = 0
+        return jsonify(ok=True, window=kind)
 
     @app.post("/_double/user")
     def set_user():
@@ -236,6 +264,33 @@ def _register_controls(app, state):
 
 
 def _register_api(app, state):
+    _register_tokens(app, state)
+    _register_messages(app, state)
+    _register_media_and_menu(app, state)
+
+
+def _register_tokens(app, state):
+    @app.post("/cgi-bin/stable_token")
+    def stable_token():
+        failed = _apply_fault(state, "stable_token")
+        if failed is not None:
+            return failed
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _err(47001, "data format error: POST a JSON body")
+        if body.get("grant_type") != "client_credential":
+            return _err(40002, "invalid grant_type")
+        if state.appid and (body.get("appid") != state.appid or body.get("secret") != state.secret):
+            return _err(40125, "invalid appsecret")
+        with state.lock:
+            force = bool(body.get("force_refresh"))
+            if force and state.forced_at is not None and state.now() - state.forced_at < FORCE_REFRESH_GAP:
+                return _err(45011, "api minute-quota reach limit: force_refresh at most every 30 s")
+            if force:
+                state.forced_at = state.now()
+            token, expires_in = state.stable_token(force)
+        return jsonify(access_token=token, expires_in=expires_in)
+
     @app.get("/cgi-bin/token")
     def token():
         failed = _apply_fault(state, "token")
@@ -249,6 +304,8 @@ def _register_api(app, state):
         with state.lock:
             return jsonify(access_token=state.issue_token(), expires_in=TOKEN_TTL)
 
+
+def _register_messages(app, state):
     @app.post("/cgi-bin/message/custom/send")
     def custom_send():
         failed = _guarded(state, "message/custom/send")
@@ -276,20 +333,21 @@ def _register_api(app, state):
         if failed is not None:
             return failed
         body = json.loads(request.get_data() or b"{}")
-        for field in (body.get("data") or {}).values():
-            value = str(field.get("value", ""))
-            if len(value) > TEMPLATE_FIELD_MAX or "\n" in value:
-                return _err(47003, "argument invalid! data.value too long or has line break")
         if not body.get("template_id"):
             return _err(40037, "invalid template_id")
+        delivered, problem = template_problem(body.get("data"))
+        if problem:
+            return _err(47003, problem)
         with state.lock:
             if not state.user(body.get("touser", ""))["following"]:
                 return _err(43004, "require subscribe")
             msgid = next(state.ids)
             state.sent.append({"touser": body["touser"], "kind": "template", "at": state.now(),
-                               "template_id": body["template_id"], "data": body.get("data"), "url": body.get("url")})
+                               "template_id": body["template_id"], "data": delivered, "url": body.get("url")})
         return jsonify(errcode=0, errmsg="ok", msgid=msgid)
 
+
+def _register_media_and_menu(app, state):
     @app.post("/cgi-bin/media/upload")
     def media_upload():
         failed = _guarded(state, "media/upload")
@@ -328,7 +386,7 @@ def _register_api(app, state):
         if failed is not None:
             return failed
         body = json.loads(request.get_data() or b"{}")
-        code = _menu_error(body)
+        code = menu_error(body)
         if code:
             return _err(code, "invalid menu")
         with state.lock:
@@ -344,67 +402,6 @@ def _register_api(app, state):
             if state.menu is None:
                 return _err(46003, "menu no exist")
             return jsonify(menu=state.menu)
-
-
-def _menu_error(body):
-    """WeChat's menu limits: 1–3 buttons, up to 5 sub-buttons, key ≤ 128 bytes, names present."""
-    buttons = body.get("button") or []
-    if not 1 <= len(buttons) <= 3:
-        return 40016
-    for button in buttons:
-        subs = button.get("sub_button")
-        if subs is not None and not 1 <= len(subs) <= 5:
-            return 40023
-        for item in subs or [button]:
-            if not item.get("name"):
-                return 40018
-            if item.get("type") == "click" and not 0 < len(item.get("key", "").encode()) <= 128:
-                return 40019
-            if item.get("type") == "view" and not item.get("url"):
-                return 40055
-            if item.get("type") not in ("click", "view", "scancode_push", "scancode_waitmsg"):
-                return 40017
-    return None
-
-
-_ASK_OPENID = """<!doctype html><meta charset="utf-8"><title>WeChat double: OAuth</title>
-<form method="get"><p>以哪个 openid 的身份授权（WeChat double）？</p>{hidden}
-<input name="openid" required> <button>授权</button></form>"""
-
-
-def _register_oauth(app, state):
-    @app.get("/connect/oauth2/authorize")
-    def authorize():
-        args = request.args
-        openid = args.get("openid") or request.cookies.get("wechat_double_openid")
-        if not args.get("redirect_uri") or args.get("response_type") != "code":
-            return Response("redirect_uri and response_type=code required", status=400)
-        if not openid:
-            hidden = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in args.items())
-            return Response(_ASK_OPENID.format(hidden=hidden), content_type="text/html; charset=utf-8")
-        with state.lock:
-            code = secrets.token_urlsafe(16)
-            state.codes[code] = {"openid": openid, "expires_at": state.now() + OAUTH_CODE_TTL, "used": False}
-        sep = "&" if "?" in args["redirect_uri"] else "?"
-        target = args["redirect_uri"] + sep + urlencode({"code": code, "state": args.get("state", "")})
-        response = redirect(target, code=302)
-        response.set_cookie("wechat_double_openid", openid)
-        return response
-
-    @app.get("/sns/oauth2/access_token")
-    def oauth_token():
-        failed = _apply_fault(state, "sns/oauth2/access_token")
-        if failed is not None:
-            return failed
-        with state.lock:
-            entry = state.codes.get(request.args.get("code", ""))
-            if entry is None or entry["expires_at"] < state.now():
-                return _err(40029, "invalid code")
-            if entry["used"]:
-                return _err(40163, "code been used")
-            entry["used"] = True
-        return jsonify(access_token="web-" + secrets.token_hex(8), expires_in=7200, refresh_token="r",
-                       openid=entry["openid"], scope="snsapi_base")
 
 
 class ServerThread:

@@ -1,17 +1,27 @@
 """Messages to WeChat users, each sent at most once: an OutboundMessage row first, then the `deliver` job.
 
-States: pending → sending → sent; deferred (outside WeChat's window or over its count: shown next time the user
-writes); unknown (a send that may or may not have arrived: never repeated, mentioned instead); failed.
+States: pending → sending → sent; deferred (outside WeChat's window or over its count: told the next time the user
+writes); unknown (a send that may or may not have arrived: never repeated, mentioned instead); failed. A pending row
+whose job was lost (a flushed Redis) is enqueued again by `sweep_outbound`; one still pending when the owner next
+writes is told instead. A report's QR image, once sent, marks its request delivered.
+
+WeChat's customer-service windows (docs/WECHAT.md §2.3): after a message from the user, 5 messages within 48 hours;
+after a menu click, follow or scan, 3 within 1 minute. Outside them, news goes as a template message (per notice
+kind, jobs/notice_kinds.py) or waits for the owner's next message.
 """
 
 import datetime as dt
 import logging
 
 import requests
-from peewee import IntegrityError
 from rq import Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from bot import texts
+from jobs import notice_kinds
+from jobs.compose import TemplateFieldError
 from jobs.gateways.wechat import (
     Busy,
     NotFollowing,
@@ -22,23 +32,30 @@ from jobs.gateways.wechat import (
     WeChatAPI,
     WeChatAPIError,
 )
-from models.base import db, to_local, utcnow
+from models.base import to_local, utcnow
 from models.tables.accounts import WechatUser
 from models.tables.cases import PendingNotice
-from models.tables.reports import OutboundMessage, StoredBlob
+from models.tables.reports import (
+    DEFERRED,
+    PENDING,
+    SENT,
+    UNKNOWN,
+    UNSENT,
+    OutboundMessage,
+    ReportRequest,
+    StoredBlob,
+)
 from runtime import current
 
 logger = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, DEFERRED, UNKNOWN, FAILED = "pending", "sending", "sent", "deferred", "unknown", "failed"
-WINDOW = dt.timedelta(hours=48)
+SENDING, FAILED = "sending", UNSENT
+MESSAGE_WINDOW, MESSAGE_QUOTA = dt.timedelta(hours=48), 5
+EVENT_WINDOW, EVENT_QUOTA = dt.timedelta(minutes=1), 3
 RETRY_INTERVALS = [10, 60, 300, 1800]
-TEMPLATE_FIELD_MAX = 20
 MEDIA_TTL = dt.timedelta(days=2)  # WeChat keeps temporary media 3 days; re-upload well before
 TRANSIENT = (Busy, RateLimited, TokenInvalid)
-MENTION_IMAGE = "此前发送给您的一张图片未能送达，请发送“我的报告”重新获取。"
-MENTION_UNKNOWN = "{at} 发送给您的一条消息可能未能送达，内容如下：{text}"
-MENTION_DEFERRED = "此前有一条消息未能送达，内容如下：{text}"
+WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
 
 
 class OutboundMissing(LookupError):
@@ -50,38 +67,26 @@ class OutboundMissing(LookupError):
 
 def queue_text(user_id, text, dedup_key):
     """Queue a customer-service text for `user_id` once per `dedup_key`; return the OutboundMessage id."""
-    return _queue(user_id, "text", {"text": text}, dedup_key)
+    return _enqueue_if_pending(OutboundMessage.create_once(user_id, "text", {"text": text}, dedup_key))
 
 
-def queue_image(user_id, png_bytes, dedup_key):
-    """Queue an image (PNG bytes kept in StoredBlob until sent) once per `dedup_key`; return the row id."""
-    existing = OutboundMessage.get_or_none(OutboundMessage.dedup_key == dedup_key)
-    if existing:
-        return _enqueue_if_pending(existing)
-    try:
-        with db.atomic():
-            blob = StoredBlob.create(mime="image/png", filename=f"{dedup_key}.png", content=png_bytes)
-            row = OutboundMessage.create(user=user_id, dedup_key=dedup_key, kind="image", payload={"blob_id": blob.id})
-    except IntegrityError:
-        row = OutboundMessage.get(OutboundMessage.dedup_key == dedup_key)
-    return _enqueue_if_pending(row)
+def queue_image(user_id, png_bytes, dedup_key, request_id=None):
+    """Queue an image (PNG bytes kept until sent) once per `dedup_key`; a report's QR code names its request, which
+    is delivered when the image is sent. Return the row id."""
+    extra = {"request_id": request_id} if request_id else {}
+    return _enqueue_if_pending(OutboundMessage.create_image_once(user_id, png_bytes, dedup_key, **extra))
 
 
-def queue_notice(user_id, text, template_fields, dedup_key, url=None):
-    """Queue news that may come days later: custom text in the window, else a template, else a PendingNotice."""
-    payload = {"text": text, "fields": dict(template_fields or {}), "url": url}
-    return _queue(user_id, "notice", payload, dedup_key)
-
-
-def _queue(user_id, kind, payload, dedup_key):
-    """Create the row (or find the one `dedup_key` already made) and enqueue its delivery while pending."""
-    return _enqueue_if_pending(OutboundMessage.create_once(user_id, kind, payload, dedup_key))
+def queue_notice(user_id, kind, facts, dedup_key, url=None):
+    """Queue news of `kind` (jobs/notice_kinds.py) that may come days later: custom text in the window, else the
+    kind's template, else kept for the owner's next message."""
+    payload = notice_kinds.notice_payload(kind, facts, url)
+    return _enqueue_if_pending(OutboundMessage.create_once(user_id, "notice", payload, dedup_key))
 
 
 def enqueue_rows(outbound_ids):
     """Enqueue the delivery of rows that models/ wrote (e.g. an import's notices to owners); return how many."""
-    rows = OutboundMessage.select().where(OutboundMessage.id.in_(list(outbound_ids)))
-    return sum(1 for row in rows if row.state == PENDING and _enqueue_if_pending(row))
+    return sum(1 for row in OutboundMessage.pending_among(outbound_ids) if _enqueue_if_pending(row))
 
 
 def _enqueue_if_pending(row):
@@ -98,65 +103,43 @@ def _enqueue_if_pending(row):
 
 def deliver(outbound_id):
     """Send OutboundMessage `outbound_id` unless it was already sent or tried; return its final state."""
-    row = OutboundMessage.get_or_none(OutboundMessage.id == outbound_id)
+    row = OutboundMessage.find(outbound_id)
     if row is None:
         raise OutboundMissing(outbound_id)
-    if not _claim(row):
+    if not OutboundMessage.claim(row.id):
         logger.info("outbound %s is %s: not sending again", outbound_id, row.state)
         return row.state
     api = WeChatAPI.from_runtime(current())
     try:
-        state, note = SENDERS[row.kind](api, row)
+        state, note, via = SENDERS[row.kind](api, row)
     except TRANSIENT as exc:
         _release(row, exc)
         raise
     except requests.RequestException as exc:
         if not _surely_unsent(exc):
-            _finish(row, UNKNOWN, f"{type(exc).__name__}: {exc}")
+            OutboundMessage.finish(row.id, UNKNOWN, f"{type(exc).__name__}: {exc}")
             logger.warning("outbound %s may or may not have arrived: %s", outbound_id, exc)
             return UNKNOWN
         _release(row, exc)
         raise
     except WeChatAPIError as exc:
         if exc.errcode is None:  # an HTTP-level failure: WeChat may have acted on it
-            _finish(row, UNKNOWN, str(exc))
+            OutboundMessage.finish(row.id, UNKNOWN, str(exc))
             return UNKNOWN
-        _finish(row, FAILED, str(exc))
+        OutboundMessage.finish(row.id, FAILED, str(exc))
         raise
-    _finish(row, state, note)
+    OutboundMessage.finish(row.id, state, note, via)
+    if state == SENT and row.payload.get("request_id"):
+        ReportRequest.mark_delivered(row.payload["request_id"])
     logger.info("outbound %s (%s) to user %s: %s", outbound_id, row.kind, row.user_id, state)
     return state
-
-
-def _claim(row):
-    """Atomically move the row from pending/deferred (never mentioned) to sending; False if another got it."""
-    claimed = (
-        OutboundMessage.update(state=SENDING, sending_at=utcnow(), attempts=OutboundMessage.attempts + 1)
-        .where(
-            (OutboundMessage.id == row.id)
-            & (OutboundMessage.state.in_([PENDING, DEFERRED]))
-            & (OutboundMessage.mentioned_at.is_null())
-        )
-        .execute()
-    )
-    return claimed == 1
-
-
-def _finish(row, state, note=None):
-    """Leave `sending` for a final state."""
-    values = {"state": state, "error": note}
-    if state == SENT:
-        values["sent_at"] = utcnow()
-    OutboundMessage.update(values).where(
-        (OutboundMessage.id == row.id) & (OutboundMessage.state == SENDING)
-    ).execute()
 
 
 def _release(row, exc):
     """Nothing was sent: back to pending for RQ's retry, or deferred when this was the last try."""
     job = get_current_job()
     last_try = job is not None and not job.retries_left
-    _finish(row, DEFERRED if last_try else PENDING, f"{type(exc).__name__}: {exc}")
+    OutboundMessage.finish(row.id, DEFERRED if last_try else PENDING, f"{type(exc).__name__}: {exc}")
 
 
 def _surely_unsent(exc):
@@ -167,22 +150,29 @@ def _surely_unsent(exc):
     return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)
 
 
-def _in_window(user):
-    return user.last_message_at is not None and utcnow() - user.last_message_at < WINDOW
+def window_allows(user, now=None):
+    """True when WeChat's windows let one more customer-service message go to `user` now: 5 within 48 h of their
+    last message, or 3 within a minute of their last click, follow or scan (counted from our sent rows)."""
+    now = now or utcnow()
+    for since, span, quota in ((user.last_message_at, MESSAGE_WINDOW, MESSAGE_QUOTA),
+                               (user.last_event_at, EVENT_WINDOW, EVENT_QUOTA)):
+        if since is not None and now - since < span and OutboundMessage.custom_sent_since(user.id, since) < quota:
+            return True
+    return False
 
 
 def _send_custom(row, send):
-    """A customer-service message by `send(openid)`; outside the window or over the count → deferred."""
+    """A customer-service message by `send(openid)`; outside the windows or over the count → deferred."""
     user = WechatUser.get_by_id(row.user_id)
-    if not _in_window(user):
-        return DEFERRED, "outside the 48 h window (last_message_at)"
+    if not window_allows(user):
+        return DEFERRED, "outside WeChat's customer-service windows or over their count", None
     try:
         send(user.openid)
     except (OutOfWindow, QuotaExceeded) as exc:
-        return DEFERRED, str(exc)
+        return DEFERRED, str(exc), None
     except NotFollowing as exc:
-        return FAILED, str(exc)
-    return SENT, "custom"
+        return FAILED, str(exc), None
+    return SENT, "custom", "custom"
 
 
 def _send_text(api, row):
@@ -203,105 +193,100 @@ def _media_id(api, row):
         blob = StoredBlob.get_by_id(payload["blob_id"])
         payload["media_id"] = api.upload_image(bytes(blob.content), filename=blob.filename or "image.png")
         payload["media_at"] = utcnow().isoformat()
-        OutboundMessage.update(payload=payload).where(OutboundMessage.id == row.id).execute()
+        OutboundMessage.keep_payload(row.id, payload)
     return payload["media_id"]
 
 
 def _send_notice(api, row):
-    """Custom text inside the window, else a template message, else a PendingNotice for the next visit."""
+    """Custom text inside the windows, else the kind's template, else held for the owner's next message."""
     user = WechatUser.get_by_id(row.user_id)
-    payload = row.payload
-    if _in_window(user):
+    text = notice_kinds.notice_text(row.payload)
+    if window_allows(user):
         try:
-            api.send_text(user.openid, payload["text"])
-            return SENT, "custom"
+            api.send_text(user.openid, text)
+            return SENT, "custom", "custom"
         except WeChatAPIError as exc:
             if isinstance(exc, TRANSIENT) or exc.errcode is None:  # None: it may have arrived, never send twice
                 raise
             logger.info("notice %s: custom message refused (%s), trying a template", row.id, exc.errcode)
-    template_id = current().config.get("WECHAT_TEMPLATE_ID")
-    if template_id and payload.get("fields"):
-        fields = {key: template_value(value) for key, value in payload["fields"].items()}
-        try:
-            api.send_template(user.openid, template_id, fields, url=payload.get("url"))
-            return SENT, "template"
-        except WeChatAPIError as exc:
-            if isinstance(exc, TRANSIENT) or exc.errcode is None:
-                raise
-            logger.warning("notice %s: template refused (%s), keeping it for the next visit", row.id, exc)
-    notice = PendingNotice.create(user=user, text=payload["text"])
-    return FAILED, f"held as PendingNotice {notice.id}"
+    sent = _send_template(api, row, user)
+    if sent is not None:
+        return sent
+    notice = PendingNotice.hold(user.id, text)
+    return FAILED, f"held as PendingNotice {notice.id}", None
 
 
-def template_value(value):
-    """A template field value: one line, at most 20 characters (WeChat's limit)."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= TEMPLATE_FIELD_MAX else text[: TEMPLATE_FIELD_MAX - 1] + "…"
+def _send_template(api, row, user):
+    """The notice as its kind's template message: (state, note, via), or None when it has none or was refused."""
+    try:
+        template = notice_kinds.template_for(row.payload, current().config)
+    except TemplateFieldError:
+        logger.exception("notice %s: a value does not fit its template field (a mapping bug)", row.id)
+        return None
+    if template is None:
+        return None
+    try:
+        api.send_template(user.openid, *template, url=row.payload.get("url"))
+    except WeChatAPIError as exc:
+        if isinstance(exc, TRANSIENT) or exc.errcode is None:
+            raise
+        logger.warning("notice %s: template refused (%s), keeping it for the next visit", row.id, exc)
+        return None
+    if notice_kinds.details_later(row.payload):
+        PendingNotice.hold(user.id, notice_kinds.notice_text(row.payload))
+    return SENT, "template", "template"
 
 
 SENDERS = {"text": _send_text, "image": _send_image, "notice": _send_notice}
 
 
-# -- after a crash, and the next visit -------------------------------------------------------------------------
+# -- after a crash or a flush, and the next visit ---------------------------------------------------------------
 
 
 def sweep_unknown(older_than=dt.timedelta(minutes=10)):
     """Mark rows left `sending` longer than `older_than` (a crashed worker) as unknown; return how many."""
     if not isinstance(older_than, dt.timedelta):
         older_than = dt.timedelta(seconds=older_than)
-    cutoff = utcnow() - older_than
-    return (
-        OutboundMessage.update(state=UNKNOWN, error="left in sending: the worker stopped mid-send")
-        .where((OutboundMessage.state == SENDING) & (OutboundMessage.sending_at < cutoff))
-        .execute()
-    )
+    return OutboundMessage.sending_since_before(utcnow() - older_than)
+
+
+def sweep_outbound():
+    """Periodic: enqueue again every row pending longer than OUTBOUND_STALE_SECONDS whose job is gone (a flushed
+    Redis, a lost job); return how many."""
+    rt = current()
+    cutoff = utcnow() - dt.timedelta(seconds=rt.config["OUTBOUND_STALE_SECONDS"])
+    revived = 0
+    for row in OutboundMessage.stale_pending(cutoff):
+        if _job_status(rt, f"deliver-{row.id}") not in WAITING:
+            _enqueue_if_pending(row)
+            revived += 1
+    if revived:
+        logger.warning("sweep re-enqueued %s pending deliveries whose job was gone", revived)
+    return revived
+
+
+def _job_status(rt, job_id):
+    try:
+        return Job.fetch(job_id, connection=rt.redis).get_status()
+    except NoSuchJobError:
+        return None
 
 
 def pending_mentions(user):
-    """Chinese notices for the bot to prepend: undelivered or uncertain messages and PendingNotices, once each."""
+    """Chinese notices for the bot to prepend: undelivered, uncertain or long-pending messages and held notices,
+    once each."""
     user_id = getattr(user, "id", user)
-    now = utcnow()
-    mentions = []
-    rows = (
-        OutboundMessage.select()
-        .where(
-            (OutboundMessage.user == user_id)
-            & (
-                OutboundMessage.state.in_([DEFERRED, UNKNOWN])
-                | ((OutboundMessage.state == FAILED) & (OutboundMessage.kind != "notice"))
-            )
-            & (OutboundMessage.mentioned_at.is_null())
-        )
-        .order_by(OutboundMessage.created_at)
-    )
-    for row in rows:
-        claimed = (
-            OutboundMessage.update(mentioned_at=now)
-            .where((OutboundMessage.id == row.id) & (OutboundMessage.mentioned_at.is_null()))
-            .execute()
-        )
-        if claimed:
-            mentions.append(_mention(row))
-    notices = PendingNotice.select().where(
-        (PendingNotice.user == user_id) & (PendingNotice.shown_at.is_null())
-    ).order_by(PendingNotice.created_at)
-    for notice in notices:
-        claimed = (
-            PendingNotice.update(shown_at=now)
-            .where((PendingNotice.id == notice.id) & (PendingNotice.shown_at.is_null()))
-            .execute()
-        )
-        if claimed:
-            mentions.append(notice.text)
-    return mentions
+    stale = dt.timedelta(seconds=current().config["OUTBOUND_STALE_SECONDS"])
+    mentions = [_mention(row) for row in OutboundMessage.undelivered_for(user_id, utcnow() - stale)
+                if row.claim_mention()]
+    return mentions + PendingNotice.take_for(user_id)
 
 
 def _mention(row):
     """The sentence that tells the user about one undelivered or uncertain message."""
     if row.kind == "image":
-        return MENTION_IMAGE
-    text = row.payload.get("text", "")
+        return texts.MENTION_IMAGE
+    text = notice_kinds.notice_text(row.payload)
     if row.state == UNKNOWN and row.sending_at:
-        return MENTION_UNKNOWN.format(at=to_local(row.sending_at).strftime("%m月%d日 %H:%M"),
-                                      text=text)
-    return MENTION_DEFERRED.format(text=text)
+        return texts.MENTION_UNKNOWN.format(at=to_local(row.sending_at).strftime("%m月%d日 %H:%M"), text=text)
+    return texts.MENTION_DEFERRED.format(text=text)

@@ -6,13 +6,11 @@ from collections import defaultdict
 
 from jobs.delivery import queue_notice
 from models.base import LOCAL_TZ, local_today, to_local
-from models.tables.accounts import Binding, WechatUser
-from models.tables.reports import Report, ReportRequest, ViewLog
+from models.tables.reports import ViewLog
 
 log = logging.getLogger(__name__)
 
 MAX_LINES = 20
-NO_UNIT = "未填写单位"
 
 
 def send_view_digests(day=None):
@@ -20,8 +18,7 @@ def send_view_digests(day=None):
     day = dt.date.fromisoformat(day) if isinstance(day, str) else (day or local_today() - dt.timedelta(days=1))
     queued = 0
     for user_id, views in views_by_owner(day).items():
-        text, fields = digest_message(day, views)
-        queue_notice(user_id, text, fields, f"view-digest:{user_id}:{day.isoformat()}")
+        queue_notice(user_id, "view_digest", digest_facts(day, views), f"view-digest:{user_id}:{day.isoformat()}")
         queued += 1
     log.info("view digests for %s: %s owners", day, queued)
     return queued
@@ -38,39 +35,16 @@ def views_by_owner(day):
 
     The owner is who requested the report, while still bound to its enterprise: someone who unbound (an employee who
     left) learns nothing more about who checks the company."""
-    start, end = _utc_bounds(day)
-    rows = (
-        ViewLog.select(ViewLog.at, ViewLog.unit, ViewLog.openid, Report.number, WechatUser.id, WechatUser.openid)
-        .join(Report)
-        .join(ReportRequest)
-        .join(WechatUser)
-        .join(Binding, on=((Binding.user == WechatUser.id) & (Binding.enterprise == Report.enterprise)))
-        .where((ViewLog.at >= start) & (ViewLog.at < end) & Binding.revoked_at.is_null())
-        .order_by(ViewLog.at)
-        .tuples()
-    )
     grouped = defaultdict(list)
-    for at, unit, viewer, number, owner_id, owner_openid in rows:
+    for at, unit, viewer, number, owner_id, owner_openid in ViewLog.seen_by_owners(*_utc_bounds(day)):
         if viewer and viewer == owner_openid:
             continue
         grouped[owner_id].append((to_local(at), number, unit))
     return grouped
 
 
-def digest_message(day, views):
-    """The text (one line per view, capped) and the template fields of one owner's digest."""
-    lines = [f"【查验提醒】{day.month}月{day.day}日，您的专用信用报告被查验 {len(views)} 次："]
-    for at, number, unit in views[:MAX_LINES]:
-        lines.append(f"· {at:%H:%M} {unit or NO_UNIT}（{number}）")
-    if len(views) > MAX_LINES:
-        lines.append(f"……另有 {len(views) - MAX_LINES} 次")
-    lines.append("发送“我的报告”可查看查验记录。仅显示查验时间和查验单位。")
-    units = sorted({unit for _, _, unit in views if unit})
-    fields = {
-        "first": "您的专用信用报告昨日被查验",
-        "keyword1": f"共 {len(views)} 次",
-        "keyword2": "、".join(units) if units else NO_UNIT,
-        "keyword3": day.isoformat(),
-        "remark": "发送“我的报告”查看详情",
-    }
-    return "\n".join(lines), fields
+def digest_facts(day, views):
+    """The facts of one owner's digest: the day, the count, up to MAX_LINES (time, unit, number), the units."""
+    return {"day": day.isoformat(), "count": len(views),
+            "lines": [(f"{at:%H:%M}", unit, number) for at, number, unit in views[:MAX_LINES]],
+            "more": max(len(views) - MAX_LINES, 0), "units": sorted({unit for _, _, unit in views if unit})}

@@ -1,8 +1,9 @@
 """The report pipeline: a confirmed ReportRequest → a frozen, numbered, signed Report → QR delivered → PDF.
 
-The ReportRequest row is the truth (queued → building → delivered, or failed). `build_report` resumes from
-wherever a previous run stopped: a request has at most one Report (unique), messages go out once (delivery's
-dedup keys), and the sweep re-enqueues requests a dead worker or a flushed Redis left behind.
+The ReportRequest row is the truth (queued → building → issued → delivered, or failed): it is delivered when its QR
+image was sent (jobs/delivery.py marks it), not when the messages were queued. `build_report` resumes from wherever a
+previous run stopped: a request has at most one Report (unique), messages go out once (delivery's dedup keys), and the
+sweeps re-enqueue requests and deliveries a dead worker or a flushed Redis left behind.
 """
 
 import datetime as dt
@@ -15,12 +16,13 @@ from rq import Callback, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from bot import texts
 from jobs import delivery
 from models.base import to_local, utcnow
 from models.policy.report import numbering, pades, present, rules, signing, sm2, snapshot, summary
 from models.policy.report.pdf import PageStamp, html_to_pdf, render_report_html, seal_box
 from models.policy.report.qr import qr_png
-from models.tables.reports import BUILDING, DELIVERED, FAILED, QUEUED, Report, ReportRequest
+from models.tables.reports import BUILDING, FAILED, ISSUED, QUEUED, Report, ReportRequest
 from runtime import current
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ def enqueue_pdf(rt, report_id, revive=False):
 
 
 def build_report(request_id):
-    """Job: issue the report for ReportRequest `request_id` (or find it), deliver the QR, queue the PDF."""
+    """Job: issue the report for ReportRequest `request_id` (or find it), queue the QR's delivery, queue the PDF."""
     rt = current()
     request = ReportRequest.get_or_none(ReportRequest.id == request_id)
     if request is None:
@@ -103,7 +105,7 @@ def build_report(request_id):
     _mark(request_id, BUILDING, from_states=(QUEUED, BUILDING), count_attempt=True)
     report = Report.get_or_none(Report.request == request_id) or issue_report(request, rt.config)
     deliver_qr(request, report)
-    _mark(request_id, DELIVERED, from_states=(QUEUED, BUILDING))
+    _mark(request_id, ISSUED, from_states=(QUEUED, BUILDING))  # delivered once the QR image was sent
     if report.pdf_ready_at is None:
         enqueue_pdf(rt, report.id)
     return report.id
@@ -174,18 +176,16 @@ def issue_report(request, config):
 
 def delivery_text(report, data):
     """The short message that goes with the QR code."""
-    until = snapshot.cn_date(data["valid_until"])
-    return (
-        f"您申请的专用信用报告已出具。\n报告编号：{report.number}\n有效期至：{until}\n"
-        f"查验链接：{data['verify']['url']}\n"
-        "请向要求提交证明的单位出示本报告二维码，对方扫码即可查验；PDF版本生成后可在查验页面下载。"
-    )
+    return texts.REPORT_DELIVERED.format(number=report.number, until=snapshot.cn_date(data["valid_until"]),
+                                         url=data["verify"]["url"])
 
 
 def deliver_qr(request, report):
-    """Send the QR image and the text through the delivery queue (each at most once, by dedup key)."""
+    """Send the QR image and the text through the delivery queue (each at most once, by dedup key); the image, once
+    sent, marks the request delivered."""
     data = json.loads(report.snapshot)
-    delivery.queue_image(request.user_id, qr_png(data["verify"]["url"]), f"report-qr-{report.id}")
+    delivery.queue_image(request.user_id, qr_png(data["verify"]["url"]), f"report-qr-{report.id}",
+                         request_id=request.id)
     delivery.queue_text(request.user_id, delivery_text(report, data), f"report-text-{report.id}")
 
 
@@ -215,19 +215,13 @@ def signed_pdf(report, config):
     return pades.sign_pdf(body, seal_box(body), seal, config)
 
 
-FAILURE_TEXT = (
-    "很抱歉，您申请的专用信用报告未能生成。我们已记录该问题，工作人员将尽快处理；"
-    "您也可以稍后发送“申请报告”重新申请。给您带来不便，敬请谅解。"
-)
-
-
 def fail_request(request_id, error):
     """Mark a request failed with `error` for staff and tell the owner (once)."""
     request = ReportRequest.get_or_none(ReportRequest.id == request_id)
     if request is None or not _mark(request_id, FAILED, from_states=(QUEUED, BUILDING), error=error[:4000]):
         return False
     log.error("report request %s failed: %s", request_id, error)
-    delivery.queue_text(request.user_id, FAILURE_TEXT, f"report-failed-{request_id}")
+    delivery.queue_text(request.user_id, texts.REPORT_FAILED, f"report-failed-{request_id}")
     return True
 
 

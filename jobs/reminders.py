@@ -10,8 +10,9 @@ from collections import defaultdict
 from peewee import IntegrityError
 
 from jobs import wecom
+from jobs.compose import neutral
+from jobs.staff_markdown import case_reminder_line, section_title
 from models.base import LOCAL_TZ, db
-from models.policy.casework.cases import KINDS, case_link
 from models.policy.staff import feed_freshness
 from models.policy.workdays import is_workday, workdays_between
 from models.tables.cases import OPEN_STATES, Case, StaffNotice
@@ -28,7 +29,8 @@ def send_daily_reminders(at=None):
     if not is_workday(today) or at.time() < REMIND_AFTER:
         return []
     sections = defaultdict(list)  # robot url (or None) -> markdown sections
-    for department, lines in _case_lines(today, rt.config.get("CASE_REMIND_WORKDAYS", 1)).items():
+    base = rt.config["PUBLIC_BASE_URL"]
+    for department, lines in _case_lines(today, rt.config.get("CASE_REMIND_WORKDAYS", 1), base).items():
         sections[wecom.resolve_robot(department.robot_url, rt.config)].append(_section(department, "案件", lines))
     for department, lines in _feed_lines(today, rt.config.get("FEED_STALE_DAYS", 45)).items():
         sections[wecom.resolve_robot(department.robot_url, rt.config)].append(_section(department, "数据", lines))
@@ -55,10 +57,10 @@ def _digest(url, today, parts):
 
 def _section(department, what, lines):
     title = "临近或超过办理期限的案件" if what == "案件" else "数据报送逾期"
-    return "\n".join([f"**{department.name}｜{title}**", *lines])
+    return "\n".join([section_title(department, title), *lines])
 
 
-def _case_lines(today, remind_workdays):
+def _case_lines(today, remind_workdays, base_url):
     """{department: [lines]} for open cases due within `remind_workdays` working days or overdue."""
     result = defaultdict(list)
     for case in Case.select().where(Case.status.in_(OPEN_STATES)).order_by(Case.deadline, Case.id):
@@ -66,10 +68,7 @@ def _case_lines(today, remind_workdays):
         if left > remind_workdays:
             continue
         when = f"已超期 {-left} 个工作日" if left < 0 else ("今日到期" if left == 0 else f"剩 {left} 个工作日")
-        result[case.department].append(
-            f"> {KINDS[case.kind]} {case.number}｜{case.enterprise.name}｜期限 {case.deadline:%Y-%m-%d}"
-            f"（<font color=\"warning\">{when}</font>）[办理]({case_link(case)})"
-        )
+        result[case.department].append(case_reminder_line(case, when, base_url))
     return result
 
 
@@ -79,7 +78,7 @@ def _feed_lines(today, stale_days):
     for row in feed_freshness(today=today, stale_days=stale_days):
         if not row.overdue:
             continue
-        scope = f"{row.kind_label}" + (f"·{row.domain.name}" if row.domain else "")
+        scope = f"{row.kind_label}" + (f"·{neutral(row.domain.name)}" if row.domain else "")
         state = (
             "从未报送" if row.complete_until is None
             else f"数据截至 {row.complete_until:%Y-%m-%d}，已超过 {stale_days} 天"

@@ -24,13 +24,14 @@ log = logging.getLogger(__name__)
 STREAM = "hegui:views"
 GROUP = "flushers"
 VIEW_DEDUP_SECONDS = 60
-UNIT_WINDOW = dt.timedelta(minutes=10)  # a unit stated this long after a view names that view
+UNIT_WINDOW = dt.timedelta(days=1)  # one stated 查验单位 per viewer and report a day; a later one corrects it
 BATCH = 2000
 CLAIM_IDLE_MS = 60_000
 MAX_BATCHES = 50  # per job run; the next run takes the rest
 
 # KEYS[1] the client's dedup key, KEYS[2] the stream; ARGV[1] dedup seconds, ARGV[2] the entry. A view (ARGV[3]
-# "view") is dropped when the client viewed within the window; a stated unit ("unit") always goes in.
+# "view") is dropped when the client viewed within the window; a stated unit ("unit") always goes in (the route is
+# rate-limited per client, VERIFY_UNIT_LIMIT, and the flush keeps one unit per viewer and report).
 _APPEND = """
 if ARGV[3] == 'view' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[2], '*', 'v', ARGV[2])

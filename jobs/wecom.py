@@ -15,8 +15,8 @@ import uuid
 import requests
 
 from jobs.gateways.wecom import WecomError, send_markdown
+from jobs.staff_markdown import notice_markdown
 from models.base import utcnow
-from models.policy.casework.cases import LINK_PLACEHOLDER
 from models.tables.cases import StaffNotice
 from runtime import current
 
@@ -60,11 +60,12 @@ def split_markdown(text, limit=MARKDOWN_LIMIT):
     return pieces
 
 
-def compose(notices, batch_max, limit=MARKDOWN_LIMIT):
-    """Merge notices into messages: [(content, [notice ids])], each ≤ limit bytes and ≤ batch_max notices."""
+def compose(notices, batch_max, limit=MARKDOWN_LIMIT, markdown=lambda notice: notice.body):
+    """Merge notices into messages: [(content, [notice ids])], each ≤ limit bytes and ≤ batch_max notices;
+    `markdown(notice)` is a notice's text."""
     messages, body, ids = [], "", []
     for notice in notices:
-        text = notice.body
+        text = markdown(notice)
         if len(text.encode()) > limit:
             if ids:
                 messages.append((body, ids))
@@ -94,7 +95,8 @@ def enqueue_notice(rt, notice_id):
         return None
     url = resolve_robot(notice.robot_url, rt.config)
     if url is None:
-        log.info("WeCom notice %s (no robot configured):\n%s", notice.id, notice.body)
+        log.info("WeCom notice %s (no robot configured):\n%s", notice.id,
+                 notice_markdown(notice, rt.config["PUBLIC_BASE_URL"]))
         StaffNotice.update(state="logged", sent_at=utcnow()).where(StaffNotice.id == notice.id).execute()
         return None
     key = robot_key(url)
@@ -155,13 +157,15 @@ def _flush(rt, key):
         log.warning("WeCom robot %s unknown (Redis flushed?): the sweep will re-queue its notices", key)
         return None
     url = url.decode()
-    base = rt.config.get("PUBLIC_BASE_URL", "")
-    for content, ids in compose(_pending(rt, key), rt.config.get("WECOM_BATCH_MAX", 10)):
+    base = rt.config["PUBLIC_BASE_URL"]
+    batches = compose(_pending(rt, key), rt.config.get("WECOM_BATCH_MAX", 10),
+                      markdown=lambda notice: notice_markdown(notice, base))
+    for content, ids in batches:
         wait = window_wait(rt, key)
         if wait > 0:
             return wait
         try:
-            send_markdown(url, content.replace(LINK_PLACEHOLDER, base))
+            send_markdown(url, content)
         except WecomError as exc:
             return _failed(rt, key, url, ids, exc)
         except requests.RequestException as exc:
@@ -226,7 +230,7 @@ def _bad_key(rt, key, url):
             StaffNotice.update(robot_url=default).where(StaffNotice.id == notice.id).execute()
             enqueue_notice(rt, notice.id)
         else:
-            log.error("WeCom notice %s undeliverable (robot key refused):\n%s", notice.id, notice.body)
+            log.error("WeCom notice %s undeliverable (robot key refused)", notice.id)
             StaffNotice.update(state="failed").where(StaffNotice.id == notice.id).execute()
     return None
 

@@ -34,6 +34,7 @@ from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, 
 from models.tables.reports import Report, ReportRequest
 from models.tables.schema import ALL_MODELS, SchemaVersion, seed, upgrade
 
+os.environ["HEGUI_ENV"] = "development"  # development mode only when asked for (docs/CONTRACT.md §1)
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")

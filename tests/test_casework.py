@@ -8,10 +8,8 @@ from models.policy.casework.cases import (
     NotEligible,
     accept_case,
     add_months,
-    case_opened_markdown,
     check_repair_eligibility,
     open_case,
-    outcome_text,
     record_severity,
     records_for_case,
     reject_case,
@@ -85,9 +83,8 @@ def test_open_objection_numbers_deadline_evidence_event_notice(case_world):
     assert case.status == SUBMITTED and case.department.code == "market"
     assert [e.label for e in CaseEvidence.select().where(CaseEvidence.case == case)] == ["证明材料"]
     assert [e.action for e in case.events] == [SUBMITTED]
-    notice = StaffNotice.get(StaffNotice.case == case)
-    assert "YY-20261127-0001" in notice.body and record.decision_no in notice.body and "2026-12-04" in notice.body
-    assert f"/staff/cases/{case.id}" in notice.body
+    notice = StaffNotice.get(StaffNotice.case == case)  # the facts: jobs/staff_markdown.py composes the markdown
+    assert (notice.kind, notice.department_id, notice.body) == ("case_opened", case.department_id, "")
     # Idempotent per msg_key; a second objection on the same record is refused while this one is open.
     assert open_case("objection", w.user, w.enterprise, record, "x", "msg-1", today=TODAY).id == case.id
     with pytest.raises(CaseError, match="正在办理"):
@@ -132,7 +129,7 @@ def test_accept_as_repaired_changes_record_and_history(case_world):
     assert [e.action for e in CaseEvent.select().where(CaseEvent.case == case).order_by(CaseEvent.id)] == [
         SUBMITTED, IN_REVIEW, ACCEPTED
     ]
-    assert "已完成信用修复" in outcome_text(case)
+    assert (case.resolution, case.resolution_reason) == ("repaired", "材料齐全，同意修复")
     with pytest.raises(CaseError):
         reject_case(case, "staff:a", "迟到的拒绝")
 
@@ -145,15 +142,6 @@ def test_reject_needs_reason_and_leaves_record(case_world):
         reject_case(case, "s", " ")
     case = reject_case(case, "s", "经核实处罚事实清楚")
     assert case.status == REJECTED and PenaltyRecord.get_by_id(record.id).status == "active"
-    assert "不予支持" in outcome_text(case) and "经核实处罚事实清楚" in outcome_text(case)
+    assert case.resolution_reason == "经核实处罚事实清楚"
     assert record in records_for_case(w.enterprise, "objection")
 
-
-def test_the_owners_reason_cannot_plant_markup_in_the_staff_notice(case_world):
-    w = case_world
-    reason = "请点[这里](http://evil.example)\n# 紧急 <b>处理</b>"
-    case = open_case("objection", w.user, w.enterprise, w.record(), reason, "m-markup", today=TODAY)
-    notice = case_opened_markdown(case)
-    reason_line = next(line for line in notice.splitlines() if line.startswith("> 理由："))
-    assert reason_line == "> 理由：请点［这里］（http://evil.example） ＃ 紧急 ＜b＞处理＜/b＞"
-    assert "](http://evil" not in notice and notice.count("[") == 1  # only our own 点此办理 link

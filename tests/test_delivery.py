@@ -142,8 +142,14 @@ def test_image_is_uploaded_and_sent(wechat_double, user, drain):
     assert calls(wechat_double, "media/upload") == 1
 
 
+OUTCOME = {"kind": "异议申诉", "number": "YY-20261127-0001", "decision_no": "黑市监罚〔2026〕1号", "accepted": True,
+           "resolution": "记录已更正", "reason": "经核实处罚对象有误", "at": "2026-11-27 09:30"}
+OUTCOME_TEXT = ("您提交的异议申诉（编号 YY-20261127-0001，处罚决定书 黑市监罚〔2026〕1号）已办结：记录已更正。"
+                "说明：经核实处罚对象有误")
+
+
 def test_notice_inside_the_window_is_a_customer_service_message(wechat_double, user, drain):
-    row_id = delivery.queue_notice(user.id, "您的异议申诉已办结。", {"thing1": "异议申诉"}, "case-1-done")
+    row_id = delivery.queue_notice(user.id, "case_outcome", OUTCOME, "case-1-done")
     assert drain() == 0
     assert state(row_id) == "sent"
     assert [m["kind"] for m in inbox(wechat_double, "o_u")] == ["text"]
@@ -151,33 +157,43 @@ def test_notice_inside_the_window_is_a_customer_service_message(wechat_double, u
 
 def test_notice_whose_custom_send_may_have_arrived_is_not_sent_again_as_a_template(wechat_double, user, drain):
     control(wechat_double, "fail", api="message/custom/send", status=502)
-    row_id = delivery.queue_notice(user.id, "您的异议申诉已办结。", {"thing1": "异议申诉"}, "case-502")
+    row_id = delivery.queue_notice(user.id, "case_outcome", OUTCOME, "case-502")
     assert drain() == 0
     assert state(row_id) == "unknown"
     assert calls(wechat_double, "message/template/send") == 0
     assert inbox(wechat_double, "o_u") == []
     assert PendingNotice.select().count() == 0
     mentions = delivery.pending_mentions(user)
-    assert len(mentions) == 1 and mentions[0].endswith("内容如下：您的异议申诉已办结。")
+    assert len(mentions) == 1 and mentions[0].endswith(f"内容如下：{OUTCOME_TEXT}")
 
 
-def test_notice_outside_the_window_falls_back_to_a_template(wechat_double, app, drain):
+def test_notice_outside_the_window_falls_back_to_its_kinds_typed_template(wechat_double, app, drain):
+    """Issue 13, item 12: typed fields, nothing in first/remark; the reason waits for the owner's next message."""
     away = WechatUser.create(openid="o_away", last_message_at=utcnow() - dt.timedelta(days=5))
-    fields = {"thing1": "异议申诉办理结果：经核实相关记录已更正完毕请查看", "time2": "2026-11-27\n09:30"}
-    row_id = delivery.queue_notice(away.id, "您的异议申诉已办结。", fields, "case-2-done")
+    app.config["WECHAT_TEMPLATE_CASE_OUTCOME"] = "tpl-outcome"
+    row_id = delivery.queue_notice(away.id, "case_outcome", {**OUTCOME, "kind": "信用修复"}, "case-2-done")
     assert drain() == 0
-    assert state(row_id) == "sent"
-    sent = inbox(wechat_double, "o_away")
-    assert sent[0]["kind"] == "template"
-    assert len(sent[0]["data"]["thing1"]["value"]) == 20
-    assert sent[0]["data"]["time2"]["value"] == "2026-11-27 09:30"
-    assert PendingNotice.select().count() == 0
+    assert state(row_id) == "sent" and OutboundMessage.get_by_id(row_id).via == "template"
+    [sent] = inbox(wechat_double, "o_away")
+    assert sent["kind"] == "template" and sent["template_id"] == "tpl-outcome"
+    assert sent["data"] == {"thing1": {"value": "信用修复"}, "character_string2": {"value": "YY-20261127-0001"},
+                            "phrase3": {"value": "已办结"}, "time4": {"value": "2026-11-27 09:30"}}
+    assert delivery.pending_mentions(away) == [OUTCOME_TEXT.replace("异议申诉", "信用修复")]
 
 
-def test_notice_over_quota_falls_back_to_a_template(wechat_double, user, drain):
+def test_a_template_setting_may_renumber_the_keys(wechat_double, app, drain):
+    away = WechatUser.create(openid="o_renumbered")
+    app.config["WECHAT_TEMPLATE_CASE_OUTCOME"] = "tpl-2 kind=thing7 number=character_string2 result=phrase9 at=time1"
+    delivery.queue_notice(away.id, "case_outcome", OUTCOME, "case-renumbered")
+    assert drain() == 0
+    assert set(inbox(wechat_double, "o_renumbered")[0]["data"]) == {"thing7", "character_string2", "phrase9", "time1"}
+
+
+def test_notice_over_quota_falls_back_to_a_template(wechat_double, user, app, drain):
+    app.config["WECHAT_TEMPLATE_CASE_OUTCOME"] = "tpl-outcome"
     for i in range(5):
         delivery.queue_text(user.id, f"第{i}条", f"fill-{i}")
-    notice = delivery.queue_notice(user.id, "修复结果", {"thing1": "信用修复"}, "repair-1")
+    notice = delivery.queue_notice(user.id, "case_outcome", OUTCOME, "repair-1")
     assert drain() == 0
     assert state(notice) == "sent"
     assert inbox(wechat_double, "o_u")[-1]["kind"] == "template"
@@ -186,21 +202,23 @@ def test_notice_over_quota_falls_back_to_a_template(wechat_double, user, drain):
 def test_notice_that_cannot_be_delivered_becomes_a_pending_notice(wechat_double, app, drain):
     gone = WechatUser.create(openid="o_gone", last_message_at=utcnow() - dt.timedelta(days=3))
     control(wechat_double, "user", openid="o_gone", following=False)
-    row_id = delivery.queue_notice(gone.id, "您的异议申诉已办结，请查看。", {"thing1": "异议申诉"}, "case-3-done")
+    row_id = delivery.queue_notice(gone.id, "case_outcome", OUTCOME, "case-3-done")
     assert drain() == 0
     assert state(row_id) == "failed"
-    assert PendingNotice.get().text == "您的异议申诉已办结，请查看。"
-    assert delivery.pending_mentions(gone) == ["您的异议申诉已办结，请查看。"]
+    assert PendingNotice.get().text == OUTCOME_TEXT
+    assert delivery.pending_mentions(gone) == [OUTCOME_TEXT]
     assert PendingNotice.get().shown_at is not None
     assert delivery.pending_mentions(gone) == []
 
 
-def test_notice_without_template_fields_is_kept_for_the_next_visit(wechat_double, app, drain):
-    away = WechatUser.create(openid="o_nofields", last_message_at=None)
-    delivery.queue_notice(away.id, "请补充材料。", {}, "case-4")
+def test_without_a_template_for_its_kind_a_notice_waits_for_the_next_message(wechat_double, app, drain):
+    away = WechatUser.create(openid="o_notemplate", last_message_at=None)
+    app.config["WECHAT_TEMPLATE_CASE_OUTCOME"] = None
+    delivery.queue_notice(away.id, "case_outcome", OUTCOME, "case-4")
     assert drain() == 0
-    assert [n.text for n in PendingNotice.select()] == ["请补充材料。"]
-    assert inbox(wechat_double, "o_nofields") == []
+    assert [n.text for n in PendingNotice.select()] == [OUTCOME_TEXT]
+    assert inbox(wechat_double, "o_notemplate") == []
+    assert calls(wechat_double, "message/template/send") == 0
 
 
 def test_deliver_before_commit_is_retried(app):
@@ -208,6 +226,51 @@ def test_deliver_before_commit_is_retried(app):
         delivery.deliver(999_999)
 
 
-def test_template_value_is_one_short_line():
-    assert delivery.template_value("a\nb\r\nc") == "a b c"
-    assert delivery.template_value("长" * 25) == "长" * 19 + "…"
+def test_a_click_opens_three_messages_for_a_minute_not_48_hours(wechat_double, app, drain):
+    """Issue 13, item 13: a menu click, follow or scan opened a 48-hour window here; WeChat allows 3 in 1 minute."""
+    clicked = WechatUser.create(openid="o_click", last_event_at=utcnow())
+    control(wechat_double, "interaction", openid="o_click", kind="event", event="CLICK")
+    ids = [delivery.queue_text(clicked.id, f"第{i}条", f"click-{i}") for i in range(4)]
+    assert drain() == 0
+    assert [state(i) for i in ids] == ["sent", "sent", "sent", "deferred"]
+    assert calls(wechat_double, "message/custom/send") == 3  # the fourth was held back here, not refused there
+    earlier = WechatUser.create(openid="o_clicked_earlier", last_event_at=utcnow() - dt.timedelta(minutes=2))
+    late = delivery.queue_text(earlier.id, "两分钟后", "click-late")
+    assert drain() == 0
+    assert state(late) == "deferred" and calls(wechat_double, "message/custom/send") == 3
+
+
+def test_windows_by_what_the_user_did(app):
+    now = utcnow()
+    wrote = WechatUser.create(openid="o_w", last_message_at=now - dt.timedelta(hours=47))
+    clicked = WechatUser.create(openid="o_k", last_event_at=now - dt.timedelta(seconds=30))
+    clicked_long_ago = WechatUser.create(openid="o_kk", last_event_at=now - dt.timedelta(hours=1))
+    assert delivery.window_allows(wrote, now) and delivery.window_allows(clicked, now)
+    assert not delivery.window_allows(clicked_long_ago, now)
+    assert not delivery.window_allows(WechatUser.create(openid="o_none"), now)
+
+
+def test_a_pending_row_whose_job_was_lost_is_swept_and_sent(wechat_double, user, rt, drain):
+    """Issue 13, item 4: after a Redis flush the row stayed pending and nothing sent it."""
+    row_id = delivery.queue_text(user.id, "二维码说明", "lost-1")
+    rt.redis.flushdb()  # the job is gone; the row is not
+    assert drain() == 0 and state(row_id) == "pending"
+    assert delivery.sweep_outbound() == 0  # too young: its job may still be on its way
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).execute()
+    delivery.queue_text(user.id, "二维码说明", "lost-1")  # queued again meanwhile: a job is waiting, no second one
+    assert delivery.sweep_outbound() == 0
+    assert drain() == 0 and state(row_id) == "sent"
+    second = delivery.queue_text(user.id, "再次丢失", "lost-2")
+    rt.redis.flushdb()
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).where(OutboundMessage.id == second).execute()
+    assert delivery.sweep_outbound() == 1 and drain() == 0 and state(second) == "sent"
+    assert [m["text"] for m in inbox(wechat_double, "o_u")] == ["二维码说明", "再次丢失"]
+
+
+def test_a_row_still_pending_is_told_at_the_next_message_and_never_sent_after(wechat_double, user, rt, drain):
+    row_id = delivery.queue_image(user.id, PNG, "report-qr-77")
+    rt.redis.flushdb()
+    OutboundMessage.update(created_at=utcnow() - dt.timedelta(minutes=5)).execute()
+    assert delivery.pending_mentions(user) == ["此前发送给您的一张图片未能送达，请发送“我的报告”重新获取。"]
+    assert state(row_id) == "deferred" and delivery.pending_mentions(user) == []
+    assert delivery.deliver(row_id) == "deferred" and inbox(wechat_double, "o_u") == []

@@ -4,6 +4,7 @@ import datetime as dt
 
 from commands.scheduler import PERIODIC
 from jobs.digest import send_view_digests
+from jobs.notice_kinds import notice_text, template_for
 from models.base import LOCAL_TZ, local_today, utcnow
 from models.tables.accounts import Binding, WechatUser
 from models.tables.reports import OutboundMessage, ViewLog
@@ -37,13 +38,15 @@ def test_one_digest_per_owner_per_day(app, rt, drain, make_signed_report):
     assert set(rows) == {owner.id, other_owner.id}
     mine = rows[owner.id]
     assert mine.dedup_key == f"view-digest:{owner.id}:{yesterday.isoformat()}" and mine.kind == "notice"
-    text = mine.payload["text"]
+    text = notice_text(mine.payload)
     assert "被查验 2 次" in text and "00:05 中国工商银行黑河分行" in text and "23:55 未填写单位" in text
     assert first.number in text and second.number in text
     for absent in ("前一天", "今天", "o-bank", "1.1.1.1", "12:00"):
         assert absent not in text
-    assert mine.payload["fields"]["keyword1"] == "共 2 次"
-    assert "黑河市公共资源交易中心" in rows[other_owner.id].payload["text"]
+    template = template_for(mine.payload, {"WECHAT_TEMPLATE_VIEW_DIGEST": "tpl-digest"})
+    fields = {"number1": "2", "thing2": "中国工商银行黑河分行", "date3": yesterday.isoformat()}
+    assert template == ("tpl-digest", fields)
+    assert "黑河市公共资源交易中心" in notice_text(rows[other_owner.id].payload)
     assert OutboundMessage.select().count() == 2
 
 
@@ -57,7 +60,7 @@ def test_digest_runs_on_a_worker_for_a_given_day_and_is_scheduled(app, rt, drain
     rt.queue.enqueue("jobs.digest.send_view_digests", "2026-03-09")  # nobody looked that day: no message
     drain()
     row = OutboundMessage.get()
-    assert row.dedup_key == f"view-digest:{owner.id}:2026-03-08" and "3月8日" in row.payload["text"]
+    assert row.dedup_key == f"view-digest:{owner.id}:2026-03-08" and "3月8日" in notice_text(row.payload)
     assert ("view-digests", 86400, "jobs.digest.send_view_digests") in PERIODIC
 
 

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import secrets
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 from wechatpy.crypto import WeChatCrypto
 
+from bot.codec import message_xml, signed_request
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, postgres_database, wait_until
 from models.base import bind_database, db, local_today
@@ -30,7 +32,6 @@ from models.tables.cases import ACCEPTED, Case
 from models.tables.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
 from models.tables.registry import Domain, Enterprise
 from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
-from webhooks.simulator import message_xml, signed_request
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,10 @@ def _flush():
 def stack(stack_database, tmp_path_factory):
     """The production-like stack with the small demo data set; the test reads the same database."""
     _flush()
-    with Stack(stack_database, f"{REDIS_BASE}/{REDIS_DB}", tmp_path_factory.mktemp("e2e-stack")) as running:
+    # The sweeps' thresholds scaled down from minutes to seconds (their period, the scheduler's minute, is not).
+    fast_sweeps = {"REPORT_STUCK_SECONDS": "5", "OUTBOUND_STALE_SECONDS": "5"}
+    with Stack(stack_database, f"{REDIS_BASE}/{REDIS_DB}", tmp_path_factory.mktemp("e2e-stack"),
+               extra_env=fast_sweeps) as running:
         running.flask("demo-data", "--enterprises", "150", "--records", "700", check=True)
         bind_database(stack_database)
         db.connect(reuse_if_open=True)
@@ -362,3 +366,55 @@ def test_a_department_account_cannot_take_an_enterprise_over(stack):
     newcomer_user = WechatUser.get(WechatUser.openid == newcomer.openid)
     assert not Binding.select().where(Binding.user == newcomer_user).exists()
     assert BindingReview.get(BindingReview.user == newcomer_user).trigger == "mobile_changed"
+
+
+# -- a Redis flush during a dozen confirms (issue 13, item 4) -----------------------------------------------------
+
+RECOVERY = 200  # seconds: the scheduler sweeps once a minute, the test waits through two or three of its turns
+
+
+def _taken():
+    return {e.id for e in Enterprise.select().join(Binding, on=Binding.enterprise == Enterprise.id)}
+
+
+def test_a_redis_flush_during_a_dozen_confirms_loses_no_qr_code(stack):
+    """Before: with a flush during 12 confirms, 5 owners never got their QR code while their requests said
+    `delivered`. Now every owner gets exactly one, and a request is delivered only once its QR image was sent."""
+    owners = []
+    for n in range(12):
+        owner = stack.owner(f"o-e2e-flush-{n:02d}")
+        bind(stack, owner, _enterprise_with_mobile(exclude=_taken()))
+        assert "确认" in owner.say(SENTENCE)
+        owners.append(owner)
+    requests.post(f"{stack.wechat_url}/_double/fail", json={"api": "message/custom/send", "delay": 0.4,
+                                                             "times": 24}, timeout=10).raise_for_status()
+    replies = {}
+    threads = [threading.Thread(target=lambda o=o: replies.__setitem__(o.openid, o.say("确认"))) for o in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all("报告正在生成" in reply for reply in replies.values())
+    users = [WechatUser.get(WechatUser.openid == o.openid) for o in owners]
+    qr_rows = OutboundMessage.select().where(OutboundMessage.user.in_(users) & (OutboundMessage.kind == "image"))
+    wait_until(lambda: qr_rows.count() >= 4, WAIT, "a few reports built", interval=0.1)
+    _flush()  # the queued builds and deliveries, the conversations, the scheduler's lock: all gone
+    lost_deliveries = sum(1 for row in qr_rows if row.state == "pending")
+    requests_ = [ReportRequest.get(ReportRequest.user == user) for user in users]
+    lost_builds = sum(1 for r in requests_ if Report.get_or_none(Report.request == r) is None)
+    assert lost_deliveries and lost_builds, f"the flush lost {lost_deliveries} deliveries, {lost_builds} builds"
+
+    def every_image():
+        images = {o.openid: [m for m in o.sent() if m["kind"] == "image"] for o in owners}
+        return images if all(images.values()) else None
+
+    images = wait_until(every_image, RECOVERY, "a QR image for every owner", interval=1)
+    assert all(len(sent) == 1 for sent in images.values())
+    for request in requests_:
+        assert wait_until(lambda r=request: ReportRequest.get_by_id(r.id).status == DELIVERED, WAIT,
+                          "the request marked delivered", interval=0.5)
+        report = Report.get(Report.request == request)
+        image = OutboundMessage.get(OutboundMessage.dedup_key == f"report-qr-{report.id}")
+        assert image.state == "sent" and image.payload["request_id"] == request.id
+    for owner in owners[:2]:  # nothing left to tell: every message went
+        assert "【待查看的消息】" not in owner.say("帮助")

@@ -127,9 +127,11 @@ def test_redis_restarted_mid_flow_loses_no_confirmed_request(private_redis, wech
     assert drain() == 0 and ReportRequest.get_by_id(request.id).status == "queued"
     an_hour_ago = utcnow() - dt.timedelta(hours=1)
     ReportRequest.update(created_at=an_hour_ago, updated_at=an_hour_ago).execute()
+    requests.post(f"{wechat_double.base_url}/_double/interaction", json={"openid": report_world.user.openid},
+                  timeout=5).raise_for_status()  # WeChat saw the owner write
     sweep_stuck_requests()
     assert drain() == 0
-    assert ReportRequest.get_by_id(request.id).status == DELIVERED
+    assert ReportRequest.get_by_id(request.id).status == DELIVERED  # its QR image was sent
     assert Report.select().where(Report.request == request).count() == 1
 
 

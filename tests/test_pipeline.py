@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pyzbar.pyzbar import decode
+from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
 from jobs import pipeline
@@ -124,6 +125,22 @@ def test_a_rerun_makes_no_second_report_and_sends_nothing_twice(wechat_double, a
     assert len(sent(wechat_double, report_world.user.openid)) == 2
     assert OutboundMessage.select().count() == 2
     assert ReportRequest.get_by_id(request.id).status == "delivered"
+
+
+def test_a_request_is_delivered_only_once_its_qr_image_was_sent(wechat_double, app, rt, drain, report_world):
+    """Issue 13, item 4: `delivered` was set when the deliveries were queued, not when they ran."""
+    request = report_world.request()
+    pipeline.enqueue_build(rt, request.id)
+    SimpleWorker(rt.queues, connection=rt.redis).work(burst=True, max_jobs=1)  # the build alone
+    assert ReportRequest.get_by_id(request.id).status == "issued"
+    assert drain() == 0  # the double never saw the owner write: WeChat refuses (45015), the image is deferred
+    assert ReportRequest.get_by_id(request.id).status == "issued"
+    report = Report.get(Report.request == request)
+    assert OutboundMessage.get(OutboundMessage.dedup_key == f"report-qr-{report.id}").state == "deferred"
+    second = report_world.request(purpose="招投标")
+    open_window(wechat_double, report_world.user.openid)
+    build(rt, drain, second)
+    assert ReportRequest.get_by_id(second.id).status == "delivered"
 
 
 def test_enqueue_build_twice_queues_one_job(app, rt, report_world):

@@ -1,8 +1,11 @@
+import datetime as dt
 import re
 
 import pytest
 
+from models.base import utcnow
 from models.policy.staff import create_staff
+from models.tables.accounts import StaffSession
 
 PASSWORD = "correct-horse-battery"
 
@@ -48,14 +51,29 @@ def test_actions_only_from_our_own_origin(client, accounts, rt):
     assert own.status_code == 200 and rt.queue.count == 0
 
 
+def test_a_state_changing_get_needs_our_origin_too(client, accounts, rt):
+    """Issue 13, item 7: `GET /requeue/<queue>` requeues every failed job; it passed a POST-only origin check."""
+    _login(client, "office1")
+    cross = client.get(f"/staff/rq/requeue/{rt.queue.name}", headers={"Referer": "https://evil.example/page"})
+    assert cross.status_code == 403
+    assert client.get(f"/staff/rq/requeue/{rt.queue.name}").status_code == 403  # no origin at all: refused too
+    own = client.get(f"/staff/rq/requeue/{rt.queue.name}", headers={"Origin": "http://localhost"})
+    assert own.status_code == 200
+    assert client.get("/staff/rq/0/data/queues.json").status_code == 200  # reading needs no origin
+    page = client.get("/staff/rq/")
+    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in \
+        page.headers["Content-Security-Policy"] and page.headers["Cache-Control"] == "no-store"
+
+
+def _seen(minutes_ago):
+    StaffSession.update(seen_at=utcnow() - dt.timedelta(minutes=minutes_ago)).execute()
+    return StaffSession.get().seen_at
+
+
 def test_the_dashboards_polling_does_not_keep_an_idle_session_alive(client, accounts):
     _login(client, "office1")
-    with client.session_transaction() as session:
-        session["seen"] -= 29 * 60
-        seen = session["seen"]
+    seen = _seen(29)
     assert client.get("/staff/rq/0/data/queues.json").status_code == 200
-    with client.session_transaction() as session:
-        assert session["seen"] == seen
+    assert StaffSession.get().seen_at == seen
     assert client.get("/staff/rq/").status_code == 200  # a page the person opens does count
-    with client.session_transaction() as session:
-        assert session["seen"] > seen
+    assert StaffSession.get().seen_at > seen

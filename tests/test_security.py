@@ -91,3 +91,25 @@ def test_security_headers_on_every_verify_response(client, make_signed_report):
         oauth = client.application.config["WECHAT_OAUTH_BASE"]
         # The one outside origin: WeChat's OAuth page, where a form's redirect chain goes inside WeChat.
         assert csp.replace(f"form-action 'self' {oauth};", "form-action 'self';").count("http") == 0, (path, csp)
+
+
+def test_stated_units_are_limited_per_client_and_one_per_viewer(client, make_signed_report, rt):
+    """Issue 13, item 10: anyone with a report's token added unlimited fake 「查验单位」 entries."""
+    report = make_signed_report()
+    ip = {"REMOTE_ADDR": "203.0.113.30"}
+    for n in range(10):
+        for key in rt.redis.scan_iter("hegui:view:*"):
+            rt.redis.delete(key)  # the page's one-minute refresh window has passed each time
+        stated = client.post(f"/v/{report.token}/unit", data={"unit": f"伪造单位{n}号"}, environ_base=ip,
+                             headers={"User-Agent": f"agent-{n}"})  # a new User-Agent each time is no new viewer
+        assert stated.status_code == 303
+    flush_view_log()  # the verify page buffers views in Redis; the scheduler flushes them
+    assert [v.unit for v in ViewLog.select().where(ViewLog.report == report)] == ["伪造单位9号"]
+    blocked = client.post(f"/v/{report.token}/unit", data={"unit": "伪造单位10号"}, environ_base=ip)
+    assert blocked.status_code == 429 and "请稍后再试" in blocked.get_data(as_text=True)
+    other = client.post(f"/v/{report.token}/unit", data={"unit": "黑河农商银行"},
+                        environ_base={"REMOTE_ADDR": "198.51.100.30"})
+    assert other.status_code == 303
+    flush_view_log()
+    assert sorted(v.unit for v in ViewLog.select()) == ["伪造单位9号", "黑河农商银行"]
+    assert client.get(f"/v/{report.token}", environ_base=ip).status_code == 200  # reading is not limited by it

@@ -1,15 +1,16 @@
 """The chat simulator /dev/chat: dev mode only; talks to the real /wechat over HTTP; shows what the doubles got."""
 
+import time
 
 import requests
 
 from app import create_app
+from bot.codec import message_xml, reply_text, signed_request
 from devtools.stack import aes_key
 from jobs.delivery import queue_text
 from models.base import utcnow
 from models.tables.accounts import WechatUser
 from models.tables.reports import OutboundMessage
-from webhooks.simulator import message_xml, read_reply, signed_request
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -49,15 +50,15 @@ def test_safe_mode_request_carries_no_plaintext_and_a_forged_one_is_refused(app_
     app_config["WECHAT_AES_KEY"] = key = aes_key()
     app = request.getfixturevalue("app")
     client = app.test_client()
-    xml = message_xml("o-sim-sealed", "text", 1_790_000_000, msg_id=77, Content="帮助")
+    xml = message_xml("o-sim-sealed", "text", int(time.time()), msg_id=77, Content="帮助")
     cfg = app.config
     args, body = signed_request(xml, cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"], "o-sim-sealed")
     assert args["encrypt_type"] == "aes" and "帮助".encode() not in body and b"o-sim-sealed" not in body
     response = client.post("/wechat", query_string=args, data=body)
     assert response.status_code == 200
-    assert "可回复以下关键词办理" in read_reply(response.data, cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"])
+    assert "可回复以下关键词办理" in reply_text(response.data, cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"])
     forged = dict(args, msg_signature="0" * 40)
-    again = message_xml("o-sim-sealed", "text", 1_790_000_001, msg_id=78, Content="帮助")
+    again = message_xml("o-sim-sealed", "text", int(time.time()) + 1, msg_id=78, Content="帮助")
     _, body2 = signed_request(again, cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"])
     assert client.post("/wechat", query_string=forged, data=body2).status_code == 403
 

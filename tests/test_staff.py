@@ -6,11 +6,13 @@ import pytest
 import requests
 from rq import SimpleWorker
 
+from jobs.notice_kinds import notice_text
+from models.base import utcnow
 from models.policy import departments
 from models.policy.casework.cases import open_case
 from models.policy.staff import create_staff
 from models.policy.uscc import make_org_code, make_uscc
-from models.tables.accounts import Binding, BindingReview, StaffAudit, WechatUser
+from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffSession, WechatUser
 from models.tables.cases import Case, CaseEvidence
 from models.tables.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
 from models.tables.registry import ApiKey, Department, Domain, Enterprise
@@ -83,10 +85,49 @@ def test_csrf_required_on_staff_posts_but_not_on_wechat_or_api(client, staff):
 def test_session_expires_when_idle(client, staff):
     assert login(client, "office1").status_code == 302
     assert client.get("/staff/cases").status_code == 200
-    with client.session_transaction() as session:
-        session["seen"] -= 31 * 60
+    StaffSession.update(seen_at=utcnow() - dt.timedelta(minutes=31)).execute()
     response = client.get("/staff/cases")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert StaffSession.get().ended_at is not None
+
+
+def _refused(client):
+    response = client.get("/staff/cases")
+    return response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_logout_ends_the_session_for_a_saved_cookie_too(client, staff):
+    """Issue 13, item 6: a cookie saved before logout kept working (the session lived only in the cookie)."""
+    assert login(client, "office1").status_code == 302
+    saved = client.get_cookie("session").value
+    with client.session_transaction() as session:
+        assert set(session) - {"_permanent", "csrf_token"} == {"sid"}  # only a random token, no staff id
+    assert post(client, "/staff/logout").status_code == 302
+    client.set_cookie("session", saved)  # the attacker's copy
+    assert _refused(client)
+    assert StaffSession.get().ended_at is not None
+
+
+def test_deactivation_ends_every_session_at_once(client, app, staff, runner):
+    assert login(client, "market1").status_code == 302
+    other = app.test_client()
+    assert login(other, "market1").status_code == 302
+    result = runner.invoke(args=["staff", "deactivate", "market1"])
+    assert result.exit_code == 0 and "结束会话 2 个" in result.output
+    assert _refused(client) and _refused(other)
+    assert login(client, "market1").status_code == 401
+
+
+def test_console_has_the_verify_pages_headers_and_a_samesite_cookie(client, staff):
+    response = login(client, "office1")
+    cookie = response.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    page = client.get("/staff/cases")
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in client.get("/staff/login").headers["Content-Security-Policy"]
 
 
 def test_department_sees_only_its_cases(client, staff, objection):
@@ -123,7 +164,7 @@ def test_objection_accepted_corrects_reports_and_tells_owners(client, staff, obj
     assert Report.get_by_id(report.id).corrected_at is not None
     outcome = OutboundMessage.get(OutboundMessage.dedup_key == f"case-outcome:{case.id}")
     offer = OutboundMessage.get(OutboundMessage.dedup_key == f"report-corrected:{report.id}")
-    assert "记录已更正" in outcome.payload["text"] and report.number in offer.payload["text"]
+    assert "记录已更正" in notice_text(outcome.payload) and report.number in notice_text(offer.payload)
     assert drain() == 0
     # Neither owner wrote in the last 48 h: the closed window falls back to template messages.
     for openid in ("o-owner-1", "o-report-owner"):
@@ -147,7 +188,7 @@ def test_objection_rejected_and_repair_accepted(client, staff, case_world, drain
     post(client, f"/staff/cases/{repair.id}/accept", {"resolution": "repaired", "reason": "同意修复"})
     assert Case.get_by_id(rejected.id).status == "rejected"
     assert PenaltyRecord.get_by_id(repair.record_id).status == "repaired"
-    texts = [m.payload["text"] for m in OutboundMessage.select().order_by(OutboundMessage.id)]
+    texts = [notice_text(m.payload) for m in OutboundMessage.select().order_by(OutboundMessage.id)]
     assert any("不予支持" in t and "处罚事实清楚" in t for t in texts)
     assert any("已完成信用修复" in t for t in texts)
     assert drain() == 0
@@ -200,7 +241,7 @@ def test_binding_review_approved_and_refused(client, staff, case_world):
     assert BindingReview.get_by_id(refuse.id).status == "submitted"
     post(client, f"/staff/bindings/{refuse.id}/refuse", {"reason": "授权书未加盖公章"})
     assert BindingReview.get_by_id(refuse.id).status == "refused"
-    texts = {m.dedup_key: m.payload["text"] for m in OutboundMessage.select()}
+    texts = {m.dedup_key: notice_text(m.payload) for m in OutboundMessage.select()}
     assert "审核通过" in texts[f"binding-review:{approve.id}"]
     assert "授权书未加盖公章" in texts[f"binding-review:{refuse.id}"]
 
@@ -229,6 +270,19 @@ def test_freshness_overdue_first_and_scoped(client, staff):
     page = client.get("/staff/freshness").get_data(as_text=True)
     assert "黑河市生态环境局" not in page
     assert page.index("从未报送") < page.index("正常")
+
+
+def test_a_robot_url_entered_in_the_console_may_name_only_wecom(client, staff):
+    """Issue 13, item 10: a robot URL pointed at an internal address made the worker call it."""
+    login(client, "office1")
+    page = "/staff/departments/market"
+    refused = post(client, "/staff/departments/market/robot", {"robot_url": "http://127.0.0.1:6379/x?key=k"},
+                   page=page, follow_redirects=True)
+    assert "企业微信群机器人" in refused.get_data(as_text=True)
+    assert Department.get(Department.code == "market").robot_url is None
+    inside = "https://169.254.169.254/cgi-bin/webhook/send?key=k"
+    post(client, "/staff/departments/market/robot", {"robot_url": inside}, page=page)
+    assert Department.get(Department.code == "market").robot_url is None
 
 
 def test_whole_path_chat_to_robot_to_console_to_chat(client, staff, case_world, bot_chat, rt, wechat_double,
@@ -315,5 +369,5 @@ def test_the_office_loads_the_register_as_its_keeper_and_owners_hear_of_a_mobile
     assert changed.mobile == "13800138000" and changed.mobile_changed_at is not None
     assert RecordChange.get(RecordChange.action == "mobile_change").before["mobile"] == "13904560001"
     [notice] = OutboundMessage.select().where(OutboundMessage.user == case_world.user)
-    assert notice.kind == "notice" and "139****0001" in notice.payload["text"]
-    assert "138****8000" in notice.payload["text"] and "13800138000" not in notice.payload["text"]
+    assert notice.kind == "notice" and "139****0001" in notice_text(notice.payload)
+    assert "138****8000" in notice_text(notice.payload) and "13800138000" not in notice_text(notice.payload)

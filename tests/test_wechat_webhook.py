@@ -1,5 +1,6 @@
 """POST/GET /wechat on the real app: signatures, safe mode, key rotation, hostile XML, dedup, user rows."""
 
+import datetime as dt
 import hashlib
 import secrets
 import threading
@@ -10,7 +11,6 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from models.tables.accounts import WechatUser
-from webhooks.wechat import BadMessage, cdata, parse_incoming, render_text_reply
 
 TENCENT_TOKEN = "spamtest"
 TENCENT_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -22,6 +22,7 @@ TENCENT_ENCRYPT = (
     "pKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD"
     "1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
 )
+NOW = int(time.time())  # CreateTime must be near the request's timestamp: the tests' messages are made now
 OLD_KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 NEW_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 OTHER_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
@@ -104,14 +105,14 @@ def test_server_verification_uses_the_documented_vector(vector_config, client):
 
 
 def test_plaintext_text_message_creates_user_and_replies(client, app):
-    response = post_plain(client, app, text_xml("帮助", create_time=1_700_000_000))
+    response = post_plain(client, app, text_xml("帮助", create_time=NOW))
     reply = reply_of(response)
     assert reply["ToUserName"] == "o_user_1"
     assert reply["FromUserName"] == "gh_account"
     assert reply["MsgType"] == "text"
     assert reply["Content"]
     user = WechatUser.get(WechatUser.openid == "o_user_1")
-    assert user.last_message_at.isoformat() == "2023-11-14T22:13:20"  # CreateTime, in naive UTC
+    assert user.last_message_at == dt.datetime.fromtimestamp(NOW, dt.UTC).replace(tzinfo=None)  # CreateTime, UTC
     assert user.subscribed is True
 
 
@@ -132,15 +133,35 @@ def test_tencent_published_sample_decrypts_and_reply_is_encrypted(tencent_config
 
 
 def test_key_rotation_accepts_current_and_previous_key_only(rotated_config, app, client):
-    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], NEW_KEY, app.config["WECHAT_APPID"])
-    for key, openid in ((NEW_KEY, "o_new"), (OLD_KEY, "o_old")):
-        response = encrypted_post(client, app, text_xml("你好", msg_id=openid, openid=openid), key)
+    for n, (key, openid) in enumerate(((NEW_KEY, "o_new"), (OLD_KEY, "o_old"))):
+        response = encrypted_post(client, app, text_xml("你好", msg_id=str(100 + n), openid=openid), key)
         outer = reply_of(response)
+        crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], key, app.config["WECHAT_APPID"])
         inner = crypto.decrypt_message(response.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
-        assert xmltodict.parse(inner)["xml"]["ToUserName"] == openid  # answered with the current key
+        assert xmltodict.parse(inner)["xml"]["ToUserName"] == openid
     response = encrypted_post(client, app, text_xml("你好", openid="o_stranger"), OTHER_KEY)
     assert response.status_code == 400
     assert {u.openid for u in WechatUser.select()} == {"o_new", "o_old"}
+
+
+def _reader_of(app, response, key):
+    """The ToUserName of an encrypted reply read with `key`, or None when `key` cannot read it."""
+    outer = reply_of(response)
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], key, app.config["WECHAT_APPID"])
+    try:
+        inner = crypto.decrypt_message(response.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
+        return xmltodict.parse(inner)["xml"]["ToUserName"]
+    except Exception:  # a wrong key yields garbage: any failure means it cannot read it
+        return None
+
+
+def test_a_request_decrypted_with_the_previous_key_is_answered_with_it(rotated_config, app, client):
+    """docs/WECHAT.md §1.6: the reply is encrypted with the key that decrypted the request (issue 13, item 11)."""
+    response = encrypted_post(client, app, text_xml("帮助", msg_id="120", openid="o_old_key"), OLD_KEY)
+    assert _reader_of(app, response, OLD_KEY) == "o_old_key"
+    assert _reader_of(app, response, NEW_KEY) is None
+    response = encrypted_post(client, app, text_xml("帮助", msg_id="121", openid="o_new_key"), NEW_KEY)
+    assert _reader_of(app, response, NEW_KEY) == "o_new_key"
 
 
 def test_safe_mode_refuses_plaintext_without_effect(rotated_config, app, client):
@@ -196,6 +217,33 @@ def test_missing_fields_are_a_400(client, app):
     assert WechatUser.select().count() == 0
 
 
+@pytest.mark.parametrize("created", [
+    str(NOW * 1000),  # milliseconds: an SDK's test template sends them
+    "9" * 40, "²", "¹²³", "１７００００００００", "-5", "1.7e9", " ", str(NOW - 2 * 86400), str(NOW + 2 * 86400), "0",
+])
+def test_a_create_time_that_is_not_seconds_near_now_is_a_400(client, app, created):
+    """Issue 13, item 9: 13 digits, huge values and '²' (str.isdigit is true, int() fails) were 500s."""
+    xml = f"<xml><ToUserName>gh</ToUserName><FromUserName>o_clock</FromUserName><CreateTime>{created}</CreateTime>" \
+          "<MsgType>text</MsgType><Content>帮助</Content><MsgId>42</MsgId></xml>"
+    assert post_plain(client, app, xml).status_code == 400
+    assert WechatUser.select().count() == 0
+
+
+@pytest.mark.parametrize("xml", [
+    text_xml("帮助", msg_id="not-a-number"),
+    text_xml("帮助", msg_id="9" * 21),
+    f"<xml><FromUserName>o_a</FromUserName><FromUserName>o_b</FromUserName><CreateTime>{NOW}</CreateTime>"
+    "<MsgType>text</MsgType><Content>x</Content></xml>",
+    f"<xml><FromUserName><a>o</a></FromUserName><CreateTime>{NOW}</CreateTime><MsgType>text</MsgType></xml>",
+    message_xml("o_e", "event", Event="x" * 65),
+    message_xml("o_e", "event"),
+    message_xml("o_e", "x" * 65),
+])
+def test_other_malformed_fields_are_a_400_never_a_500(client, app, xml):
+    assert post_plain(client, app, xml).status_code == 400
+    assert WechatUser.select().count() == 0
+
+
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
@@ -232,14 +280,6 @@ def test_oversized_body_is_a_413(client, app):
 
 
 HOSTILE = "a]]>b<c>&d; 😀 ]]]]> 尾\x01"
-
-
-def test_cdata_splits_terminators_and_drops_forbidden_characters():
-    xml = render_text_reply("o_user", "gh_account", HOSTILE, now=1)
-    parsed = xmltodict.parse(xml)["xml"]
-    assert parsed["Content"] == HOSTILE.replace("\x01", "")
-    assert parsed["CreateTime"] == "1"
-    assert cdata("]]>") == "<![CDATA[]]]]><![CDATA[>]]>"
 
 
 def test_hostile_text_gives_well_formed_reply(client, app):
@@ -289,7 +329,7 @@ def test_a_request_that_failed_is_not_remembered(client, app):
 
 
 def test_repeated_msgid_same_answer_one_effect_even_after_redis_flush(client, app, rt):
-    xml = text_xml("帮助", msg_id="9001", create_time=1_700_000_000)
+    xml = text_xml("帮助", msg_id="9001", create_time=NOW)
     first = post_plain(client, app, xml)
     second = post_plain(client, app, xml)
     assert reply_of(first)["Content"] == reply_of(second)["Content"]
@@ -328,9 +368,9 @@ def test_retry_while_first_in_progress_gets_the_first_reply(client, app, rt):
 
 
 def test_events_are_deduplicated_by_sender_and_create_time(client, app, rt):
-    subscribe = message_xml("o_fan", "event", create_time=1_700_000_100, Event="subscribe",
+    subscribe = message_xml("o_fan", "event", create_time=NOW + 100, Event="subscribe",
                             EventKey="qrscene_report42", Ticket="t")
-    unsubscribe = message_xml("o_fan", "event", create_time=1_700_000_200, Event="unsubscribe")
+    unsubscribe = message_xml("o_fan", "event", create_time=NOW + 200, Event="unsubscribe")
     first, again = post_plain(client, app, subscribe), post_plain(client, app, subscribe)
     assert first.data == again.data
     assert WechatUser.select().where(WechatUser.openid == "o_fan").count() == 1
@@ -339,57 +379,28 @@ def test_events_are_deduplicated_by_sender_and_create_time(client, app, rt):
     assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is False
     post_plain(client, app, subscribe)  # a late retry of the old subscribe: no second effect
     assert WechatUser.get(WechatUser.openid == "o_fan").subscribed is False
-    assert rt.redis.exists("wechat:reply:o_fan:o_fan:1700000100")
+    assert rt.redis.exists(f"wechat:reply:o_fan:o_fan:{NOW + 100}:subscribe:qrscene_report42")
 
 
-def test_view_event_does_not_open_the_window(client, app):
-    post_plain(client, app, message_xml("o_viewer", "event", create_time=1_700_000_000, Event="VIEW",
+def test_two_different_events_in_one_second_are_two_events(client, app):
+    """Issue 13, item 14: a LOCATION report and a subscribe in the same second were taken as one: the welcome lost."""
+    location = message_xml("o_new_fan", "event", create_time=NOW, Event="LOCATION", Latitude="50.2451",
+                           Longitude="127.5282", Precision="65.0")
+    subscribe = message_xml("o_new_fan", "event", create_time=NOW, Event="subscribe")
+    assert post_plain(client, app, location).data == b"success"
+    assert "欢迎关注" in reply_of(post_plain(client, app, subscribe))["Content"]
+    assert WechatUser.get(WechatUser.openid == "o_new_fan").subscribed is True
+    first = message_xml("o_clicker", "event", create_time=NOW, Event="CLICK", EventKey="HELP")
+    second = message_xml("o_clicker", "event", create_time=NOW, Event="CLICK", EventKey="BIND")
+    assert reply_of(post_plain(client, app, first))["Content"] != reply_of(post_plain(client, app, second))["Content"]
+
+
+def test_view_event_opens_no_window_and_a_click_opens_only_the_minute(client, app):
+    post_plain(client, app, message_xml("o_viewer", "event", create_time=NOW, Event="VIEW",
                                         EventKey="http://hegui.test/guide"))
-    assert WechatUser.get(WechatUser.openid == "o_viewer").last_message_at is None
-    post_plain(client, app, message_xml("o_viewer", "event", create_time=1_700_000_050, Event="CLICK",
+    viewer = WechatUser.get(WechatUser.openid == "o_viewer")
+    assert viewer.last_message_at is None and viewer.last_event_at is None
+    post_plain(client, app, message_xml("o_viewer", "event", create_time=NOW + 50, Event="CLICK",
                                         EventKey="HELP"))
-    assert WechatUser.get(WechatUser.openid == "o_viewer").last_message_at is not None
-
-
-# -- parsing into Incoming ---------------------------------------------------------------------------------------
-
-
-def parsed(xml):
-    return parse_incoming(xmltodict.parse(xml)["xml"])
-
-
-def test_parse_message_kinds():
-    text = parsed(text_xml(" 帮助 ", msg_id="11", create_time=5))
-    assert (text.kind, text.text, text.msg_key, text.create_time) == ("text", "帮助", "11", 5)
-    voice = parsed(message_xml(msg_type="voice", MediaId="m1", Format="amr", Recognition="申请报告。", MsgId="12"))
-    assert (voice.kind, voice.text, voice.media_id) == ("voice", "申请报告。", "m1")
-    mute = parsed(message_xml(msg_type="voice", MediaId="m2", Format="amr", MsgId="13"))
-    assert (mute.kind, mute.text) == ("voice", None)
-    image = parsed(message_xml(msg_type="image", PicUrl="http://x/y.jpg", MediaId="m3", MsgId="14"))
-    assert (image.kind, image.media_id, image.msg_key) == ("image", "m3", "14")
-    location = parsed(message_xml(msg_type="location", Location_X="50.2", Location_Y="127.5", MsgId="15"))
-    assert (location.kind, location.raw_type) == ("other", "location")
-
-
-def test_parse_events():
-    sub = parsed(message_xml("o_a", "event", create_time=9, Event="subscribe", EventKey="qrscene_abc", Ticket="t"))
-    assert (sub.kind, sub.event, sub.event_key, sub.msg_key) == ("event", "subscribe", "qrscene_abc", "o_a:9")
-    click = parsed(message_xml("o_a", "event", Event="CLICK", EventKey="REPORT_APPLY"))
-    assert (click.event, click.event_key) == ("click", "REPORT_APPLY")
-    scan = parsed(message_xml("o_a", "event", Event="SCAN", EventKey="abc", Ticket="t"))
-    assert (scan.event, scan.event_key) == ("scan", "abc")
-    scancode = parsed(message_xml("o_a", "event", Event="scancode_waitmsg", EventKey="SCAN_VERIFY",
-                                  ScanCodeInfo={"ScanType": "qrcode", "ScanResult": "http://hegui.test/v/tok"}))
-    assert (scancode.event, scancode.event_key, scancode.text) == ("scancode_waitmsg", "SCAN_VERIFY",
-                                                                    "http://hegui.test/v/tok")
-    bare = parsed(message_xml("o_a", "event", Event="unsubscribe"))
-    assert (bare.event, bare.event_key) == ("unsubscribe", None)
-
-
-def test_parse_refuses_messages_without_sender_or_time():
-    with pytest.raises(BadMessage):
-        parsed(message_xml("", "text", Content="x"))
-    with pytest.raises(BadMessage):
-        parsed(message_xml("o" * 65, "text", Content="x"))
-    with pytest.raises(BadMessage):
-        parse_incoming({"FromUserName": "o", "MsgType": "text", "CreateTime": "abc"})
+    viewer = WechatUser.get(WechatUser.openid == "o_viewer")
+    assert viewer.last_event_at is not None and viewer.last_message_at is None

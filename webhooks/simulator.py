@@ -6,26 +6,22 @@ the service pushes later is read back from the doubles' listing endpoints (WeCha
 WeCom group). The message-building functions are plain and shared with the end-to-end tests and the load driver.
 """
 
-import hashlib
 import secrets
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
-import xmltodict
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
-from wechatpy.crypto import WeChatCrypto
 
+from bot.codec import message_xml, reply_text, signed_request
 from bot.menu import menu_definition
 from models.tables.accounts import WechatUser
 from models.tables.registry import Enterprise
 from models.tables.reports import OutboundMessage, Report
-from webhooks.wechat import cdata
 
 bp = Blueprint("simulator", __name__, url_prefix="/dev")
 
 ACCOUNT_NAME = "信用黑河"
-ACCOUNT_ID = "gh_hegui_dev"
 SHOWCASE_SIZE = 6
 HTTP_TIMEOUT = 10
 CLOCK_KEY = "simulator:clock:{openid}"
@@ -38,45 +34,7 @@ def init_app(app):
         app.register_blueprint(bp)
 
 
-# -- WeChat's side of the protocol (plain functions, shared with tests and benches) ----------------------------
-
-
-def message_xml(openid, msg_type, create_time, msg_id=None, to_user=ACCOUNT_ID, **fields):
-    """The XML WeChat posts for one message or event; `fields` become elements (Content, Event, EventKey …)."""
-    parts = [f"<ToUserName>{cdata(to_user)}</ToUserName>", f"<FromUserName>{cdata(openid)}</FromUserName>",
-             f"<CreateTime>{int(create_time)}</CreateTime>", f"<MsgType>{cdata(msg_type)}</MsgType>"]
-    parts += [f"<{name}>{cdata(value)}</{name}>" for name, value in fields.items()]
-    if msg_id is not None:
-        parts.append(f"<MsgId>{int(msg_id)}</MsgId>")
-    return "<xml>" + "".join(parts) + "</xml>"
-
-
-def _sha1(*values):
-    return hashlib.sha1("".join(sorted(str(v) for v in values)).encode()).hexdigest()
-
-
-def signed_request(xml, token, aes_key=None, appid=None, openid=""):
-    """(query args, body) of WeChat's POST: plaintext signed with the Token, or safe mode when `aes_key` is set."""
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
-    args = {"signature": _sha1(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, "openid": openid}
-    if not aes_key:
-        return args, xml.encode("utf-8")
-    sealed = xmltodict.parse(WeChatCrypto(token, aes_key, appid).encrypt_message(xml, nonce, timestamp))["xml"]
-    args.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
-    body = f"<xml><ToUserName>{cdata(ACCOUNT_ID)}</ToUserName><Encrypt>{cdata(sealed['Encrypt'])}</Encrypt></xml>"
-    return args, body.encode("utf-8")
-
-
-def read_reply(body, token, aes_key=None, appid=None):
-    """The text of a passive reply (decrypted in safe mode); None for WeChat's 'success' or an empty body."""
-    raw = body.decode("utf-8") if isinstance(body, bytes) else body
-    if not raw.strip().startswith("<"):
-        return None
-    doc = xmltodict.parse(raw)["xml"]
-    if aes_key:
-        crypto = WeChatCrypto(token, aes_key, appid)
-        doc = xmltodict.parse(crypto.decrypt_message(raw, doc["MsgSignature"], doc["TimeStamp"], doc["Nonce"]))["xml"]
-    return doc.get("Content")
+# -- WeChat's side of the protocol: bot/codec.py builds and reads the XML (shared with tests and benches) --------
 
 
 def post_to_wechat(session, url, xml, config, openid):
@@ -87,7 +45,7 @@ def post_to_wechat(session, url, xml, config, openid):
                             headers={"Content-Type": "text/xml"})
     if response.status_code != 200:
         return response.status_code, None
-    return 200, read_reply(response.content, token, aes_key, appid)
+    return 200, reply_text(response.content, token, aes_key, appid)
 
 
 def double_base(config):

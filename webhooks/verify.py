@@ -69,6 +69,7 @@ def init_app(app):
         app.register_blueprint(blueprint)
     security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss", exempt_when=_known_token)
     security.limit_misses(app, lookup_bp, app.config["VERIFY_LOOKUP_LIMIT"], "verify-lookup-miss")
+    security.limit_route(app, "verify.state_unit", app.config["VERIFY_UNIT_LIMIT"], "verify-unit")
     app.jinja_env.filters.update(present.FILTERS)  # the same filters as the PDF's (models/policy/report/present.py)
 
 
@@ -333,7 +334,8 @@ def page(token):
 
 @bp.post("/v/<token>/unit")
 def state_unit(token):
-    """The verifier states their unit once: kept in the session, on their WechatUser, and on this view."""
+    """The verifier states their unit once: kept in the session, on their WechatUser, and on their view (limited
+    per client, one entry per viewer and report)."""
     report = find_report(token)
     if report is None:
         return _not_found()

@@ -1,4 +1,5 @@
-"""GET/POST /wechat: WeChat's callback. Checks signatures, decrypts, parses, deduplicates, asks the bot, replies.
+"""GET/POST /wechat: WeChat's callback. Checks signatures and freshness, decrypts, parses, deduplicates, asks the bot,
+replies (docs/WECHAT.md §1). The XML itself is bot/codec.py's.
 
 The request path touches only Redis and the database; slow work is queued by the bot as RQ jobs.
 """
@@ -7,23 +8,15 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
-import struct
 import time
-from xml.parsers.expat import ExpatError
 
-import xmltodict
 from flask import Blueprint, Response, abort, current_app, request
 from peewee import PeeweeException
 from redis.exceptions import RedisError
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.utils import WeChatSigner
 
-from bot import engine, texts
-from bot.messages import Incoming
+from bot import codec, engine, texts
 from models.base import utcnow
-from models.tables.accounts import WechatUser, user_for_openid
+from models.tables.accounts import user_for_openid
 from runtime import reset_trace_id, set_trace_id, trace_id_for
 
 logger = logging.getLogger(__name__)
@@ -33,15 +26,8 @@ MAX_BODY = 64 * 1024
 INFLIGHT_TTL = 30  # seconds a first delivery may take before a retry may handle the message itself
 REPLY_TTL = 600
 POLL_INTERVAL = 0.1
-# Events that open the customer-service window (WeChat's list); VIEW and unsubscribe do not.
-WINDOW_EVENTS = {"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}
-XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SUCCESS = "success"
 SEEN_PREFIX = "wechat:seen:"  # a signed request (timestamp, nonce, signature) already answered inside the window
-
-
-class BadMessage(ValueError):
-    """The XML is well-formed but is not a message we can read."""
 
 
 # -- the views -------------------------------------------------------------------------------------------------
@@ -83,16 +69,24 @@ def receive():
 
 
 def _answer(body, encrypted, rt):
-    """The response to an authenticated, fresh request: decrypt, parse, ask the bot (once per message), reply."""
-    envelope = _parse_xml(body)
-    message = _parse_xml(_decrypt(envelope).encode("utf-8")) if encrypted else envelope
+    """The response to an authenticated, fresh request: decrypt, parse, ask the bot (once per message), reply — in
+    safe and compatible mode encrypted with the key that decrypted the request (docs/WECHAT.md §1.6)."""
+    cfg, args = current_app.config, request.args
     try:
-        incoming = parse_incoming(message)
-    except BadMessage as exc:
+        message, key = codec.parse_xml(body), None
+        if encrypted:
+            keys = [k for k in (cfg.get("WECHAT_AES_KEY"), cfg.get("WECHAT_AES_KEY_PREVIOUS")) if k]
+            xml, key = codec.decrypt(message, keys, cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"],
+                                     args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", ""))
+            message = codec.parse_xml(xml.encode("utf-8"))
+        incoming = codec.parse_incoming(message, now=int(args["timestamp"]))  # _check_fresh vetted it
+    except codec.Forged:
+        _forbid("msg_signature")
+    except codec.BadMessage as exc:
         abort(400, str(exc))
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
     try:
-        text = respond(incoming, rt, current_app.config.get("WECHAT_REPLY_WAIT", 3.0))
+        text = respond(incoming, rt, cfg.get("WECHAT_REPLY_WAIT", 3.0))
     except (RedisError, PeeweeException):
         # Redis or the database is away (restarting, failing over): the owner is asked to resend instead of seeing
         # WeChat's "该公众号暂时无法提供服务" after three silent retries; effects are unique in the database.
@@ -102,9 +96,9 @@ def _answer(body, encrypted, rt):
         reset_trace_id(token)
     if not text:
         return Response(SUCCESS, mimetype="text/plain")
-    xml = render_text_reply(incoming.openid, _text(message, "ToUserName") or "", text)
-    if encrypted:
-        xml = _crypto(current_app.config["WECHAT_AES_KEY"]).encrypt_message(xml, request.args.get("nonce", ""))
+    xml = codec.render_text_reply(incoming.openid, codec.field(message, "ToUserName") or "", text)
+    if key:
+        xml = codec.encrypt(xml, key, cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"], args.get("nonce", ""))
     return Response(xml, mimetype="application/xml")
 
 
@@ -174,9 +168,8 @@ def _remember_response(rt, fingerprint, response):
 
 def _signature_ok(args):
     """`signature` = sha1 of the sorted token, timestamp and nonce."""
-    signer = WeChatSigner()
-    signer.add_data(current_app.config["WECHAT_TOKEN"], args.get("timestamp", ""), args.get("nonce", ""))
-    return bool(args.get("signature")) and signer.signature == args.get("signature")
+    expected = codec.signature(current_app.config["WECHAT_TOKEN"], args.get("timestamp", ""), args.get("nonce", ""))
+    return bool(args.get("signature")) and args.get("signature") == expected
 
 
 def _read_body():
@@ -187,79 +180,6 @@ def _read_body():
     if len(body) > MAX_BODY:
         abort(413)
     return body
-
-
-def _parse_xml(raw):
-    """The children of `<xml>` as a dict; 400 for malformed XML or any entity declaration (xmltodict refuses them)."""
-    try:
-        doc = xmltodict.parse(raw, disable_entities=True)
-    except (ExpatError, ValueError) as exc:
-        abort(400, f"unreadable XML: {exc}")
-    inner = doc.get("xml") if isinstance(doc, dict) else None
-    if not isinstance(inner, dict):
-        abort(400, "the root element must be <xml> with children")
-    return inner
-
-
-def _crypto(key):
-    cfg = current_app.config
-    return WeChatCrypto(cfg["WECHAT_TOKEN"], key, cfg["WECHAT_APPID"])
-
-
-def _decrypt(envelope):
-    """The decrypted XML of a safe-mode request: msg_signature checked, the current key tried, then the previous."""
-    keys = [k for k in (current_app.config.get("WECHAT_AES_KEY"), current_app.config.get("WECHAT_AES_KEY_PREVIOUS"))
-            if k]
-    if not keys or not isinstance(envelope.get("Encrypt"), str):
-        abort(400, "encrypted message without a key or an <Encrypt> element")
-    args = request.args
-    for key in keys:
-        try:
-            return _crypto(key).decrypt_message(envelope, args.get("msg_signature", ""), args.get("timestamp", ""),
-                                                args.get("nonce", ""))
-        except InvalidSignatureException:
-            _forbid("msg_signature")
-        except (InvalidAppIdException, ValueError, struct.error, IndexError):
-            continue
-    abort(400, "cannot decrypt with the current or previous EncodingAESKey")
-
-
-# -- parsing ---------------------------------------------------------------------------------------------------
-
-
-def _text(message, key):
-    value = message.get(key)
-    return value.strip() if isinstance(value, str) else None
-
-
-def parse_incoming(message):
-    """Turn the XML fields into an Incoming; BadMessage when sender, time or type are missing."""
-    openid, msg_type = _text(message, "FromUserName"), (_text(message, "MsgType") or "").lower()
-    created = _text(message, "CreateTime") or ""
-    if not openid or len(openid) > 64 or not msg_type or not created.isdigit():
-        raise BadMessage("FromUserName, CreateTime and MsgType are required")
-    msg_id = _text(message, "MsgId")
-    base = {"openid": openid, "create_time": int(created), "raw_type": msg_type,
-            "msg_key": msg_id if msg_id and msg_type != "event" else f"{openid}:{created}"}
-    if msg_type == "text":
-        content = message.get("Content")
-        return Incoming(kind="text", text=content if isinstance(content, str) else "", **base)
-    if msg_type == "voice":
-        return Incoming(kind="voice", text=_text(message, "Recognition") or None,
-                        media_id=_text(message, "MediaId"), **base)
-    if msg_type == "image":
-        return Incoming(kind="image", media_id=_text(message, "MediaId"), **base)
-    if msg_type == "event":
-        return _parse_event(message, base)
-    return Incoming(kind="other", **base)
-
-
-def _parse_event(message, base):
-    """Events: lower-cased name, EventKey, and a scancode event's ScanResult as `text`."""
-    event = (_text(message, "Event") or "").lower()
-    scan = message.get("ScanCodeInfo")
-    scanned = _text(scan, "ScanResult") if isinstance(scan, dict) else None
-    return Incoming(kind="event", event=event, event_key=_text(message, "EventKey") or None, text=scanned, **base)
 
 
 # -- dedup, the user row, the bot ------------------------------------------------------------------------------
@@ -296,38 +216,14 @@ def _await_reply(rt, reply_key, wait):
 
 
 def record_interaction(incoming):
-    """Create the user if new; note follow state and, for window-opening input, `last_message_at`.
-
-    Single-statement conditional updates, no read-then-write transaction: concurrent messages of one user neither
-    lose an update nor trip SQLite's snapshot conflict.
-    """
+    """Create the user if new; note follow state and the windows WeChat opens: a message (48 h) or a window event —
+    menu click, follow, scan — (1 minute); VIEW, LOCATION and the rest open none (docs/WECHAT.md §2.3)."""
     now = utcnow()
     at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
-    at = min(at, now)
     user = user_for_openid(incoming.openid)
-    if incoming.kind != "event" or incoming.event in WINDOW_EVENTS:
-        (WechatUser.update(last_message_at=at)
-         .where((WechatUser.id == user.id)
-                & (WechatUser.last_message_at.is_null() | (WechatUser.last_message_at < at)))
-         .execute())
+    if incoming.kind != "event":
+        user.wrote_at(min(at, now))
+    elif incoming.event in codec.WINDOW_EVENTS:
+        user.acted_at(min(at, now))
     if incoming.event in ("subscribe", "unsubscribe"):
-        WechatUser.update(subscribed=incoming.event == "subscribe").where(WechatUser.id == user.id).execute()
-
-
-# -- rendering -------------------------------------------------------------------------------------------------
-
-
-def cdata(value):
-    """`value` as CDATA: characters XML forbids removed, every `]]>` split across two sections."""
-    clean = XML_INVALID.sub("", str(value))
-    return "<![CDATA[" + clean.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def render_text_reply(to_user, from_user, text, now=None):
-    """A passive text reply, rendered here (wechatpy's renderer does not escape CDATA)."""
-    created = int(now if now is not None else time.time())
-    return (
-        f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{cdata(text)}</Content></xml>"
-    )
+        user.set_following(incoming.event == "subscribe")

@@ -1,8 +1,9 @@
 """The one gateway for outbound WeChat official-account calls: shared token, bounded retries, typed errors.
 
 Built on wechatpy's WeChatClient with three overrides: the token lives in Redis (shared by every web and worker
-process, refreshed under a Redis lock by one of them), the token URL follows WECHAT_API_BASE (wechatpy 1.8.18
-hard-codes api.weixin.qq.com), and wechatpy's own unbounded `auto_retry` is off: retries are bounded here.
+process, refreshed under a Redis lock by one of them) and comes from `POST {WECHAT_API_BASE}stable_token` (WeChat's
+recommendation; wechatpy 1.8.18 hard-codes `GET api.weixin.qq.com/cgi-bin/token`), and wechatpy's own unbounded
+`auto_retry` is off: retries are bounded here (docs/WECHAT.md §2.1, §2.2).
 """
 
 import logging
@@ -87,10 +88,12 @@ class _SharedTokenClient(WeChatClient):
         return self.last_token
 
     def fetch_access_token(self):
-        """GET {WECHAT_API_BASE}token (not wechatpy's hard-coded host)."""
-        res = self._http.get(
-            self.API_BASE_URL + "token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        """POST {WECHAT_API_BASE}stable_token, JSON, normal mode: the token in force is returned while it lasts, and
+        a forced refresh (which invalidates it for every process at once) is never asked for."""
+        res = self._http.post(
+            self.API_BASE_URL + "stable_token",
+            json={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+                  "force_refresh": False},
             timeout=self.gateway.timeout,
         )
         return self.gateway.decode(res)
@@ -201,7 +204,7 @@ class WeChatAPI:
         return result["media_id"]
 
     def send_template(self, openid, template_id, data, url=None):
-        """A template message; `data` maps field names to strings (≤ 20 characters, no line breaks)."""
+        """A category template message; `data` maps its typed keys (thing1, time2 …) to values that fit them."""
         payload = {key: {"value": value} for key, value in data.items()}
         return self.call(lambda c: c.message.send_template(openid, template_id, payload, url=url))
 

@@ -1,13 +1,14 @@
 """Staff of the credit office and the departments: accounts, what each may see, the audit log, data freshness."""
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import db, local_today, utcnow
-from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffUser, WechatUser
+from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffSession, StaffUser, WechatUser
 from models.tables.records import FeedStatus
 from models.tables.registry import DATA_KINDS, FEED_KINDS, Department, DepartmentGrant
 
@@ -55,6 +56,31 @@ def check_login(username, password):
         return None
     StaffUser.update(last_login_at=utcnow()).where(StaffUser.id == staff.id).execute()
     return staff
+
+
+def start_session(staff):
+    """A new server-side console session for `staff`; return the random token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    StaffSession.start(staff, token)
+    return token
+
+
+def session_for(token, idle_seconds, touch=True):
+    """The live session of `token` (see StaffSession.live), or None."""
+    return StaffSession.live(token, idle_seconds, touch)
+
+
+def end_session(token):
+    """End the session of `token` (logout), if it is live."""
+    return bool(token) and StaffSession.end_token(token) > 0
+
+
+def deactivate_staff(username):
+    """Disable a staff account and end its sessions at once; return how many ended. StaffError if unknown."""
+    staff = StaffUser.get_or_none(StaffUser.username == (username or "").strip())
+    if staff is None:
+        raise StaffError(f"没有用户名为 {username} 的工作人员账号。")
+    return staff.deactivate()
 
 
 def is_office(staff):
@@ -143,11 +169,3 @@ def _open_review(review_id):
     if review.status != "submitted":
         raise ReviewError("该绑定申请已处理。")
     return review
-
-
-def binding_outcome_text(review):
-    """What the applicant reads in the chat about a decided binding request."""
-    name = review.enterprise.name
-    if review.status == "approved":
-        return f"您提交的企业绑定申请（{name}）已审核通过，现在可以发送“申请报告”开具专用信用报告。"
-    return f"您提交的企业绑定申请（{name}）未通过审核。理由：{review.reason}。如有疑问，请补充材料后重新申请。"

@@ -66,12 +66,17 @@ class StaffNotice(BaseModel):
     department = ForeignKeyField(Department, null=True, backref="staff_notices")
     case = ForeignKeyField(Case, null=True, backref="staff_notices", on_delete="CASCADE")
     robot_url = TextField(null=True)  # the department's robot at creation; None: WECOM_ROBOT_URL when sent, else logged
-    body = TextField()  # markdown
+    body = TextField(default="")  # markdown composed in jobs/ (case_opened: composed from the case when sent)
     state = CharField(max_length=12, default="pending", index=True)  # pending / sent / logged / failed
     attempts = IntegerField(default=0)
     error = TextField(null=True)
     created_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
+
+    @classmethod
+    def by_key(cls, dedup_key):
+        """The notice made under `dedup_key`, or None."""
+        return cls.get_or_none(cls.dedup_key == dedup_key)
 
 
 class PendingNotice(BaseModel):
@@ -81,3 +86,18 @@ class PendingNotice(BaseModel):
     text = TextField()
     created_at = DateTimeField(default=utcnow)
     shown_at = DateTimeField(null=True)
+
+    @classmethod
+    def hold(cls, user_id, text):
+        """Keep `text` for the user's next message."""
+        return cls.create(user=user_id, text=text)
+
+    @classmethod
+    def take_for(cls, user_id):
+        """The texts waiting for the user, oldest first, each marked shown (once, whoever else asks)."""
+        taken = []
+        for notice in cls.select().where((cls.user == user_id) & cls.shown_at.is_null()).order_by(cls.created_at):
+            claimed = cls.update(shown_at=utcnow()).where((cls.id == notice.id) & cls.shown_at.is_null()).execute()
+            if claimed:
+                taken.append(notice.text)
+        return taken

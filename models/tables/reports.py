@@ -12,15 +12,20 @@ from peewee import (
 )
 
 from models.base import BaseModel, JSONText, db, utcnow
-from models.tables.accounts import WechatUser
+from models.tables.accounts import Binding, WechatUser
 from models.tables.records import ArrearsRecord, PenaltyRecord
 from models.tables.registry import Enterprise
 
-# ReportRequest.status
+# ReportRequest.status: queued → building → issued (the report exists, its QR code is on its way) → delivered (the
+# QR image was sent), or failed.
 QUEUED = "queued"
 BUILDING = "building"
+ISSUED = "issued"
 DELIVERED = "delivered"
 FAILED = "failed"
+
+# OutboundMessage.state
+PENDING, SENDING, SENT, DEFERRED, UNKNOWN, UNSENT = "pending", "sending", "sent", "deferred", "unknown", "failed"
 
 # Report status as shown (docs/CONTRACT.md §2)
 VALID = "有效"
@@ -51,6 +56,12 @@ class ReportRequest(BaseModel):
 
     class Meta:
         indexes = ((("user", "msg_key"), True),)
+
+    @classmethod
+    def mark_delivered(cls, request_id):
+        """The request's QR image was sent: it is delivered (from any state but failed); True when it moved."""
+        return cls.update(status=DELIVERED, updated_at=utcnow()).where(
+            (cls.id == request_id) & cls.status.in_([QUEUED, BUILDING, ISSUED])).execute() > 0
 
 
 class ReportSequence(BaseModel):
@@ -145,6 +156,11 @@ class Report(BaseModel):
             (cls.id == report_id) & cls.pdf_ready_at.is_null()
         ).execute()
 
+    @classmethod
+    def among(cls, ids):
+        """The reports of `ids`."""
+        return list(cls.select().where(cls.id.in_(list(ids))))
+
 
 class ReportRecord(BaseModel):
     """Which penalty records a report showed, so a later correction can mark it 数据已更正."""
@@ -194,30 +210,32 @@ class ViewLog(BaseModel):
 
     @classmethod
     def name_unit(cls, view, since):
-        """A verifier named their unit: on their latest view since `since` that has none, else as a view of its own
-        (`view` as for log_many). Applying the same statement twice changes nothing more."""
+        """A verifier named their unit: it goes on the viewer's latest view of the report since `since` (a later
+        statement corrects an earlier one), else it is a view of its own; never a new entry per statement. The
+        viewer is their openid when OAuth told us, else their address (a User-Agent is the sender's choice).
+        Applying the same statement twice changes nothing more. `view` as for log_many."""
         if view.get("entry") and cls.select().where(cls.entry == view["entry"]).exists():
             return 0
-        same_client = ((cls.report == view["report"]) & (cls.ip == view["ip"][:64])
-                       & (cls.user_agent == view["user_agent"][:1000]) & (cls.at >= since)
-                       & (cls.openid.is_null() if view.get("openid") is None else cls.openid == view["openid"]))
-        if cls.select().where(same_client & (cls.unit == view["unit"])).exists():
-            return 0
-        latest = cls.select(cls.id).where(same_client & cls.unit.is_null()).order_by(cls.at.desc()).first()
+        viewer = (cls.openid == view["openid"]) if view.get("openid") else (cls.ip == view["ip"][:64])
+        latest = (cls.select(cls.id).where((cls.report == view["report"]) & viewer & (cls.at >= since))
+                  .order_by(cls.at.desc()).first())
         if latest is not None:
             return cls.update(unit=view["unit"]).where(cls.id == latest.id).execute()
         return cls.log_many([view])
 
-    @classmethod
-    def log(cls, report, ip, user_agent, openid, unit):
-        """One view of `report`; returns its id."""
-        with db.atomic():
-            return cls.create(report=report, unit=unit, openid=openid, ip=ip[:64], user_agent=user_agent[:1000]).id
 
     @classmethod
-    def set_unit_once(cls, view_id, unit):
-        """Name the verifier's unit on a view that has none yet."""
-        return cls.update(unit=unit).where((cls.id == view_id) & cls.unit.is_null()).execute()
+    def seen_by_owners(cls, start, end):
+        """(view time, unit, viewer openid, report number, owner id, owner openid) of the views in [start, end),
+        oldest first, for reports whose requester is still bound to the report's enterprise."""
+        return list(
+            cls.select(cls.at, cls.unit, cls.openid, Report.number, WechatUser.id, WechatUser.openid)
+            .join(Report).join(ReportRequest).join(WechatUser)
+            .join(Binding, on=((Binding.user == WechatUser.id) & (Binding.enterprise == Report.enterprise)))
+            .where((cls.at >= start) & (cls.at < end) & Binding.revoked_at.is_null())
+            .order_by(cls.at)
+            .tuples())
+
 
 
 class OutboundMessage(BaseModel):
@@ -225,15 +243,16 @@ class OutboundMessage(BaseModel):
 
     user = ForeignKeyField(WechatUser, backref="outbound")
     dedup_key = CharField(unique=True, max_length=120)
-    kind = CharField(max_length=20)  # text / image / template
-    payload = JSONText()
-    state = CharField(max_length=12, default="pending", index=True)  # pending/sending/sent/deferred/unknown/failed
+    kind = CharField(max_length=20)  # text / image / notice
+    payload = JSONText()  # text: {"text"}; image: {"blob_id", "request_id"?}; notice: {"notice", "facts", "url"}
+    state = CharField(max_length=12, default=PENDING, index=True)  # pending/sending/sent/deferred/unknown/failed
     error = TextField(null=True)
     attempts = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
     sending_at = DateTimeField(null=True)  # when the last send began: sweep_unknown's clock
     mentioned_at = DateTimeField(null=True)  # when the bot told the user it was not (surely) delivered
+    via = CharField(max_length=10, null=True)  # custom / template: how a sent message went (the window counts)
 
     @classmethod
     def create_once(cls, user_id, kind, payload, dedup_key):
@@ -244,6 +263,85 @@ class OutboundMessage(BaseModel):
                 return cls.create(user=user_id, dedup_key=dedup_key, kind=kind, payload=payload)
         except IntegrityError:
             return cls.get(cls.dedup_key == dedup_key)
+
+    @classmethod
+    def find(cls, row_id):
+        """The row, or None (not yet committed, or deleted)."""
+        return cls.get_or_none(cls.id == row_id)
+
+    @classmethod
+    def create_image_once(cls, user_id, png_bytes, dedup_key, **payload):
+        """An image row (the PNG kept in StoredBlob until sent) for `dedup_key`, unless an earlier call made it."""
+        existing = cls.get_or_none(cls.dedup_key == dedup_key)
+        if existing:
+            return existing
+        try:
+            with db.atomic():
+                blob = StoredBlob.create(mime="image/png", filename=f"{dedup_key}.png", content=png_bytes)
+                return cls.create(user=user_id, dedup_key=dedup_key, kind="image", payload={"blob_id": blob.id,
+                                                                                           **payload})
+        except IntegrityError:
+            return cls.get(cls.dedup_key == dedup_key)
+
+    @classmethod
+    def pending_among(cls, ids):
+        """The rows of `ids` still pending."""
+        return list(cls.select().where(cls.id.in_(list(ids)) & (cls.state == PENDING)))
+
+    @classmethod
+    def claim(cls, row_id):
+        """Atomically move the row from pending/deferred (never mentioned) to sending; False if another got it."""
+        return cls.update(state=SENDING, sending_at=utcnow(), attempts=cls.attempts + 1).where(
+            (cls.id == row_id) & cls.state.in_([PENDING, DEFERRED]) & cls.mentioned_at.is_null()).execute() == 1
+
+    @classmethod
+    def finish(cls, row_id, state, note=None, via=None):
+        """Leave `sending` for `state` (sent: with its time and channel)."""
+        values = {"state": state, "error": note}
+        if state == SENT:
+            values.update(sent_at=utcnow(), via=via)
+        cls.update(values).where((cls.id == row_id) & (cls.state == SENDING)).execute()
+
+    @classmethod
+    def keep_payload(cls, row_id, payload):
+        cls.update(payload=payload).where(cls.id == row_id).execute()
+
+    @classmethod
+    def sending_since_before(cls, cutoff):
+        """Rows left `sending` since before `cutoff` (a worker died mid-send) marked unknown; return how many."""
+        return cls.update(state=UNKNOWN, error="left in sending: the worker stopped mid-send").where(
+            (cls.state == SENDING) & (cls.sending_at < cutoff)).execute()
+
+    @classmethod
+    def stale_pending(cls, cutoff):
+        """Pending rows made before `cutoff` and never mentioned, oldest first (their job may be gone)."""
+        return list(cls.select().where((cls.state == PENDING) & (cls.created_at < cutoff) & cls.mentioned_at.is_null())
+                    .order_by(cls.id))
+
+    @classmethod
+    def custom_sent_since(cls, user_id, since):
+        """How many customer-service messages went to the user since `since` (WeChat's window counts)."""
+        return cls.select().where((cls.user == user_id) & (cls.state == SENT) & (cls.via == "custom")
+                                  & (cls.sent_at >= since)).count()
+
+    @classmethod
+    def undelivered_for(cls, user_id, pending_before):
+        """What the user should hear about, oldest first: deferred, uncertain, or failed (not notices: those became
+        PendingNotices) rows, and rows still pending since before `pending_before`; never mentioned yet."""
+        waiting = (cls.state == PENDING) & (cls.created_at < pending_before)
+        failed = (cls.state == UNSENT) & (cls.kind != "notice")
+        return list(cls.select().where((cls.user == user_id) & cls.mentioned_at.is_null()
+                                       & (cls.state.in_([DEFERRED, UNKNOWN]) | failed | waiting))
+                    .order_by(cls.created_at, cls.id))
+
+    def claim_mention(self):
+        """Mark the row mentioned (a pending one deferred: it is told now, never sent later); False if it was."""
+        values = {OutboundMessage.mentioned_at: utcnow()}
+        if self.state == PENDING:
+            values.update({OutboundMessage.state: DEFERRED, OutboundMessage.error: "told at the next message"})
+        return OutboundMessage.update(values).where(
+            (OutboundMessage.id == self.id) & OutboundMessage.mentioned_at.is_null()
+            & (OutboundMessage.state == self.state)).execute() == 1
 
 
 class StoredBlob(BaseModel):

@@ -7,7 +7,15 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from models.base import BaseModel, db, utcnow
 from models.policy.workdays import seed_calendar
-from models.tables.accounts import Binding, BindingReview, HandledMessage, StaffAudit, StaffUser, WechatUser
+from models.tables.accounts import (
+    Binding,
+    BindingReview,
+    HandledMessage,
+    StaffAudit,
+    StaffSession,
+    StaffUser,
+    WechatUser,
+)
 from models.tables.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
 from models.tables.records import (
     ArrearsRecord,
@@ -47,7 +55,7 @@ log = logging.getLogger(__name__)
 ALL_MODELS = [
     Domain, Department, DepartmentGrant, ApiKey, Enterprise,
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
-    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage,
+    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage, StaffSession,
     ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
@@ -130,6 +138,12 @@ def _report_signatures():
     _add_columns(Report, "signatures")
 
 
+def _protocol():
+    _add_columns(WechatUser, "last_event_at")
+    _add_columns(OutboundMessage, "via")
+    db.create_tables([StaffSession], safe=True)
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 def _view_entries():
@@ -145,6 +159,7 @@ MIGRATIONS = [
     (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
     (4, "reports keep every signature (SM2-SM3 beside Ed25519)", _report_signatures),
     (5, "views are flushed in batches from a stream, each entry once", _view_entries),
+    (6, "WeChat's windows per kind, how a message went, server-side staff sessions", _protocol),
 ]
 
 

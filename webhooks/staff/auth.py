@@ -1,15 +1,14 @@
-"""Staff login and logout; failed logins counted in Redis per user name and address."""
+"""Staff login and logout; failed logins counted in Redis per user name and address; sessions held server-side."""
 
-
-import time
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from models.policy.staff import (
     audit,
     check_login,
+    start_session,
 )
-from webhooks.staff.common import _end_session, _rt, bp
+from webhooks.staff.common import SESSION_KEY, _end_session, _rt, bp
 
 # -- login ---------------------------------------------------------------------------------------------------------
 
@@ -52,7 +51,7 @@ def login():
     _rt().redis.delete(_fail_keys(username)[0])
     _end_session()
     session.permanent = True
-    session.update(staff_id=staff.id, seen=int(time.time()))
+    session[SESSION_KEY] = start_session(staff)
     audit(staff, "login", staff.username)
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/staff/") else url_for("staff.cases"))

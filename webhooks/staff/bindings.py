@@ -5,13 +5,11 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from peewee import DoesNotExist
 
-from jobs.delivery import queue_notice
-from models.base import local_today
+from jobs.notices import binding_decided
 from models.policy.staff import (
     ReviewError,
     approve_binding,
     audit,
-    binding_outcome_text,
     refuse_binding,
 )
 from models.tables.accounts import BindingReview
@@ -51,11 +49,7 @@ def binding_decide(review_id, decision):
     except ReviewError as exc:
         flash(exc.message, "error")
         return redirect(url_for("staff.binding_detail", review_id=review_id), 303)
-    queue_notice(review.user_id, binding_outcome_text(review), {
-        "first": "企业绑定审核结果", "keyword1": review.enterprise.name,
-        "keyword2": "审核通过" if review.status == "approved" else "未通过", "keyword3": f"{local_today():%Y-%m-%d}",
-        "remark": "详情请在公众号内查看",
-    }, f"binding-review:{review.id}")
+    binding_decided(review)
     audit(g.staff, f"binding_{decision}", review.enterprise.uscc, review=review.id, reason=review.reason)
     flash("已保存。")
     return redirect(url_for("staff.bindings"), 303)

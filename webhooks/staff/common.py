@@ -1,9 +1,13 @@
-"""The staff console's blueprint, its guard (CSRF, a logged-in, recently active staff member), the session."""
+"""The staff console's blueprint, its guard (CSRF, a logged-in, recently active staff member), the session, and the
+verify pages' security headers on every console response.
+
+The session is held server-side (StaffSession): the signed cookie carries only a random token, so logout, deactivation
+and the idle limit end it on every node, and a saved cookie is worth nothing afterwards.
+"""
 
 
 import datetime as dt
 import functools
-import time
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
@@ -16,15 +20,18 @@ from models.policy.casework.cases import (
 )
 from models.policy.staff import (
     ROLES,
+    end_session,
     is_office,
+    session_for,
 )
-from models.tables.accounts import StaffUser
 from models.tables.registry import (
     DATA_KINDS,
 )
+from webhooks import security
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 PUBLIC_ENDPOINTS = {"staff.login"}
+SESSION_KEY = "sid"  # the cookie's random token of a StaffSession
 INLINE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "application/pdf"}
 UPLOAD_KINDS = {"penalty": "行政处罚", "arrears": "欠缴（社保/公积金）", "repair": "信用修复", "enterprise": "企业名录"}
 
@@ -34,7 +41,8 @@ def init_app(app):
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked by the staff blueprint only (not /wechat, not the API)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=app.config.get("STAFF_IDLE_MINUTES", 30))
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # Flask holds the key already (None): setdefault would not set it
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("PUBLIC_BASE_URL", "").startswith("https://")
     app.extensions["staff_csrf"] = CSRFProtect(app)
     app.jinja_env.globals.update(to_local=to_local)
@@ -43,6 +51,12 @@ def init_app(app):
 
 def _rt():
     return current_app.extensions["hegui"]
+
+
+@bp.after_request
+def _headers(response):
+    """CSP (no script, frame-ancestors 'none'), nosniff, no-store, no referrer: as on the verify pages."""
+    return security.secure_headers(response)
 
 
 @bp.before_request
@@ -61,28 +75,24 @@ def _guard():
 
 
 def session_staff(active=True):
-    """The StaffUser of this session, or None when absent, inactive or idle too long (then the session ends).
+    """The StaffUser of this session, or None when there is none, or it was ended (logout, deactivation) or idle too
+    long (then the cookie is cleared too).
 
     `active=False` for requests a page makes by itself (polling), which must not keep an idle session alive."""
-    staff_id, seen = session.get("staff_id"), session.get("seen", 0)
-    idle = current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60
-    if staff_id is None:
+    token = session.get(SESSION_KEY)
+    if token is None:
         return None
-    if time.time() - seen > idle:
+    live = session_for(token, current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60, touch=active)
+    if live is None:
         _end_session()
-        flash("登录已超时，请重新登录。")
+        flash("登录已失效（超时或已退出），请重新登录。")
         return None
-    staff = StaffUser.get_or_none((StaffUser.id == staff_id) & (StaffUser.active == True))  # noqa: E712
-    if staff is None:
-        _end_session()
-        return None
-    if active:
-        session["seen"] = int(time.time())
-    return staff
+    return live.staff
 
 
 def _end_session():
-    """Forget the session, and the CSRF token cached for this app context with it."""
+    """End the server-side session and forget the cookie's, and the CSRF token cached for this app context."""
+    end_session(session.get(SESSION_KEY))
     session.clear()
     g.pop("csrf_token", None)
 

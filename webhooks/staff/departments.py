@@ -2,10 +2,11 @@
 
 
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from models.base import utcnow
 from models.policy import departments as dept_model
+from models.policy.robots import robot_url_problem
 from models.policy.staff import (
     audit,
 )
@@ -67,8 +68,9 @@ def department_robot(code):
     """Set (or clear) the department's WeCom group robot webhook."""
     department = _department_or_404(code)
     url = request.form.get("robot_url", "").strip()
-    if url and not (url.startswith("https://") or url.startswith("http://")) or len(url) > 500:
-        flash("机器人地址应为 https:// 开头的 Webhook 地址。", "error")
+    problem = url and robot_url_problem(url, current_app.config["WECOM_ROBOT_HOSTS"])
+    if problem:
+        flash(problem, "error")
         return redirect(url_for("staff.department_detail", code=code), 303)
     Department.update(robot_url=url or None).where(Department.id == department.id).execute()
     audit(g.staff, "robot_url_set", code, robot="set" if url else "cleared")

@@ -240,10 +240,9 @@ def _create_case(kind, user, enterprise, record, reason, msg_key, evidence_blob_
     if commitment_blob_id:
         CaseEvidence.create(case=case, blob=commitment_blob_id, label="信用承诺书")
     CaseEvent.create(case=case, actor=_owner_actor(user), action=SUBMITTED, note=reason)
-    StaffNotice.create(
-        dedup_key=f"case-opened:{case.id}", kind="case_opened", department=case.department_id, case=case,
-        robot_url=case.department.robot_url, body=case_opened_markdown(case),
-    )
+    # The notice's markdown is composed when it is sent (jobs/staff_markdown.py); the row keeps the facts.
+    StaffNotice.create(dedup_key=f"case-opened:{case.id}", kind="case_opened", department=case.department_id,
+                       case=case, robot_url=case.department.robot_url)
     return case
 
 
@@ -253,37 +252,6 @@ def _deadline(kind, today, settings):
 
 def _owner_actor(user):
     return f"wechat:{user.openid}" if user is not None else "owner"
-
-
-LINK_PLACEHOLDER = "{base_url}"
-
-
-def case_link(case):
-    """The staff console link with a placeholder the sender replaces by PUBLIC_BASE_URL."""
-    return f"{LINK_PLACEHOLDER}/staff/cases/{case.id}"
-
-
-MARKDOWN_FULLWIDTH = str.maketrans("[]()<>*_`#!|~\\", "［］（）＜＞＊＿｀＃！｜～＼")
-
-
-def markdown_text(value):
-    """An owner's words as plain text inside WeCom markdown: markup characters become their full-width forms (WeCom
-    has no escapes), so a reason can plant no link, tag or heading in the staff group."""
-    return " ".join(str(value).split()).translate(MARKDOWN_FULLWIDTH)
-
-
-def case_opened_markdown(case):
-    """The WeCom markdown notice for a newly opened case."""
-    record = case.record
-    reason = markdown_text(case.reason if len(case.reason) <= 200 else case.reason[:200] + "……")
-    return "\n".join([
-        f"### 新{KINDS[case.kind]} {case.number}",
-        f"> 企业：{case.enterprise.name}（{case.enterprise.uscc}）",
-        f"> 记录：{record.decision_no}（{record.decided_on:%Y-%m-%d}，{record.authority}）",
-        f"> 理由：{reason}",
-        f"> 办理期限：<font color=\"warning\">{case.deadline:%Y-%m-%d}</font>",
-        f"[点此办理]({case_link(case)})",
-    ])
 
 
 def _event(case, actor, action, note=""):
@@ -362,14 +330,6 @@ def _change_record(case, actor, resolution, reason):
         table="penalty_record", record_id=record.id, action=f"case_{resolution}", actor=actor,
         before=before, after={"status": resolution, "case": case.number},
     )
-
-
-def outcome_text(case):
-    """The Chinese sentence the owner reads in the chat about a decided case."""
-    head = f"您提交的{KINDS[case.kind]}（编号 {case.number}，处罚决定书 {case.record.decision_no}）"
-    if case.status == ACCEPTED:
-        return f"{head}已办结：{RESOLUTIONS[case.resolution]}。说明：{case.resolution_reason}"
-    return f"{head}经核实不予支持。理由：{case.resolution_reason}"
 
 
 def is_overdue(case, today=None):

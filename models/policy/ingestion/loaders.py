@@ -387,27 +387,20 @@ class EnterpriseLoader(Loader):
         return out
 
 
-MOBILE_CHANGED_TEXT = (
-    "【重要】您绑定的企业「{name}」在企业登记信息中的联系手机号已于{when}由 {old} 变更为 {new}"
-    "（来源：{source}）。此后新绑定该企业的账号须经信用办人工审核。如该变更并非贵企业办理，请立即致电信用办核实。"
-)
-
-
 def _masked(mobile):
     return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 7 else (mobile or "空号码")
 
 
 def tell_owners_mobile_changed(enterprise, old_mobile, department, batch):
-    """Queue a notice to everyone bound to `enterprise` that its registered mobile changed; return the row ids."""
+    """Queue a notice to everyone bound to `enterprise` that its registered mobile changed; return the row ids. The
+    row keeps the facts; jobs/notice_kinds.py composes the text and the template fields."""
     owners = Binding.select(Binding.user).where((Binding.enterprise == enterprise) & Binding.revoked_at.is_null())
-    text = MOBILE_CHANGED_TEXT.format(
-        name=enterprise.name, when=f"{to_local(enterprise.mobile_changed_at):%Y年%m月%d日}", old=_masked(old_mobile),
-        new=_masked(enterprise.mobile), source=department.name)
-    fields = {"thing1": "企业登记手机号已变更", "thing2": enterprise.name[:20],
-              "time3": f"{to_local(enterprise.mobile_changed_at):%Y-%m-%d %H:%M}"}
+    changed = to_local(enterprise.mobile_changed_at)
+    facts = {"name": enterprise.name, "when": f"{changed:%Y年%m月%d日}", "at": f"{changed:%Y-%m-%d %H:%M}",
+             "old": _masked(old_mobile), "new": _masked(enterprise.mobile), "source": department.name}
     return [
         OutboundMessage.create_once(
-            binding.user_id, "notice", {"text": text, "fields": fields, "url": None},
+            binding.user_id, "notice", {"notice": "mobile_changed", "facts": facts, "url": None},
             f"mobile-changed:{enterprise.id}:{batch.id}:{binding.user_id}").id
         for binding in owners
     ]

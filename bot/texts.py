@@ -1,4 +1,11 @@
-"""Everything the bot says, in one place: short, polite, for a phone screen."""
+"""Everything the bot says, in one place: short, polite, for a phone screen. The common questions and their answers
+are data in bot/faq.toml, loaded here as FAQ; the keywords and help lines are declared by the flows (bot/catalogue.py).
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
 
 MAX_IMAGES = 9
 USCC_EXAMPLE = "91231100MA1B2C3D82"
@@ -10,14 +17,29 @@ WELCOME = (
     "第一步请回复「绑定企业」；已绑定的请回复「申请报告」。回复「帮助」查看全部功能。"
 )
 HELP = (
-    "可回复以下关键词办理：\n"
-    "绑定企业｜申请报告｜我的报告\n"
-    "异议申诉｜信用修复｜切换企业｜解绑\n"
-    "办理中可随时回复「返回」回到上一步，回复「取消」结束。\n"
-    "办事指南：{guide}"
+    "可回复以下关键词办理：\n{commands}\n常见问题可直接提问，例如：{questions}。\n"
+    "办理中可随时回复「返回」回到上一步，回复「取消」结束。\n办事指南：{guide}"
 )
+HELP_LINE = "「{keyword}」{line}"
 HELP_IN_FLOW = "您正在办理「{title}」，可按上一条提示继续回复。"
-DEFAULT = "您好，请回复「申请报告」开具专用信用报告，或回复「帮助」查看全部功能。"
+DEFAULT = (
+    "抱歉，没能理解您的意思。开具报告可以一句话说明领域、期间和用途，例如「近三年全部领域，用于银行贷款」；"
+    "回复「帮助」查看全部功能和常见问题。"
+)
+DEFAULT_UNBOUND = (
+    "抱歉，没能理解您的意思。使用本服务请先回复「绑定企业」，按提示用企业登记的手机号验证；回复「帮助」查看全部功能。"
+)
+GREETING = (
+    "您好！开具专用信用报告请回复「申请报告」，也可以一句话说明，例如「近三年全部领域，用于银行贷款」。"
+    "回复「帮助」查看全部功能。"
+)
+GREETING_UNBOUND = (
+    "您好！使用本服务请先回复「绑定企业」，按提示输入统一社会信用代码和登记手机号收到的验证码。"
+    "回复「帮助」查看全部功能。"
+)
+UNBOUND_NEXT = "使用本服务请先回复「绑定企业」，按提示用企业登记的手机号验证。"
+FAQ_IN_FLOW = "——\n您正在办理「{title}」：{prompt}"
+SWITCHED_TO_APPLY = "已结束「{title}」，为您办理专用信用报告。"
 CANCELLED = "已取消「{title}」。如需办理其他事项，请回复「帮助」。"
 NOTHING_TO_CANCEL = "当前没有正在办理的事项。回复「帮助」查看可办理的事项。"
 NOTHING_TO_RESUME = "当前没有可继续的办理事项。回复「帮助」查看可办理的事项。"
@@ -51,8 +73,16 @@ BIND_ASK_USCC = f"请回复企业的18位统一社会信用代码（见营业执
 BIND_BAD_USCC = "输入的代码有误：{reason}。请核对营业执照后重新输入，例如「" + USCC_EXAMPLE + "」。"
 BIND_UNKNOWN_USCC = "黑河市企业登记信息中未查到该代码，请核对后重新输入；如为新设立企业，请隔日再试。"
 BIND_ALREADY = "您已绑定「{name}」，现已设为当前企业。回复「申请报告」即可开具报告。"
-BIND_LOCKED = "该企业验证码错误次数过多，已暂停验证30分钟，请稍后再试。"
-BIND_TOO_MANY_CODES = "该企业1小时内发送验证码已达上限，请稍后再试。"
+BIND_LOCKED = "验证码错误次数过多，为保护企业信息安全，您的微信号已暂停验证30分钟，请稍后再试。"
+BIND_TOO_MANY_CODES = "您1小时内获取验证码的次数已达上限，请稍后再试。"
+BIND_CODE_VOID = "验证码已连续输错 {count} 次，已失效。请回复「重发」获取新的验证码。"
+BIND_ENTERPRISE_BUSY = (
+    "该企业登记手机号今日收到的验证短信已达上限（为防止短信骚扰）。您可以申请人工审核绑定："
+    "请依次发送营业执照和授权书照片，由工作人员审核。"
+)
+BIND_NEW_OWNER_NOTICE = (
+    "「{name}」于 {when} 新增一位绑定的微信用户，可为该企业申请报告。如非贵企业授权，请联系{issuer}。{contact}"
+)
 BIND_ASK_CODE = "验证码已发送至企业登记的手机 {mobile}，5分钟内有效。请回复6位验证码（收不到可回复「重发」）。"
 BIND_CODE_RESENT = "已重新发送验证码至 {mobile}，5分钟内有效，请回复6位验证码。"
 BIND_CODE_FORMAT = "验证码为6位数字，例如「123456」，请重新输入（收不到可回复「重发」）。"
@@ -87,6 +117,21 @@ APPLY_ASK_PERIOD = (
 APPLY_ASK_PURPOSE = "请回复报告用途的序号或名称："
 APPLY_PURPOSE_OTHER = "15. 其他（请回复「其他：具体用途」）"
 APPLY_ALL_DOMAINS = "全部（{count}个领域）"
+APPLY_SOME_DOMAINS = "{names}（{count}个领域）"
+APPLY_EXCLUDED = "   不含：{names}"
+APPLY_NOT_A_DOMAIN = "「{name}」不是报告可选的领域，未选入。{near}"
+APPLY_NEAR_DOMAINS = "相近的领域有：{names}，如需要请回复「加上{first}」。"
+APPLY_PERIOD_WRONG = "{message}"
+APPLY_SUPERSEDES = (
+    "注意：本企业已有同一用途的有效报告 {numbers}。确认后将出具新报告，原报告显示「已被新报告替代」。"
+)
+APPLY_SUPERSEDE_FOOT = (
+    "回复「确认」出具新报告并替代原报告；回复「保留」出具新报告且原报告仍然有效；需修改请回复序号，如「改2」；回复「取消」放弃。"
+)
+APPLY_SUPERSEDE_NOTICE = (
+    "「{name}」的另一位绑定用户于 {when} 申请了用途相同（{purpose}）的新报告。新报告出具后，您申请的报告 {number} "
+    "将显示「已被新报告替代」。如有疑问请联系{issuer}。{contact}"
+)
 APPLY_QUEUED = "报告正在生成，通常几秒内即推送二维码和报告链接，请稍候。可回复「我的报告」查看进度。"
 APPLY_DUPLICATE = "相同的报告正在生成中，请勿重复申请，生成后将推送给您。"
 APPLY_FROM_SENTENCE = "好的，为您办理专用信用报告。"
@@ -95,11 +140,14 @@ MY_REPORTS_NONE = "「{name}」暂无已生成的报告。回复「申请报告�
 MY_REPORTS_ITEM = "{n}. {number}【{status}】\n有效期至 {valid_until}\n{link}"
 MY_REPORTS_BUILDING = "正在生成：{count} 份，生成后将推送给您。"
 MY_REPORTS_FAILED = "生成失败：{count} 份（{when}申请），请重新申请；如多次失败请致电信用办。"
-MY_REPORTS_FOOT = "回复序号查看详情，「撤销1」撤销报告，「查看记录1」查看查验记录。"
+MY_REPORTS_FOOT = "回复序号查看详情并重发二维码，「撤销1」撤销报告，「查看记录1」查看查验记录。"
 REPORT_DETAIL = (
-    "{number}【{status}】\n用途：{purpose}\n期间：{start} 至 {end}\n有效期至 {valid_until}\n{link}\n"
-    "二维码已在生成时推送，可在聊天记录中查找；也可直接把链接发给查验单位。"
+    "{number}【{status}】\n用途：{purpose}\n期间：{start} 至 {end}\n有效期至 {valid_until}\n{link}\n{qr}"
 )
+REPORT_DETAIL_QR = "已重新发送该报告的二维码，请稍候查收；也可直接把链接发给查验单位。"
+REPORT_DETAIL_NO_QR = "该报告已不是有效状态，不再发送二维码；如需使用请回复「申请报告」重新开具。"
+QR_RESENT = "已重新发送「{name}」报告 {number} 的二维码（有效期至 {valid_until}），请稍候查收。\n查验链接：{link}"
+QR_NONE = "「{name}」暂无有效的报告，无需重发二维码。回复「申请报告」开具新报告。"
 REPORT_PICK = "请回复报告序号，例如「1」「撤销1」「查看记录1」。"
 REVOKE_ASK = "确认撤销报告 {number}？撤销后查验将显示「已撤销」，且不可恢复。回复「确认」撤销，回复「返回」不撤销。"
 REVOKE_ALREADY = "报告 {number} 已撤销，无需重复操作。"
@@ -126,5 +174,36 @@ CASE_YES_NO = "请回复「是」或「否」。"
 CASE_OPENED = "{title}已提交，编号 {number}。\n承办部门将在 {deadline} 前办结，结果将通过本公众号通知您。"
 OBJECTION_EXAMPLE = "该罚款已于2025年3月撤销，记录未更新"
 REPAIR_EXAMPLE = "罚款已缴清，已按要求完成整改"
+
+
+
+# --- the FAQ (bot/faq.toml) -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Question:
+    """One common question: how 帮助 lists it, what it looks like, and the answer (or the action that answers)."""
+
+    id: str
+    title: str
+    patterns: tuple
+    answer: str
+    action: str = ""
+
+
+FAQ_FILE = Path(__file__).with_name("faq.toml")
+
+
+def _load_faq(path=FAQ_FILE):
+    """The entries of bot/faq.toml, patterns compiled."""
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle)["faq"]
+    return tuple(
+        Question(e["id"], e["title"], tuple(re.compile(p) for p in e["patterns"]), e["answer"].strip(),
+                 e.get("action", ""))
+        for e in entries
+    )
+
+
+FAQ = _load_faq()
+CONTACT_NONE = "咨询电话见办事指南。"
 
 SERVICE_BUSY = "系统正在维护或繁忙，您刚才的消息未能办理，请稍候一分钟后重新发送。给您带来不便，敬请谅解。"

@@ -26,9 +26,9 @@ def test_idle_expiry_tells_the_lapse_and_resumes(owner, rt):
     owner.say("申请报告")
     owner.say("全部")
     rt.redis.delete(state.live_key(owner.openid))  # what Redis does after 30 idle minutes
-    reply = owner.say("近1年")
+    reply = owner.say("好的")
     assert "「申请报告」已超过30分钟未操作" in reply and "继续" in reply
-    assert "您好" in owner.say("你好")  # said once; other messages are answered normally
+    assert "抱歉，没能理解" in owner.say("好的")  # said once; other messages are answered normally
     reply = owner.say("继续")
     assert "已恢复「申请报告」" in reply and "报告期间" in reply
     owner.say("近1年")
@@ -36,6 +36,15 @@ def test_idle_expiry_tells_the_lapse_and_resumes(owner, rt):
     assert "1. 领域：全部（16个领域）" in summary
     owner.say("确认")
     assert ReportRequest.select().count() == 1
+
+
+def test_a_lapsed_application_takes_new_details(owner, rt):
+    owner.say("申请报告")
+    owner.say("全部")
+    rt.redis.delete(state.live_key(owner.openid))
+    reply = owner.say("近1年")
+    assert reply.startswith("已恢复「申请报告」") and "用途" in reply
+    assert "1. 领域：全部（16个领域）" in owner.say("银行贷款")
 
 
 def test_cancel_after_a_lapse(owner, rt):
@@ -74,7 +83,7 @@ def test_help_keeps_the_flow(owner):
 def test_help_and_default(bot_chat):
     chat = bot_chat("o-new")
     assert "http://hegui.test/guide" in chat.say("帮助")
-    assert "申请报告" in chat.say("今天天气不错")
+    assert "绑定企业" in chat.say("今天天气不错")
 
 
 def test_subscribe_welcomes_and_unsubscribe_clears(bot_chat, rt):

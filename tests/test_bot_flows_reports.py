@@ -7,7 +7,7 @@ from bot import state
 from models.base import local_today, utcnow
 from models.tables.accounts import Binding
 from models.tables.registry import Domain
-from models.tables.reports import Report, ReportRequest, ViewLog
+from models.tables.reports import OutboundMessage, Report, ReportRequest, ViewLog
 
 TODAY = local_today()
 
@@ -106,7 +106,7 @@ def test_invalid_period_is_asked_again_with_an_example(owner, answer, fragment):
 
 def test_wrong_domain_and_purpose_answers(owner):
     owner.say("申请报告")
-    assert "没有找到「天文」" in owner.say("天文")
+    assert "「天文」不是报告可选的领域" in owner.say("天文")
     assert "1 到 16" in owner.say("20")
     owner.say("社保")
     owner.say("近1年")
@@ -225,7 +225,13 @@ def test_my_reports_lists_reports_and_requests(owner, make_signed_report, rt):
     assert f"http://hegui.test/v/{report.token}" in reply
     assert "正在生成：1 份" in reply
     detail = owner.say("1")
-    assert "用途：金融·银行贷款" in detail and "聊天记录" in detail and report.token in detail
+    assert "用途：金融·银行贷款" in detail and "已重新发送该报告的二维码" in detail and report.token in detail
+    qr = OutboundMessage.get(OutboundMessage.kind == "image")
+    assert qr.user_id == owner.user().id and qr.dedup_key.startswith(f"report-qr-again-{report.id}-")
+    assert [j.args for j in rt.queue.jobs if j.func_name == "jobs.delivery.deliver"] == [(qr.id,)]
+    owner.say("1", msg_key="again")
+    owner.say("1", msg_key="again")  # a repeated message sends nothing more
+    assert OutboundMessage.select().where(OutboundMessage.kind == "image").count() == 2
 
 
 def test_my_reports_without_reports(owner):

@@ -275,8 +275,8 @@ def respond(incoming, rt, wait):
     if not rt.redis.set(inflight_key, "1", nx=True, ex=INFLIGHT_TTL):
         return _await_reply(rt, reply_key, wait)
     try:
-        record_interaction(incoming)
-        text = engine.handle(incoming, rt)
+        user = record_interaction(incoming)
+        text = engine.handle(incoming, rt, user)
     except BaseException:
         rt.redis.delete(inflight_key)  # let WeChat's retry try again
         raise
@@ -296,7 +296,8 @@ def _await_reply(rt, reply_key, wait):
 
 
 def record_interaction(incoming):
-    """Create the user if new; note follow state and, for window-opening input, `last_message_at`.
+    """Create the user if new; note follow state and, for window-opening input, `last_message_at`; return the user
+    (the bot is handed it and writes none of these columns).
 
     Single-statement conditional updates, no read-then-write transaction: concurrent messages of one user neither
     lose an update nor trip SQLite's snapshot conflict.
@@ -312,6 +313,7 @@ def record_interaction(incoming):
          .execute())
     if incoming.event in ("subscribe", "unsubscribe"):
         WechatUser.update(subscribed=incoming.event == "subscribe").where(WechatUser.id == user.id).execute()
+    return user
 
 
 # -- rendering -------------------------------------------------------------------------------------------------

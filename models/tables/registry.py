@@ -85,3 +85,13 @@ class Enterprise(BaseModel):
     mobile_changed_at = DateTimeField(null=True)  # a registered mobile replaced by another: later bindings reviewed
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def by_uscc(cls, uscc):
+        """The registered enterprise with this (validated) code, or None."""
+        return cls.get_or_none(cls.uscc == uscc)
+
+    @classmethod
+    def find(cls, enterprise_id):
+        """The enterprise with this id, or None."""
+        return cls.get_or_none(cls.id == enterprise_id)

@@ -7,7 +7,15 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from models.base import BaseModel, db, utcnow
 from models.policy.workdays import seed_calendar
-from models.tables.accounts import Binding, BindingReview, HandledMessage, StaffAudit, StaffUser, WechatUser
+from models.tables.accounts import (
+    Binding,
+    BindingReview,
+    HandledMessage,
+    SmsMessage,
+    StaffAudit,
+    StaffUser,
+    WechatUser,
+)
 from models.tables.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
 from models.tables.records import (
     ArrearsRecord,
@@ -47,7 +55,7 @@ log = logging.getLogger(__name__)
 ALL_MODELS = [
     Domain, Department, DepartmentGrant, ApiKey, Enterprise,
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
-    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage,
+    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage, SmsMessage,
     ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
@@ -126,12 +134,18 @@ def _register_keeper():
     db.create_tables([HandledMessage], safe=True)
 
 
+def _sms_rows_and_kept_reports():
+    db.create_tables([SmsMessage], safe=True)
+    _add_columns(ReportRequest, "keep_earlier")
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 MIGRATIONS = [
     (1, "initial schema", _initial_schema),
     (2, "reports remember the arrears items they showed", _report_arrears_links),
     (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
+    (4, "SMS as rows (no text in job arguments); requests that keep earlier reports", _sms_rows_and_kept_reports),
 ]
 
 

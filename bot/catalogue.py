@@ -40,8 +40,16 @@ def _flow_commands():
 
 
 COMMANDS = (*_flow_commands(), *ENGINE_COMMANDS)
+
+
+def _keywords_of(command):
+    """The keywords a typo may be of: a flow's declared keywords, an engine command's keyword."""
+    flow = FLOWS.get(command.action)
+    return flow.keywords if flow else (command.keyword,)
+
+
 WORDS = {word: command for command in COMMANDS for word in command.words}
-_KEYWORDS = {word: command for command in COMMANDS for word in command.words if not word.isascii() and len(word) >= 2}
+_KEYWORDS = {flow_word: command for command in COMMANDS for flow_word in _keywords_of(command)}
 MENU_KEYWORDS = {command.menu_key: command.keyword for command in COMMANDS if command.menu_key}
 
 

@@ -28,12 +28,15 @@ ENGLISH = {
     "landscaping": ("landscaping", "greening"),
     "urban": ("urban management", "city management"),
 }
-ALL = re.compile(r"全部|所有|全都|全选|都要|全要|统统|都开|\ball\b|everything|every (area|domain|field)")
+ALL = re.compile(r"全部|所有|全都|全选|都要|全要|统统|都开|全领域|全部门|\ball\b|everything|every (area|domain|field)")
+COUNT_OF = re.compile(r"(\d{1,2})\s*个\s*(领域|部门|方面)")
 OTHERS_TOO = re.compile(r"(其他|其余|别的|剩下的|其它)(的)?(都|全)(要|选|行)?")
 # Before a list: its names are left out. 除了/除/不含… always count from 全部; 不要/去掉 from the current selection.
 EXCLUDE_FROM_ALL = re.compile(r"(除了|除去|除开|除|不含|不包含|不包括|排除|excluding|except|without|but not)\s*$")
 REMOVE = re.compile(r"(不要|不用|不需要|去掉|去除|删掉|删除|删去|拿掉|减去|减掉|扣除|刨除|取消|no)\s*(了)?\s*$")
-ADD = re.compile(r"(再加上|再加|加上|增加|添加|添上|补上|补充|还要|还有|再要|另加|多加|加|plus|add)\s*(个|一个)?\s*$")
+ADD = re.compile(
+    r"(再加上|再加|加上|增加|添加|添上|补上|补充|还要|还有|再要|另加|多加|加|plus|add)\s*(个|一个|1个|1项)?\s*$"
+)
 ONLY = re.compile(r"(只要|只选|只需要|只需|仅要|仅需|仅|就要|只|only)\s*$")
 # After a list: its names are left out (X以外、X除外、X不要).
 AFTER_EXCLUDE = re.compile(r"^\s*(的)?\s*(以外|之外|除外|外)")
@@ -93,7 +96,7 @@ def scan(text, domains):
         taken[company.start():company.end()] = [True] * (company.end() - company.start())
     found = []
     for word, code in words(domains):
-        pattern = rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
+        pattern = rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
         for m in re.finditer(pattern, text):
             if not any(taken[m.start():m.end()]):
                 taken[m.start():m.end()] = [True] * (m.end() - m.start())
@@ -136,6 +139,9 @@ def _read_clause(clause, offset, domains, reading):
             reading.only = reading.only or bool(ONLY.search(before))
         reading.spans += [(offset + s, offset + e) for s, e, _ in run]
     everything = ALL.search(clause) or OTHERS_TOO.search(clause)
+    count = COUNT_OF.search(clause)
+    if count and int(count.group(1)) == len(domains):  # 「16个领域」 is every domain
+        everything = count
     if everything:
         reading.everything = True
         reading.spans.append((offset + everything.start(), offset + everything.end()))
@@ -204,7 +210,10 @@ def _number_range(token, count):
 
 
 def numbers(text, domains):
-    """Domain codes chosen by number ('1、3', '2-4'), or None when the text is not only numbers."""
+    """Domain codes chosen by number ('1、3', '2-4', '前3个'), or None when the text is not only numbers."""
+    first = re.fullmatch(r"前\s*(\d{1,2})\s*(个|项|条)?(领域)?", text)
+    if first:
+        text = f"1-{first.group(1)}"
     tokens = [t for t in re.split(r"[,，、;；/\s]+|和|及", text) if t]
     if not tokens:
         return None

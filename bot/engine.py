@@ -12,7 +12,9 @@ follow or window columns. Order of precedence for a text:
    (binds it), a common question, a report request, a greeting; else a short answer that says what works.
 """
 
-from bot import catalogue, faq, parse, state, texts
+import re
+
+from bot import catalogue, faq, parse, state, texts, writing
 from bot.catalogue import CANCEL, HELP, RESEND_QR
 from bot.flows import FLOWS
 from bot.flows.base import Ctx, NotBound
@@ -23,6 +25,7 @@ from jobs.delivery import pending_mentions
 from models.base import local_today
 
 APPLY = "apply"
+QUESTION = re.compile(r"怎么|怎样|如何|什么|吗|么|呢|多少|多久|哪|谁|能不能|可不可以|是不是|\?$|\bhow\b|\bwhat\b")
 
 
 def handle(incoming, rt, user, today=None):
@@ -98,7 +101,7 @@ def on_text(ctx, text):
     free_text = ctx.state is not None and FLOWS[ctx.state["flow"]].at_free_text(ctx)
     command = catalogue.resolve(text, fuzzy=not free_text)
     word = parse.command_word(text)
-    if (command and command.action == CANCEL) or (ctx.state and word in parse.CANCEL_WORDS):
+    if (command and command.action == CANCEL) or (ctx.state and parse.is_cancel(text)):
         return cancel(ctx)
     if command and command.action == HELP:
         return help_text(ctx)
@@ -144,11 +147,16 @@ def outside_flow(ctx, text, word):
     if code:  # a code sent on its own or in a sentence: the owner wants to bind it
         start(ctx, "bind")
         return ctx.flow.on_text(ctx, code)
-    if question is not None and not reading.strong():
+    if question is not None and (not reading.strong() or _question_only(text, reading)):
         return answer(ctx, question)
     if reading.names_any() or reading.asks:
         return start_apply(ctx, reading)
     return texts.DEFAULT if ctx.bound else texts.DEFAULT_UNBOUND
+
+
+def _question_only(text, reading):
+    """A question that names a purpose in passing (「银行怎么查验我们的报告」): no period, and asked as a question."""
+    return "period" not in reading.slots and bool(QUESTION.search(writing.readable(text).lower()))
 
 
 def start(ctx, name):

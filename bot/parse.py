@@ -21,6 +21,9 @@ class ParseError(ValueError):
 
 
 CANCEL_WORDS = {"取消", "退出", "不办了", "算了", "不弄了", "cancel", "quit", "exit", "stop"}
+_CANCEL_RUN = re.compile(
+    r"^((算了|不办了|不弄了|不要了|取消|退出|不用了|先不办了)[,，。!！ ]*)+$|^(cancel|quit|stop|exit)\b"
+)
 BACK_WORDS = {"返回", "上一步", "后退", "返回上一步", "back"}
 RESUME_WORDS = {"继续", "继续办理", "恢复", "continue", "resume"}
 DONE_WORDS = {"完成", "提交", "好了", "发完了", "没有了", "结束", "完毕", "传完了", "就这些", "done", "finish"}
@@ -33,8 +36,8 @@ _TRAILING = "。.!！?？~～,，、 "
 _YES = re.compile(r"^(是|是的|对|对的|好|好的|嗯|嗯嗯|恩|行|可以|可以的|没问题|确认|确定|同意|提交|正确|无误|没错|"
                   r"ok|okay|"
                   r"yes|y|sure|confirm)")
-_YES_ANYWHERE = re.compile(r"确认|确定|没问题|无误|没错|提交吧|同意|可以提交|就这样|已缴清|已经缴清|交完|缴完|已履行|"
-                           r"履行完|已完成|已经完成|整改完|交清|缴清|yes|confirm")
+_YES_ANYWHERE = re.compile(r"确认|确定|没问题|无误|没错|没毛病|提交吧|同意|可以提交|就这样|就这么办|已缴清|已经缴清|"
+                           r"交完|缴完|已履行|履行完|已完成|已经完成|整改完|交清|缴清|^(交|缴|付)了|已交|已缴|yes|confirm")
 _NO = re.compile(r"不是|不对|没有|还没|未|否|不行|不可以|不同意|不用|别|不要|欠着|没交|没缴|no\b|not\b|don't")
 _EDIT = re.compile(r"^(改|修改|更改|编辑|重填|change)?\s*第?\s*(\d{1,3})\s*(项|条|个|号)?$")
 _INDEX = re.compile(r"^(选|要|是)?\s*第?\s*(\d{1,3})\s*(项|条|个|号|家|份)?(吧|的)?$")
@@ -80,11 +83,17 @@ def parse_edit(text, count):
     return value
 
 
+def is_cancel(text):
+    """True for a message that only says to stop (「算了不办了」「取消，不用了」)."""
+    word = command_word(text)
+    return word in CANCEL_WORDS or bool(_CANCEL_RUN.match(word))
+
+
 def yes_no(text):
     """True for a yes (「好的，没问题，提交吧」「是的，罚款已经交完了」), False for a no (「还没交呢」「不是」), None
     when the message says neither."""
     word = command_word(text)
-    plain = re.sub(r"没有问题|没问题|没错|无误|不错|不用改了?|不改了|没有要改的", "好", word)
+    plain = re.sub(r"没有问题|没问题|没毛病|没啥问题|没错|无误|不错|不用改了?|不改了|没有要改的", "好", word)
     if _NO.search(plain):
         return False
     if _YES.match(plain) or _YES_ANYWHERE.search(plain):
@@ -104,13 +113,18 @@ def find_code(text):
     return codes[0] if len(codes) == 1 else None
 
 
+def _code_shaped(candidate):
+    """18 letters or digits, mostly digits (the registration and division codes are): not an English sentence."""
+    return bool(re.fullmatch(r"[0-9A-Z]{18}", candidate)) and sum(c.isdigit() for c in candidate) >= 8
+
+
 def looks_like_uscc(text):
     """True when a whole message is shaped like a 统一社会信用代码 (18 letters or digits once normalised)."""
-    return bool(re.fullmatch(r"[0-9A-Z]{18}", uscc.normalise(text)))
+    return _code_shaped(uscc.normalise(text))
 
 
 def find_uscc(text):
     """The 统一社会信用代码 written inside a sentence (「我们公司代码是9123…」), or None."""
     compact = re.sub(r"[\s\-]", "", writing.clean(text)).upper()
-    found = _USCC_IN_TEXT.findall(compact)
+    found = [c for c in _USCC_IN_TEXT.findall(compact) if _code_shaped(c)]
     return found[0] if len(found) == 1 else None

@@ -25,7 +25,9 @@ _UNTIL_NOW = re.compile(
     r"^\s*(?:的)?\s*((至|到|-|~|直到)\s*(今天|今日|现在|目前|当前|今|现今|眼下)|至今|迄今|以来|开始|以后|之后|起(?!止))"
 )
 _HALF = r"(上半年|下半年)"
-_NAMED = re.compile(rf"(今年|本年度?|去年|上一?年度?|前年)(?:的)?(?:{_HALF}|1整?年|全年|一?整年)?|{_HALF}")
+_NAMED = re.compile(
+    rf"(今年|本年度?|去年|上一?年度?|前年)(?:的)?(?:{_HALF}|1整?年|全年|一?整年|(\d{{1,2}})月份?)?|{_HALF}"
+)
 _RELATIVE = re.compile(r"(近|最近|过去|前|这)?\s*(?<!\d)(\d{1,2}|半)(?!\d)\s*(个)?\s*(年|个月|月)(半)?")
 _ENGLISH_NUMBERS = {  # hand-written: cn2an reads Chinese numerals only, and these twelve words are all owners use
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -145,8 +147,8 @@ def _named(text, today):
     """今年, 去年, 前年, 上半年 …, each optionally followed by 至今/以来."""
     found = []
     for match in _NAMED.finditer(text):
-        word = match.group(1)
-        half = match.group(2) or match.group(3)
+        word, month = match.group(1), match.group(3)
+        half = match.group(2) or match.group(4)
         year = today.year
         if word in ("去年", "上年", "上一年", "上年度", "上一年度"):
             year -= 1
@@ -161,6 +163,8 @@ def _named(text, today):
             last = dt.date(year, 6, 30)
         elif half == "下半年":
             start = dt.date(year, 7, 1)
+        elif month and 1 <= int(month) <= 12:  # 去年1月: that month (to 至今 when it follows)
+            start, last = dt.date(year, int(month), 1), month_end(year, int(month))
         end = match.end()
         tail = _UNTIL_NOW.match(text[end:])
         if tail:

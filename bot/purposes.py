@@ -68,18 +68,28 @@ WORDS = _words()
 SOUNDS = {word: next(item for w, item in WORDS if w == word) for word in SOUND_WORDS}
 
 
+def word_pattern(word):
+    """An English word stands alone (「IPO用」 still names it: Chinese next to it is no letter); Chinese anywhere."""
+    return rf"(?<![a-z]){re.escape(word)}(?![a-z])" if word.isascii() else re.escape(word)
+
+
 def mentions(text):
     """Every scenario named in `text` (lower-cased): [(start, end, item)] in text order, without overlaps."""
     taken = [False] * len(text)
     found = []
-    candidates = [(m.start(), m.end(), item) for word, item in WORDS
-                  for m in re.finditer(rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word), text)]
+    candidates = [(m.start(), m.end(), item) for word, item in WORDS for m in re.finditer(word_pattern(word), text)]
     candidates += [(s, e, item) for word, item in SOUNDS.items() for s, e in writing.find_sound(text, word)]
     for start, end, item in sorted(candidates, key=lambda c: -(c[1] - c[0])):
         if not any(taken[start:end]):
             taken[start:end] = [True] * (end - start)
             found.append((start, end, item))
-    return sorted(found)
+    merged = []
+    for mention in sorted(found):  # 「政府采购招标」: touching names are one purpose, named by the first
+        if merged and merged[-1][1] == mention[0]:
+            merged[-1] = (merged[-1][0], mention[1], merged[-1][2])
+        else:
+            merged.append(mention)
+    return merged
 
 
 # A category named as a purpose: 商务经营 and 行政管理 always; 金融 (also the short name of the domain 金融监管) only

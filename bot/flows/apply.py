@@ -99,11 +99,11 @@ class ApplyFlow(EnterpriseFormFlow):
         step = ctx.state["step"]
         if step == "enterprise" or (step == "purpose" and purposes.names_other(parse.normalize(text))):
             return super().on_text(ctx, text)
+        if step == CONFIRM and ctx.data.get("supersedes") and parse.is_keep(text):
+            return self.complete(ctx, keep=True)
         reading = read_request(text, ctx.domains, ctx.today, current=ctx.slots)
         if reading.names_any():
             return self.take(ctx, reading)
-        if step == CONFIRM and ctx.data.get("supersedes") and parse.is_keep(text):
-            return self.complete(ctx, keep=True)
         return super().on_text(ctx, text)
 
     def take(self, ctx, reading, lead=""):

@@ -57,7 +57,8 @@ class MyReportsFlow(FormFlow):
     name = "my_reports"
     title = "我的报告"
     keywords = ("我的报告",)
-    aliases = ("查看报告", "报告列表", "我的报表", "my report", "my reports")
+    aliases = ("查看报告", "报告列表", "我的报表", "撤销报告", "报告进度", "查询报告", "报告查询", "查验记录",
+               "my report", "my reports")
     menu_key = "MY_REPORTS"
     help_line = "查看、撤销报告，重发二维码，查看谁查验过"
     confirm = False

@@ -2,6 +2,7 @@
 settings filled in (validity, contact, rule set in force, domains)."""
 
 from bot import texts, writing
+from bot.flows.codes import CODE_SECONDS, WRONG_PER_CODE
 from models.policy.report.rules import get_rule_set
 
 
@@ -31,6 +32,8 @@ def render(question, config, domains):
         domain_names="、".join(d.name for d in domains),
         rule_title=rule_set.title,
         rule_note=rule_set.notes[0],
+        code_minutes=CODE_SECONDS // 60,
+        code_tries=WRONG_PER_CODE,
     )
 
 

@@ -193,7 +193,7 @@ def test_one_users_messages_take_turns(app, rt, bot_chat):
 def test_inside_a_free_text_answer_only_exact_keywords_count(owner, case_world_records):
     owner.say("异议申诉")
     owner.say("1")
-    assert "至少5个字" in owner.say("申清报告")  # an (unfinished) reason, not a typo of 申请报告
+    assert "至少写5个字" in owner.say("申清报告")  # an (unfinished) reason, not a typo of 申请报告
     assert "证明材料" in owner.say("近三年全部领域都没有这条记录，银行贷款受影响")  # a reason, not a request
     owner.say("取消")
     owner.say("异议申诉")

@@ -230,6 +230,11 @@ class StaffUser(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
 
+    @classmethod
+    def by_username(cls, username):
+        """The staff account with this user name (active or not), or None."""
+        return cls.get_or_none(cls.username == username)
+
 
 class StaffAudit(BaseModel):
     staff = ForeignKeyField(StaffUser, null=True, backref="audit")

@@ -95,3 +95,10 @@ class Enterprise(BaseModel):
     def find(cls, enterprise_id):
         """The enterprise with this id, or None."""
         return cls.get_or_none(cls.id == enterprise_id)
+
+    @classmethod
+    def showcase(cls, with_mobile, without_mobile):
+        """The first enterprises with a registered mobile, then the first without one (the simulator's demo list)."""
+        having = cls.select().where(cls.mobile != "").order_by(cls.id).limit(with_mobile)
+        lacking = cls.select().where(cls.mobile == "").order_by(cls.id).limit(without_mobile)
+        return list(having) + list(lacking)

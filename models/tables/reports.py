@@ -210,6 +210,12 @@ class OutboundMessage(BaseModel):
     mentioned_at = DateTimeField(null=True)  # when the bot told the user it was not (surely) delivered
 
     @classmethod
+    def images_to(cls, openid, key_prefix):
+        """The image messages for the user `openid` whose dedup key starts with `key_prefix`."""
+        return list(cls.select().join(WechatUser).where(
+            (WechatUser.openid == openid) & (cls.kind == "image") & cls.dedup_key.startswith(key_prefix)))
+
+    @classmethod
     def create_once(cls, user_id, kind, payload, dedup_key):
         """The row for `dedup_key`, created (state pending) unless an earlier call made it; the delivery job sends
         it, and the sweep enqueues pending rows whose job was lost."""

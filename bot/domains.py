@@ -6,7 +6,7 @@
 import re
 from dataclasses import dataclass, field
 
-from bot import writing
+from bot import texts, writing
 from bot.parse import ParseError, short
 
 # English names people type (the Domain table holds the Chinese short names).
@@ -193,8 +193,8 @@ def nearest_names(name, domains):
 def unknown_message(name, domains):
     """「X」 is not a domain, with the nearest ones."""
     near = nearest_names(name, domains)
-    hint = f"相近的领域有：{'、'.join(near)}。" if near else ""
-    return f"「{short(name, 8)}」不是报告可选的领域。{hint}"
+    hint = texts.DOMAIN_NEAR.format(names="、".join(near)) if near else ""
+    return texts.DOMAIN_UNKNOWN.format(name=short(name, 8), hint=hint)
 
 
 def _number_range(token, count):
@@ -205,7 +205,7 @@ def _number_range(token, count):
     first = int(parts.group(1))
     last = int(parts.group(2)) if parts.group(2) else first
     if not (1 <= first <= last <= count):
-        raise ParseError(f"领域序号应在 1 到 {count} 之间，例如「1、3」；全部领域请回复「全部」。")
+        raise ParseError(texts.DOMAIN_RANGE.format(count=count))
     return list(range(first, last + 1))
 
 
@@ -234,13 +234,12 @@ def parse_domains(text, domains):
         return chosen
     reading = read(word, domains)
     if reading.unknown:
-        raise ParseError(unknown_message(reading.unknown[0], domains) +
-                         "请回复领域序号或名称，例如「1、3」或「社保、环保」；全部领域请回复「全部」。")
+        raise ParseError(unknown_message(reading.unknown[0], domains) + texts.DOMAIN_ASK_AGAIN)
     result = resolve(reading, None, domains)
     if not result:
         leftover = LIST_SEPARATOR.split(word)[0] if word else ""
         lead = unknown_message(leftover, domains) if re.fullmatch(r"[\u4e00-\u9fff]{2,8}", leftover) else ""
-        raise ParseError(lead + "请回复领域序号或名称，例如「1、3」或「社保、环保」；全部领域请回复「全部」。")
+        raise ParseError(lead + texts.DOMAIN_ASK_AGAIN)
     return result
 
 

@@ -6,7 +6,7 @@ their own modules (`bot.periods`, `bot.domains`, `bot.purposes`, and `bot.readin
 
 import re
 
-from bot import writing
+from bot import texts, writing
 from models.policy import uscc
 
 MAX_TEXT = 50
@@ -68,7 +68,7 @@ def parse_index(text, count):
         return None
     value = int(match.group(2))
     if not 1 <= value <= count:
-        raise ParseError(f"请回复 1 到 {count} 之间的序号，例如「1」。")
+        raise ParseError(texts.PICK_RANGE.format(count=count))
     return value
 
 
@@ -79,7 +79,7 @@ def parse_edit(text, count):
         return None
     value = int(match.group(2))
     if not 1 <= value <= count:
-        raise ParseError(f"没有第 {match.group(2)} 项。请回复 1 到 {count} 之间的序号，例如「改1」。")
+        raise ParseError(texts.EDIT_RANGE.format(number=match.group(2), count=count))
     return value
 
 

@@ -9,11 +9,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot import writing
+from bot import texts, writing
 from bot.parse import ParseError, short
 
 MAX_YEARS = 5
-EXAMPLE = "例如「近3年」或「2023-01-01至2025-12-31」"
+EXAMPLE = texts.PERIOD_EXAMPLE
 
 _FULL_DATE = r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)\s*[-/.月]\s*(\d{1,2})(?!\d)\s*[日号]?"
 _COMPACT_DATE = r"(?<![0-9A-Za-z])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![0-9A-Za-z])"
@@ -72,11 +72,11 @@ def month_end(year, month):
 def check_period(start, end, today):
     """(start, end); ParseError unless start < end <= today and the span is at most five years."""
     if end > today:
-        raise ParseError(f"结束日期不能晚于今天（{today.isoformat()}），{EXAMPLE}。")
+        raise ParseError(texts.PERIOD_FUTURE.format(today=today.isoformat(), example=EXAMPLE))
     if start >= end:
-        raise ParseError(f"开始日期应早于结束日期，{EXAMPLE}。")
+        raise ParseError(texts.PERIOD_BACKWARDS.format(example=EXAMPLE))
     if start < years_back(end, MAX_YEARS):
-        raise ParseError(f"报告期间最长 5 年，{EXAMPLE}。")
+        raise ParseError(texts.PERIOD_TOO_LONG.format(example=EXAMPLE))
     return start, end
 
 
@@ -124,8 +124,7 @@ def _explicit(text, today):
         if tail:
             found.append(_checked(first.start(), first.end() + tail.end(), start, today, today))
         elif unit == "day":
-            found.append(Mention(*first.span(), None,
-                                 "请同时写明开始和结束日期，例如「2023-01-01至2025-12-31」或「2024-01-01至今」。"))
+            found.append(Mention(*first.span(), None, texts.PERIOD_BOTH_ENDS))
         else:
             found.append(_checked(*first.span(), start, min(first_end, today), today))
         i += 1
@@ -133,7 +132,7 @@ def _explicit(text, today):
 
 
 def _no_such_date(written):
-    return f"日期「{short(written)}」不存在，请检查后重新输入，{EXAMPLE}。"
+    return texts.PERIOD_NO_SUCH_DATE.format(date=short(written), example=EXAMPLE)
 
 
 def _checked(begin, end, start, last, today):
@@ -175,9 +174,9 @@ def _named(text, today):
 
 def _relative_span(months, today):
     if months == 0:
-        raise ParseError("请写明年数，例如「近3年」。")
+        raise ParseError(texts.PERIOD_NO_YEARS)
     if months > MAX_YEARS * 12:
-        raise ParseError("报告期间最长 5 年，例如「近5年」或「近3年」。")
+        raise ParseError(texts.PERIOD_TOO_LONG_RELATIVE)
     start = years_back(today, months // 12) if months % 12 == 0 else months_back(today, months)
     return start + dt.timedelta(days=1), today
 
@@ -244,5 +243,5 @@ def parse_period(text, today):
         word = f"近{word}年"
     found = find_period(word, today)
     if not found:
-        raise ParseError("请回复报告期间，例如「近3年」，或起止日期「2023-01-01至2025-12-31」（最长 5 年）。")
+        raise ParseError(texts.PERIOD_ASK_AGAIN)
     return found[0]

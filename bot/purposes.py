@@ -5,7 +5,7 @@ names, homophone typos (银行代款), and 「其他：own words」. Pure functi
 import re
 from dataclasses import dataclass
 
-from bot import writing
+from bot import texts, writing
 from bot.parse import MAX_TEXT, ParseError
 
 
@@ -125,7 +125,7 @@ def own_words(rest):
     """The owner's own description of a purpose (「其他：办理出国签证」)."""
     rest = rest.strip(" :：,，、-—。")
     if len(rest) < 2:
-        raise ParseError("请写明具体用途，例如「其他：办理出国签证」。")
+        raise ParseError(texts.PURPOSE_OWN_WORDS)
     return rest[:MAX_TEXT]
 
 
@@ -137,8 +137,8 @@ def parse_purpose(text):
         if 1 <= number <= len(ITEMS):
             return for_item(ITEMS[number - 1][1])
         if number == len(ITEMS) + 1:
-            raise ParseError("请写明具体用途，例如「其他：办理出国签证」。")
-        raise ParseError(f"请回复 1 到 {len(ITEMS) + 1} 之间的序号，例如「6」（银行贷款）。")
+            raise ParseError(texts.PURPOSE_OWN_WORDS)
+        raise ParseError(texts.PURPOSE_RANGE.format(count=len(ITEMS) + 1))
     other = _OTHER.match(word)
     if other:
         return Purpose(OTHER, own_words(word[other.end():]))
@@ -147,5 +147,5 @@ def parse_purpose(text):
         return found[0]
     for category, items in CATEGORIES:
         if category in word:
-            raise ParseError(f"请说明具体用途，例如「{items[-1]}」；都不是请回复「其他：具体用途」。")
-    raise ParseError("请回复用途序号或名称，例如「6」或「银行贷款」；都不是请回复「其他：具体用途」。")
+            raise ParseError(texts.PURPOSE_BE_SPECIFIC.format(example=items[-1]))
+    raise ParseError(texts.PURPOSE_ASK_AGAIN)

@@ -70,6 +70,9 @@ IMAGES_FULL = "最多可发送 {limit} 张照片，请回复「完成」。"
 IMAGE_REQUIRED = "还没有收到照片，请先发送照片，再回复「完成」。"
 IMAGE_WAITING = "请以图片消息发送照片，发完回复「完成」。"
 IMAGE_SKIP_HINT = "没有材料可回复「无」。"
+ENTERPRISE_LINE = "企业：{name}"
+PERIOD_LINE = "{start} 至 {end}"
+PURPOSE_GROUP = "【{category}】{items}"
 PICK_ENTERPRISE = "您绑定了多家企业，请回复序号选择："
 ACTIVE_MARK = "（当前）"
 PICK_BY_NUMBER = "请回复企业序号，例如「1」。"
@@ -184,6 +187,28 @@ OBJECTION_EXAMPLE = "该罚款已于2025年3月撤销，记录未更新"
 REPAIR_EXAMPLE = "罚款已缴清，已按要求完成整改"
 
 
+
+# --- answers the parsers cannot take (each with an example of a right one) -----------------------------
+PICK_RANGE = "请回复 1 到 {count} 之间的序号，例如「1」。"
+EDIT_RANGE = "没有第 {number} 项。请回复 1 到 {count} 之间的序号，例如「改1」。"
+PERIOD_EXAMPLE = "例如「近3年」或「2023-01-01至2025-12-31」"
+PERIOD_FUTURE = "结束日期不能晚于今天（{today}），{example}。"
+PERIOD_BACKWARDS = "开始日期应早于结束日期，{example}。"
+PERIOD_TOO_LONG = "报告期间最长 5 年，{example}。"
+PERIOD_NO_YEARS = "请写明年数，例如「近3年」。"
+PERIOD_TOO_LONG_RELATIVE = "报告期间最长 5 年，例如「近5年」或「近3年」。"
+PERIOD_ASK_AGAIN = "请回复报告期间，例如「近3年」，或起止日期「2023-01-01至2025-12-31」（最长 5 年）。"
+PERIOD_NO_SUCH_DATE = "日期「{date}」不存在，请检查后重新输入，{example}。"
+PERIOD_BOTH_ENDS = "请同时写明开始和结束日期，例如「2023-01-01至2025-12-31」或「2024-01-01至今」。"
+DOMAIN_RANGE = "领域序号应在 1 到 {count} 之间，例如「1、3」；全部领域请回复「全部」。"
+DOMAIN_ASK_AGAIN = "请回复领域序号或名称，例如「1、3」或「社保、环保」；全部领域请回复「全部」。"
+DOMAIN_UNKNOWN = "「{name}」不是报告可选的领域。{hint}"
+DOMAIN_NEAR = "相近的领域有：{names}。"
+PURPOSE_OWN_WORDS = "请写明具体用途，例如「其他：办理出国签证」。"
+PURPOSE_RANGE = "请回复 1 到 {count} 之间的序号，例如「6」（银行贷款）。"
+PURPOSE_BE_SPECIFIC = "请说明具体用途，例如「{example}」；都不是请回复「其他：具体用途」。"
+PURPOSE_ASK_AGAIN = "请回复用途序号或名称，例如「6」或「银行贷款」；都不是请回复「其他：具体用途」。"
+CASE_PICK_RECORD = "请回复记录序号，例如「1」（共 {count} 条）。"
 
 # --- the FAQ (bot/faq.toml) -----------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def _parse_period(ctx, text):
 
 
 def _show_period(ctx, value):
-    return f"{value[0]} 至 {value[1]}"
+    return texts.PERIOD_LINE.format(start=value[0], end=value[1])
 
 
 def _ask_purpose(ctx):
@@ -60,7 +60,7 @@ def _ask_purpose(ctx):
         for item in items:
             number += 1
             numbered.append(f"{number}.{item}")
-        lines.append(f"【{category}】" + " ".join(numbered))
+        lines.append(texts.PURPOSE_GROUP.format(category=category, items=" ".join(numbered)))
     lines.append(texts.APPLY_PURPOSE_OTHER)
     return "\n".join(lines)
 

@@ -368,4 +368,4 @@ def enterprise_header(ctx):
     """The enterprise as an unnumbered summary line when it was not asked."""
     if len(ctx.bound) > 1:
         return []
-    return [f"企业：{ctx.bound_enterprise(ctx.slots['enterprise']).name}"]
+    return [texts.ENTERPRISE_LINE.format(name=ctx.bound_enterprise(ctx.slots["enterprise"]).name)]

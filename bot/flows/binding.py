@@ -177,7 +177,7 @@ class BindReviewFlow(FormFlow):
     ]
 
     def summary_header(self, ctx):
-        return [f"企业：{Enterprise.find(ctx.slots['enterprise']).name}"]
+        return [texts.ENTERPRISE_LINE.format(name=Enterprise.find(ctx.slots["enterprise"]).name)]
 
     def complete(self, ctx):
         enterprise = Enterprise.find(ctx.slots["enterprise"])

@@ -41,7 +41,7 @@ def _parse_record(ctx, text):
     ids = ctx.data["records"]
     number = parse.parse_index(text, len(ids))
     if number is None:
-        raise ParseError(f"请回复记录序号，例如「1」（共 {len(ids)} 条）。")
+        raise ParseError(texts.CASE_PICK_RECORD.format(count=len(ids)))
     record = PenaltyRecord.find(ids[number - 1])
     if ctx.flow.kind == REPAIR_REQUEST:
         try:

@@ -149,7 +149,7 @@ def test_a_photo_goes_through_the_double_and_the_real_media_path(wechat_double, 
     assert "已提交人工审核" in say("确认")
     assert drain() == 0
     review = BindingReview.get(BindingReview.enterprise == enterprise)
-    blobs = [StoredBlob.get_by_id(item["blob_id"]).content for item in review.media]
+    blobs = [bytes(StoredBlob.get_by_id(item["blob_id"]).content) for item in review.media]  # memoryview on PostgreSQL
     assert blobs == [PNG, PNG + b"auth"] and review.media[0]["media_id"] == sent["media_id"]
 
 

@@ -145,8 +145,8 @@ MIGRATIONS = [
     (1, "initial schema", _initial_schema),
     (2, "reports remember the arrears items they showed", _report_arrears_links),
     (3, "register keeper: mobile changes, reviewed bindings, actions once per message", _register_keeper),
-    # 4 is main's "reports keep every signature" (another branch); this branch's next migration is 5.
-    (5, "SMS as rows (no text in job arguments); requests that keep earlier reports", _sms_rows_and_kept_reports),
+    # 4-6 are on main from other branches (signatures, view entries, the protocol); this branch's migration is 7.
+    (7, "SMS as rows (no text in job arguments); requests that keep earlier reports", _sms_rows_and_kept_reports),
 ]
 
 

@@ -22,6 +22,7 @@ QUEUED = "queued"
 BUILDING = "building"
 DELIVERED = "delivered"
 FAILED = "failed"
+IN_PROGRESS = (QUEUED, BUILDING)  # what the owner is told is still being made
 
 # Report status as shown (docs/CONTRACT.md §2)
 VALID = "有效"
@@ -67,7 +68,7 @@ class ReportRequest(BaseModel):
     def same_in_progress(cls, user, enterprise, values, besides_msg_key):
         """True when `user` already has the identical request queued or building (made by another message)."""
         query = cls.select().where(
-            (cls.user == user) & (cls.enterprise == enterprise) & cls.status.in_([QUEUED, BUILDING])
+            (cls.user == user) & (cls.enterprise == enterprise) & cls.status.in_(IN_PROGRESS)
             & (cls.msg_key != besides_msg_key)
             & (cls.period_start == values["period_start"]) & (cls.period_end == values["period_end"])
             & (cls.purpose_category == values["purpose_category"]) & (cls.purpose == values["purpose"])
@@ -77,7 +78,7 @@ class ReportRequest(BaseModel):
     @classmethod
     def in_progress_for(cls, enterprise):
         """How many of the enterprise's requests are queued or building."""
-        return cls.select().where((cls.enterprise == enterprise) & cls.status.in_([QUEUED, BUILDING])).count()
+        return cls.select().where((cls.enterprise == enterprise) & cls.status.in_(IN_PROGRESS)).count()
 
     @classmethod
     def failed_since(cls, enterprise, since):

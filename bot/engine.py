@@ -1,28 +1,40 @@
 """Entry point of the conversation: one inbound message → the passive reply text (or None).
 
-Order of precedence for a text: a whole-message keyword (docs/CONTRACT.md §5) at any step; 返回 inside a flow; the live
-flow's current step; a lapsed flow (offer 「继续」); a sentence that asks for a report; the default answer.
+The webhook looks up the user (and records the interaction); the bot is handed that user and never writes its
+follow or window columns. Order of precedence for a text:
+1. a whole-message command (docs/CONTRACT.md §5, bot/catalogue.py) at any step — typed with a homophone or a near
+   miss too, except inside a free-text answer, where only the exact keywords count;
+2. 返回 inside a flow;
+3. a report request inside another flow, except at a free-text step (the message then starts 申请报告 with what it
+   names: a period or a purpose, or a request for a report; a domain alone may answer the flow's own question);
+4. the live flow's current step (which answers a common question it does not understand, then asks again);
+5. with no live flow: a lapsed flow (offer 「继续」; a lapsed 申请报告 takes the new details), a 统一社会信用代码
+   (binds it), a common question, a report request, a greeting; else a short answer that says what works.
 """
 
-from bot import parse, state, texts
-from bot.flows import FLOWS, KEYWORD_FLOWS
+import re
+
+from bot import catalogue, faq, parse, state, texts, writing
+from bot.catalogue import CANCEL, HELP, RESEND_QR
+from bot.flows import FLOWS
 from bot.flows.base import Ctx, NotBound
-from bot.flows.reports import start_from_sentence
+from bot.flows.my_reports import resend_qr
 from bot.menu import KEY_TO_KEYWORD
+from bot.reading import read_request
 from jobs.delivery import pending_mentions
 from models.base import local_today
-from models.tables.accounts import WechatUser, user_for_openid
 
-HELP_WORD = "帮助"
-CANCEL_WORD = "取消"
+APPLY = "apply"
+QUESTION = re.compile(r"怎么|怎样|如何|什么|吗|么|呢|多少|多久|哪|谁|能不能|可不可以|是不是|\?$|\bhow\b|\bwhat\b")
 
 
-def handle(incoming, rt, today=None):
-    """Return the passive reply text for one inbound message, or None for no reply."""
-    user = user_for_openid(incoming.openid)  # the webhook creates it; here too so the bot stands on its own
+def handle(incoming, rt, user, today=None):
+    """Return the passive reply text for one inbound message from `user` (the webhook's WechatUser), or None."""
     ctx = Ctx(rt=rt, user=user, incoming=incoming, today=today or local_today())
+    ctx.questions = lambda text: answer_question(ctx, text)
     if incoming.kind == "event" and incoming.event == "unsubscribe":
-        return unsubscribe(ctx)
+        state.clear(rt.redis, user.openid)
+        return None
     with state.user_lock(rt.redis, user.openid):
         ctx.state = state.load(rt.redis, user.openid)
         was_live = ctx.state is not None
@@ -47,13 +59,6 @@ def with_mentions(user, reply):
     return "\n".join([texts.PENDING_HEAD, *mentions, "", reply])
 
 
-def unsubscribe(ctx):
-    """Forget the conversation and mark the user unsubscribed; WeChat shows nothing."""
-    state.clear(ctx.rt.redis, ctx.user.openid)
-    WechatUser.update(subscribed=False).where(WechatUser.id == ctx.user.id).execute()
-    return None
-
-
 def dispatch(ctx):
     """The reply for any kind of message."""
     incoming = ctx.incoming
@@ -75,7 +80,6 @@ def on_event(ctx):
     if event == "subscribe":
         ctx.state = None
         state.clear(ctx.rt.redis, ctx.user.openid)
-        WechatUser.update(subscribed=True).where(WechatUser.id == ctx.user.id).execute()
         return texts.WELCOME
     if event == "click" and key in KEY_TO_KEYWORD:
         return on_text(ctx, KEY_TO_KEYWORD[key])
@@ -93,36 +97,66 @@ def on_image(ctx):
 
 
 def on_text(ctx, text):
-    """Keywords first, then the live flow, then a lapsed one, then free text."""
+    """Commands first, then the live flow, then what a message means on its own."""
+    free_text = ctx.state is not None and FLOWS[ctx.state["flow"]].at_free_text(ctx)
+    command = catalogue.resolve(text, fuzzy=not free_text)
     word = parse.command_word(text)
-    if word == CANCEL_WORD or (ctx.state and word in parse.CANCEL_WORDS):
+    if (command and command.action == CANCEL) or (ctx.state and parse.is_cancel(text)):
         return cancel(ctx)
-    if word == HELP_WORD:
+    if command and command.action == HELP:
         return help_text(ctx)
-    if word in KEYWORD_FLOWS:
-        return start(ctx, KEYWORD_FLOWS[word])
+    if command and command.action == RESEND_QR:
+        return resend_qr(ctx)
+    if command:
+        return start(ctx, command.action)
     if ctx.state is not None:
-        ctx.flow = FLOWS[ctx.state["flow"]]
-        if word in parse.BACK_WORDS:
-            return ctx.flow.back(ctx)
-        return ctx.flow.on_text(ctx, text)
+        return in_flow(ctx, text, word)
+    return outside_flow(ctx, text, word)
+
+
+def in_flow(ctx, text, word):
+    """The live flow's step, unless the message goes back or asks for a report from inside another flow."""
+    ctx.flow = FLOWS[ctx.state["flow"]]
+    if word in parse.BACK_WORDS:
+        return ctx.flow.back(ctx)
+    if ctx.flow.name != APPLY and not ctx.flow.at_free_text(ctx):
+        reading = read_request(text, ctx.domains, ctx.today)
+        if reading.strong() or (reading.asks and faq.match(text) is None):
+            lead = texts.SWITCHED_TO_APPLY.format(title=ctx.flow.title)
+            return start_apply(ctx, reading, lead)
+    return ctx.flow.on_text(ctx, text)
+
+
+def outside_flow(ctx, text, word):
+    """A message with no live flow."""
     lapsed = state.load_lapsed(ctx.rt.redis, ctx.user.openid)
+    reading = read_request(text, ctx.domains, ctx.today)
+    question = faq.match(text)
     if lapsed is not None:
         if word in parse.RESUME_WORDS:
             return resume(ctx, lapsed)
-        if not lapsed.get("lapse_told"):
+        if lapsed["flow"] == APPLY and reading.names_any():
+            ctx.state, ctx.flow = _revived(lapsed), FLOWS[APPLY]
+            return ctx.flow.take(ctx, reading, texts.RESUMED.format(title=ctx.flow.title))
+        if not lapsed.get("lapse_told") and not reading.strong() and question is None:
             state.mark_lapse_told(ctx.rt.redis, ctx.user.openid, lapsed)
-            ctx.state = None
             return texts.LAPSED.format(title=FLOWS[lapsed["flow"]].title)
     if word in parse.RESUME_WORDS:
         return texts.NOTHING_TO_RESUME
-    if parse.looks_like_uscc(text):  # a code sent on its own: the owner wants to bind it
+    code = text if parse.looks_like_uscc(text) else parse.find_uscc(text)
+    if code:  # a code sent on its own or in a sentence: the owner wants to bind it
         start(ctx, "bind")
-        return ctx.flow.on_text(ctx, text)
-    if parse.looks_like_report_request(text):
-        ctx.flow = FLOWS["apply"]
-        return start_from_sentence(ctx, text)
-    return texts.DEFAULT
+        return ctx.flow.on_text(ctx, code)
+    if question is not None and (not reading.strong() or _question_only(text, reading)):
+        return answer(ctx, question)
+    if reading.names_any() or reading.asks:
+        return start_apply(ctx, reading)
+    return texts.DEFAULT if ctx.bound else texts.DEFAULT_UNBOUND
+
+
+def _question_only(text, reading):
+    """A question that names a purpose in passing (「银行怎么查验我们的报告」): no period, and asked as a question."""
+    return "period" not in reading.slots and bool(QUESTION.search(writing.readable(text).lower()))
 
 
 def start(ctx, name):
@@ -133,10 +167,22 @@ def start(ctx, name):
     return ctx.flow.begin(ctx)
 
 
+def start_apply(ctx, reading, lead=""):
+    """申请报告 with what the message named filled in."""
+    ctx.state = None
+    state.clear(ctx.rt.redis, ctx.user.openid)
+    ctx.flow = FLOWS[APPLY]
+    return ctx.flow.start_with(ctx, reading, lead)
+
+
+def _revived(lapsed):
+    lapsed.pop("lapse_told", None)
+    return lapsed
+
+
 def resume(ctx, lapsed):
     """Bring a lapsed conversation back at the step where it stopped."""
-    lapsed.pop("lapse_told", None)
-    ctx.state = lapsed
+    ctx.state = _revived(lapsed)
     ctx.flow = FLOWS[lapsed["flow"]]
     return texts.RESUMED.format(title=ctx.flow.title) + "\n" + ctx.flow.prompt(ctx)
 
@@ -152,8 +198,28 @@ def cancel(ctx):
 
 
 def help_text(ctx):
-    """The short help; a flow in progress stays where it was."""
-    reply = texts.HELP.format(guide=f"{ctx.rt.config['PUBLIC_BASE_URL']}/guide")
+    """The help derived from the commands' declarations and the FAQ; a flow in progress stays where it was."""
+    lines = [texts.HELP_LINE.format(keyword=keyword, line=line) for keyword, line in catalogue.help_lines()]
+    reply = texts.HELP.format(commands="\n".join(lines), questions="｜".join(faq.titles()),
+                              guide=f"{ctx.rt.config['PUBLIC_BASE_URL']}/guide")
     if ctx.state is not None:
         reply += "\n" + texts.HELP_IN_FLOW.format(title=FLOWS[ctx.state["flow"]].title)
+    return reply
+
+
+def answer_question(ctx, text):
+    """The FAQ's answer when `text` is a common question, else None."""
+    question = faq.match(text)
+    return answer(ctx, question) if question else None
+
+
+def answer(ctx, question):
+    """The answer to a common question; an unbound user is pointed to 绑定企业."""
+    if question.action == RESEND_QR:
+        return resend_qr(ctx)
+    if question.action == "greeting":
+        return texts.GREETING if ctx.bound else texts.GREETING_UNBOUND
+    reply = faq.render(question, ctx.rt.config, ctx.domains)
+    if not ctx.bound and question.id not in ("how_bind", "thanks"):
+        reply += "\n" + texts.UNBOUND_NEXT
     return reply

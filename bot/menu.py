@@ -1,43 +1,50 @@
-"""The custom menu: the same actions as docs/CONTRACT.md §5's keywords. `flask menu push` publishes MENU."""
+"""The custom menu: the same actions as docs/CONTRACT.md §5's keywords. `flask menu push` publishes MENU.
 
-KEY_BIND = "BIND"
-KEY_APPLY = "REPORT_APPLY"
-KEY_MY_REPORTS = "MY_REPORTS"
-KEY_OBJECTION = "OBJECTION"
-KEY_REPAIR = "REPAIR"
-KEY_HELP = "HELP"
+The keys and button names come from the flows' declarations (bot/catalogue.py); only the layout is kept here.
+"""
+
+from bot.catalogue import MENU_KEYWORDS, by_action
+
+KEY_BIND = by_action("bind").menu_key
+KEY_APPLY = by_action("apply").menu_key
+KEY_MY_REPORTS = by_action("my_reports").menu_key
+KEY_OBJECTION = by_action("objection").menu_key
+KEY_REPAIR = by_action("repair").menu_key
+KEY_HELP = by_action("help").menu_key
 
 # CLICK key → the keyword it stands for.
-KEY_TO_KEYWORD = {
-    KEY_BIND: "绑定企业",
-    KEY_APPLY: "申请报告",
-    KEY_MY_REPORTS: "我的报告",
-    KEY_OBJECTION: "异议申诉",
-    KEY_REPAIR: "信用修复",
-    KEY_HELP: "帮助",
-}
+KEY_TO_KEYWORD = dict(MENU_KEYWORDS)
+
+# At most 3 buttons of at most 5 sub-buttons; a key stands for its command's button.
+LAYOUT = (
+    KEY_APPLY,
+    ("我的企业", (KEY_BIND, KEY_MY_REPORTS)),
+    ("服务", (KEY_OBJECTION, KEY_REPAIR, KEY_HELP, "guide")),
+)
+GUIDE_BUTTON = "办事指南"
+
+
+def _button(key, public_base_url):
+    if key == "guide":
+        return {"type": "view", "name": GUIDE_BUTTON, "url": f"{public_base_url}/guide"}
+    return {"type": "click", "name": KEY_TO_KEYWORD[key], "key": key}
 
 
 def menu_definition(public_base_url):
-    """The menu/create body: at most 3 buttons of at most 5 sub-buttons."""
-    return {
-        "button": [
-            {"type": "click", "name": "申请报告", "key": KEY_APPLY},
-            {
-                "name": "我的企业",
-                "sub_button": [
-                    {"type": "click", "name": "绑定企业", "key": KEY_BIND},
-                    {"type": "click", "name": "我的报告", "key": KEY_MY_REPORTS},
-                ],
-            },
-            {
-                "name": "服务",
-                "sub_button": [
-                    {"type": "click", "name": "异议申诉", "key": KEY_OBJECTION},
-                    {"type": "click", "name": "信用修复", "key": KEY_REPAIR},
-                    {"type": "click", "name": "帮助", "key": KEY_HELP},
-                    {"type": "view", "name": "办事指南", "url": f"{public_base_url}/guide"},
-                ],
-            },
-        ]
-    }
+    """The menu/create body."""
+    buttons = []
+    for entry in LAYOUT:
+        if isinstance(entry, str):
+            buttons.append(_button(entry, public_base_url))
+        else:
+            name, keys = entry
+            buttons.append({"name": name, "sub_button": [_button(key, public_base_url) for key in keys]})
+    return {"button": buttons}
+
+
+def menu_keys():
+    """Every CLICK key the layout offers."""
+    keys = []
+    for entry in LAYOUT:
+        keys += [entry] if isinstance(entry, str) else [k for k in entry[1] if k != "guide"]
+    return keys

@@ -1,7 +1,8 @@
-"""`flask staff create USERNAME --role office|department [--department CODE]`: a staff account for the console;
-`flask staff deactivate USERNAME`: disable one, ending its sessions at once.
+"""`flask staff create USERNAME --role office|department [--department CODE] [--if-missing]`: a staff account for
+the console; `flask staff deactivate USERNAME`: disable one, ending its sessions at once.
 
 The password is asked for twice on a terminal, or read from the first line of stdin otherwise (scripts).
+`--if-missing` leaves an existing account as it is (devtools/dev.sh makes its demo accounts so, run after run).
 """
 
 import sys
@@ -9,6 +10,7 @@ import sys
 import click
 
 from models.policy.staff import ROLES, StaffError, create_staff, deactivate_staff
+from models.tables.accounts import StaffUser
 
 
 def init_app(app):
@@ -30,8 +32,12 @@ def _password():
 @click.argument("username")
 @click.option("--role", type=click.Choice(sorted(ROLES)), required=True, help="office（信用办）或 department（部门）")
 @click.option("--department", "department", default=None, help="部门代码（role=department 时必填）")
-def create_command(username, role, department):
+@click.option("--if-missing", is_flag=True, help="账号已存在时不作改动（不报错）")
+def create_command(username, role, department, if_missing):
     """Create a staff account with a hashed password."""
+    if if_missing and StaffUser.by_username(username.strip()) is not None:
+        click.echo(f"工作人员账号 {username.strip()} 已存在，未作改动")
+        return
     try:
         staff = create_staff(username, _password(), role, department)
     except StaffError as exc:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the service in development mode: SQLite, a local Redis, the doubles, the chat simulator.
+# Set up and run the service in development mode: SQLite, a local Redis, the doubles, the chat simulator, and two demo
+# staff accounts for the console. Ctrl+C stops every process it started (honcho stops them together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash devtools/setup.sh
@@ -14,5 +15,8 @@ export WECOM_ROBOT_URL="${WECOM_ROBOT_URL:-http://127.0.0.1:5103/cgi-bin/webhook
 bash devtools/services.sh >/dev/null || true
 flask init-db
 flask demo-data --if-empty
+
+bash devtools/demo-staff.sh
 echo "模拟器（chat simulator）: http://127.0.0.1:5000/dev/chat"
+echo "停止：按 Ctrl+C（Stop: press Ctrl+C）"
 exec honcho start -f Procfile.dev

@@ -13,8 +13,9 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Another apt run (unattended-upgrades on a fresh machine) may hold the lock: wait for it instead of failing.
+  bash devtools/apt-wait.sh update -qq
+  bash devtools/apt-wait.sh install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PY=python3

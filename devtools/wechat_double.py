@@ -17,7 +17,8 @@ Control endpoints (`/_double/...`), for tests and the chat simulator:
   gateway failure), or are slowed by `delay` seconds first.
 - `POST /_double/expire_tokens`: every issued token expires now (calls answer 42001).
 - `POST /_double/clock {"advance": seconds}`: move the double's clock forward (window tests).
-- `POST /_double/media` (raw body, Content-Type): store media as if a user had sent it; answers its media_id.
+- `POST /_double/media` (raw body, an image Content-Type, at most 2 MB): store a photo as if a user had sent it
+  (the simulator's photo button); answers its media_id, which `cgi-bin/media/get` then serves.
 - `GET /_double/media/<media_id>`: the stored bytes of a media item (the simulator shows pushed images).
 - `GET /_double/sent?openid=`: what was delivered (custom and template messages), oldest first.
 - `GET /_double/stats`: how many calls each API received; `POST /_double/reset`: forget everything.
@@ -232,9 +233,12 @@ def _register_controls(app, state):
 
     @app.post("/_double/media")
     def put_media():
+        data, kind = request.get_data(), (request.content_type or "image/jpeg").split(";")[0]
+        if not data or len(data) > MAX_IMAGE_BYTES or not kind.startswith("image/"):
+            return _err(40005, "an image of at most 2 MB is required"), 400
         with state.lock:
             media_id = f"media-{next(state.ids)}-{secrets.token_hex(4)}"
-            state.media[media_id] = (request.get_data(), request.content_type or "image/jpeg", state.now())
+            state.media[media_id] = (data, kind, state.now())
         return jsonify(media_id=media_id)
 
     @app.get("/_double/media/<media_id>")

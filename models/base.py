@@ -50,6 +50,12 @@ def bind_database(url, pooled=True):
     return database
 
 
+def transaction(work):
+    """`work()` in one database transaction (a savepoint inside another): its writes stand or fall together."""
+    with db.atomic():
+        return work()
+
+
 def is_postgres():
     """True when the bound database is PostgreSQL."""
     return isinstance(db.obj, PostgresqlDatabase)

@@ -33,6 +33,7 @@ from models.tables.records import NO_PENALTY, REPAIRED, SIMPLIFIED, ArrearsRecor
 from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
 from models.tables.reports import Report, ReportRequest
 from models.tables.schema import ALL_MODELS, SchemaVersion, seed, upgrade
+from webhooks.wechat import record_interaction
 
 os.environ["HEGUI_ENV"] = "development"  # development mode only when asked for (docs/CONTRACT.md §1)
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
@@ -386,7 +387,8 @@ def report_world(app):
 
 @pytest.fixture
 def bot_chat(rt):
-    """`bot_chat(openid)`: a WeChat user talking to `bot.engine.handle` directly; each message gets a new MsgId."""
+    """`bot_chat(openid)`: a WeChat user talking to `bot.engine.handle` directly, as the webhook does (it records
+    the interaction and hands the bot the user); each message gets a new MsgId."""
     ids = iter(range(1, 1_000_000))
 
     class Chat:
@@ -397,7 +399,8 @@ def bot_chat(rt):
             n = next(ids)
             fields.setdefault("msg_key", f"{self.openid}-{n}")
             fields.setdefault("create_time", 1_790_000_000 + n)
-            return engine.handle(Incoming(openid=self.openid, **fields), rt)
+            incoming = Incoming(openid=self.openid, **fields)
+            return engine.handle(incoming, rt, record_interaction(incoming))
 
         def say(self, text, **fields):
             return self.send(kind="text", text=text, **fields)

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from redis.exceptions import LockError
 
@@ -5,6 +7,8 @@ from bot import state
 from bot.menu import KEY_APPLY, KEY_HELP, KEY_MY_REPORTS, KEY_TO_KEYWORD
 from models.tables.accounts import Binding, WechatUser
 from models.tables.cases import PendingNotice
+from models.tables.records import PenaltyRecord
+from models.tables.registry import Department, Domain
 from models.tables.reports import ReportRequest
 
 
@@ -14,6 +18,17 @@ def owner(bot_chat, bot_enterprise):
     chat.enterprise = bot_enterprise("黑河市北辰商贸有限公司")
     Binding.create(user=chat.user(), enterprise=chat.enterprise)
     return chat
+
+
+@pytest.fixture
+def case_world_records(owner):
+    """One verified penalty record of the owner's enterprise (something to object to)."""
+    market = Domain.get(Domain.code == "market")
+    return PenaltyRecord.create(
+        subject_name=owner.enterprise.name, uscc=owner.enterprise.uscc, enterprise=owner.enterprise,
+        decision_no="黑市监罚〔2025〕1号", violation_type="虚假宣传", category="罚款", content="罚款5000元",
+        decided_on=dt.date(2025, 1, 5), authority="黑河市市场监督管理局", domain=market, procedure="普通程序",
+        department=Department.get(Department.code == "market"))
 
 
 def test_state_lives_thirty_minutes_and_its_lapsed_copy_a_day(owner, rt):
@@ -26,9 +41,9 @@ def test_idle_expiry_tells_the_lapse_and_resumes(owner, rt):
     owner.say("申请报告")
     owner.say("全部")
     rt.redis.delete(state.live_key(owner.openid))  # what Redis does after 30 idle minutes
-    reply = owner.say("近1年")
+    reply = owner.say("好的")
     assert "「申请报告」已超过30分钟未操作" in reply and "继续" in reply
-    assert "您好" in owner.say("你好")  # said once; other messages are answered normally
+    assert "抱歉，没能理解" in owner.say("好的")  # said once; other messages are answered normally
     reply = owner.say("继续")
     assert "已恢复「申请报告」" in reply and "报告期间" in reply
     owner.say("近1年")
@@ -36,6 +51,15 @@ def test_idle_expiry_tells_the_lapse_and_resumes(owner, rt):
     assert "1. 领域：全部（16个领域）" in summary
     owner.say("确认")
     assert ReportRequest.select().count() == 1
+
+
+def test_a_lapsed_application_takes_new_details(owner, rt):
+    owner.say("申请报告")
+    owner.say("全部")
+    rt.redis.delete(state.live_key(owner.openid))
+    reply = owner.say("近1年")
+    assert reply.startswith("已恢复「申请报告」") and "用途" in reply
+    assert "1. 领域：全部（16个领域）" in owner.say("银行贷款")
 
 
 def test_cancel_after_a_lapse(owner, rt):
@@ -74,7 +98,7 @@ def test_help_keeps_the_flow(owner):
 def test_help_and_default(bot_chat):
     chat = bot_chat("o-new")
     assert "http://hegui.test/guide" in chat.say("帮助")
-    assert "申请报告" in chat.say("今天天气不错")
+    assert "绑定企业" in chat.say("今天天气不错")
 
 
 def test_subscribe_welcomes_and_unsubscribe_clears(bot_chat, rt):
@@ -164,3 +188,44 @@ def test_one_users_messages_take_turns(app, rt, bot_chat):
     finally:
         held.release()
     assert chat.say("帮助")
+
+
+def test_inside_a_free_text_answer_only_exact_keywords_count(owner, case_world_records):
+    owner.say("异议申诉")
+    owner.say("1")
+    assert "至少写5个字" in owner.say("申清报告")  # an (unfinished) reason, not a typo of 申请报告
+    assert "证明材料" in owner.say("近三年全部领域都没有这条记录，银行贷款受影响")  # a reason, not a request
+    owner.say("取消")
+    owner.say("异议申诉")
+    owner.say("1")
+    assert "领域" in owner.say("申请报告")  # the exact keyword still works at any step (docs/CONTRACT.md §5)
+
+
+def test_typos_of_keywords_work_elsewhere(owner):
+    assert "领域" in owner.say("申清报告")
+    assert "已取消" in owner.say("算了，不办了")
+
+
+def test_questions_get_answers_and_unbound_users_are_led_to_binding(owner, bot_chat):
+    assert "30 天内有效" in owner.say("报告有效期多久？")
+    assert "绑定企业" not in owner.say("报告有效期多久？").split("\n")[-1]
+    stranger = bot_chat("o-unbound")
+    reply = stranger.say("报告有效期多久？")
+    assert "30 天内有效" in reply and "请先回复「绑定企业」" in reply
+    assert "请先回复「绑定企业」" in stranger.say("你好")
+
+
+def test_resend_qr_without_a_report_and_with_one(owner, make_signed_report, rt):
+    assert "暂无有效的报告" in owner.say("重发二维码")
+    report = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
+    reply = owner.say("二维码丢了，怎么再发一次")
+    assert report.number in reply and f"/v/{report.token}" in reply
+    assert [j.func_name for j in rt.queue.jobs] == ["jobs.delivery.deliver"]
+
+
+def test_the_bot_writes_no_follow_or_window_column(owner):
+    """The webhook records the interaction (bot_chat does as it does); the bot leaves those columns alone."""
+    before = owner.user()
+    owner.send(kind="event", event="unsubscribe")
+    after = owner.user()
+    assert after.subscribed is False and before.last_message_at == after.last_message_at

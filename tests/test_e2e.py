@@ -254,6 +254,30 @@ def test_chat_page_in_headless_chromium_shows_the_reply_bubble(dev_stack, tmp_pa
     assert WechatUser.get(WechatUser.openid == "o-e2e-browser").last_message_at is not None
 
 
+def test_chat_page_sends_a_photo_from_the_file_picker(dev_stack, tmp_path):
+    """The simulator's 📷: a photo picked in the page reaches the flow as an image message (人工审核绑定 here)."""
+    enterprise = Enterprise.select().where(Enterprise.mobile == "").order_by(Enterprise.id).first()
+    picture = tmp_path / "licence.png"
+    Image.new("RGB", (60, 40), "white").save(picture)
+    with browser.chromium(tmp_path / "profile") as page:
+        page.call("Page.enable")
+        page.call("Page.navigate", url=f"{dev_stack.base_url}/dev/chat?openid=o-e2e-photo")
+        page.wait_for("Page.loadEventFired")
+        for n, text in enumerate(["绑定企业", enterprise.uscc], start=1):
+            page.evaluate(f"document.getElementById('text').value = {json.dumps(text)};"
+                          "document.querySelector('#say button').click(); true")
+            wait_until(lambda n=n: len(page.evaluate("[...document.querySelectorAll('.row.them .bubble')]"
+                                                     ".map(b => b.innerText)")) >= n, WAIT, f"reply {n}")
+        root = page.call("DOM.getDocument")["root"]["nodeId"]
+        picker = page.call("DOM.querySelector", nodeId=root, selector="#photo")["nodeId"]
+        page.call("DOM.setFileInputFiles", files=[str(picture)], nodeId=picker)
+        replies = wait_until(lambda: [r for r in page.evaluate(
+            "[...document.querySelectorAll('.row.them .bubble')].map(b => b.innerText)") if "已收到第 1 张照片" in r],
+            WAIT, "the photo's reply")
+        shown = page.evaluate("[...document.querySelectorAll('.row.me .bubble img')].map(i => i.naturalWidth)")
+    assert replies and shown == [60]
+
+
 # -- the doors an attacker tries first (issue 13, items 1-3), on the production-like stack ----------------------
 
 

@@ -1,5 +1,6 @@
 """The chat simulator /dev/chat: dev mode only; talks to the real /wechat over HTTP; shows what the doubles got."""
 
+import io
 import time
 
 import requests
@@ -9,8 +10,8 @@ from bot.codec import message_xml, reply_text, signed_request
 from devtools.stack import aes_key
 from jobs.delivery import queue_text
 from models.base import utcnow
-from models.tables.accounts import WechatUser
-from models.tables.reports import OutboundMessage
+from models.tables.accounts import BindingReview, WechatUser
+from models.tables.reports import OutboundMessage, StoredBlob
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -125,3 +126,40 @@ def test_feed_shows_pushed_messages_sms_codes_staff_notices_and_the_qr_link(
     assert image.status_code == 200 and image.data == PNG and image.mimetype == "image/png"
     assert client.get("/dev/chat/media/media-unknown").status_code == 404
     assert OutboundMessage.get(OutboundMessage.dedup_key == "sim-feed-1").state == "sent"
+
+
+def test_a_photo_goes_through_the_double_and_the_real_media_path(wechat_double, app, live_server, bot_enterprise,
+                                                                 drain):
+    """人工审核绑定 finished from the simulator: the photos are uploaded to the WeChat double as the user's, sent as
+    image messages, and fetched by the media job through cgi-bin/media/get into StoredBlob rows."""
+    enterprise = bot_enterprise(mobile="")
+    say = lambda text: requests.post(f"{live_server}/dev/chat/send", json={"openid": "o-sim-photo", "text": text},  # noqa: E731
+                                     timeout=10).json()["reply"]
+
+    def photo(content, mime="image/png"):
+        return requests.post(f"{live_server}/dev/chat/photo", data={"openid": "o-sim-photo"},
+                             files={"photo": ("licence.png", content, mime)}, timeout=10)
+
+    say("绑定企业")
+    assert "营业执照" in say(enterprise.uscc)
+    sent = photo(PNG).json()
+    assert sent["status"] == 200 and "已收到第 1 张照片" in sent["reply"] and sent["media_id"]
+    assert "授权书" in say("完成")
+    photo(PNG + b"auth")
+    say("完成")
+    assert "已提交人工审核" in say("确认")
+    assert drain() == 0
+    review = BindingReview.get(BindingReview.enterprise == enterprise)
+    blobs = [bytes(StoredBlob.get_by_id(item["blob_id"]).content) for item in review.media]  # memoryview on PostgreSQL
+    assert blobs == [PNG, PNG + b"auth"] and review.media[0]["media_id"] == sent["media_id"]
+
+
+def test_a_photo_must_be_a_small_image(client, wechat_double):
+    def photo(content, mime):
+        return client.post("/dev/chat/photo", data={"openid": "o-sim-bad", "photo": (io.BytesIO(content), "x", mime)})
+
+    assert photo(b"%PDF-1.4", "application/pdf").status_code == 400
+    assert photo(PNG * 40_000, "image/png").status_code == 400
+    assert "2 MB" in photo(b"", "image/png").get_json()["error"]
+    assert client.post("/dev/chat/photo", data={"openid": "o-sim-bad"}).status_code == 400
+    assert WechatUser.select().count() == 0

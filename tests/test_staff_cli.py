@@ -39,3 +39,13 @@ def test_refusals_change_nothing(runner):
     again = runner.invoke(args=["staff", "create", "dup", "--role", "office"], input=PASSWORD + "\n")
     assert again.exit_code != 0 and "已存在" in again.output
     assert StaffUser.select().count() == 1
+
+
+def test_if_missing_leaves_an_existing_account_alone(runner):
+    first = runner.invoke(args=["staff", "create", "demo-office", "--role", "office", "--if-missing"],
+                          input=PASSWORD + "\n")
+    assert first.exit_code == 0 and "已创建" in first.output
+    again = runner.invoke(args=["staff", "create", "demo-office", "--role", "office", "--if-missing"],
+                          input="another-long-password\n")
+    assert again.exit_code == 0 and "已存在，未作改动" in again.output
+    assert check_login("demo-office", PASSWORD) is not None and StaffUser.select().count() == 1

@@ -2,17 +2,11 @@
 
 from flask import Blueprint, current_app, render_template
 
+from bot import catalogue, texts
 from models.tables.registry import Domain
 from webhooks import security
 
 bp = Blueprint("guide", __name__)
-
-# Free-text requests the bot understands, shown as examples.
-REQUEST_EXAMPLES = [
-    "申请近三年全部领域的报告，用于银行贷款",
-    "要一份市场监管和消防安全的报告，近一年，参加招投标用",
-    "社保、环保、住建，近两年，政府采购",
-]
 
 
 @bp.after_request
@@ -22,7 +16,8 @@ def _headers(response):
 
 @bp.get("/guide")
 def guide():
-    """The guide, with the active domains from the Domain table and the configured validity."""
+    """The guide, with the active domains from the Domain table, the configured validity, and the bot's keywords as the
+    flows declare them (bot/catalogue.py)."""
     config = current_app.config
     return render_template(
         "guide.html",
@@ -30,5 +25,6 @@ def guide():
         valid_days=config["REPORT_VALID_DAYS"],
         issuer=config["REPORT_ISSUER"],
         contact=config.get("GUIDE_CONTACT"),
-        examples=REQUEST_EXAMPLES,
+        examples=texts.REQUEST_EXAMPLES,
+        keywords=catalogue.help_lines(),
     )

@@ -1,11 +1,14 @@
 """`/dev/chat`: a WeChat conversation simulator, served in development mode only (docs/CONTRACT.md §1).
 
 The page plays one WeChat user. What it types goes to the real `POST /wechat` over HTTP as WeChat would send it:
-signed, and encrypted when WECHAT_AES_KEY is set (built here, server-side); the passive reply is decrypted here. What
+signed, and encrypted when WECHAT_AES_KEY is set (built here, server-side); the passive reply is decrypted here. A
+photo it picks is stored in the WeChat double as the user's upload and sent as an image message with its MediaId, so
+the service fetches it through the real media path (`jobs.media`, `cgi-bin/media/get`). What
 the service pushes later is read back from the doubles' listing endpoints (WeChat messages, SMS codes, the staff
 WeCom group). The message-building functions are plain and shared with the end-to-end tests and the load driver.
 """
 
+import re
 import secrets
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,7 +18,6 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from bot.codec import message_xml, reply_text, signed_request
 from bot.menu import menu_definition
-from models.tables.accounts import WechatUser
 from models.tables.registry import Enterprise
 from models.tables.reports import OutboundMessage, Report
 
@@ -25,6 +27,9 @@ ACCOUNT_NAME = "信用黑河"
 SHOWCASE_SIZE = 6
 HTTP_TIMEOUT = 10
 CLOCK_KEY = "simulator:clock:{openid}"
+MAX_PHOTO_BYTES = 2 * 1024 * 1024  # WeChat's limit for an image message
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+PHOTO_REFUSED = "请选择 2 MB 以内的 JPG、PNG 图片"
 DOUBLES_DOWN = "模拟服务未启动或无法连接，请确认 Procfile.dev 中的 doubles 进程在运行"
 
 
@@ -88,10 +93,7 @@ def _public_base():
 
 def _showcase():
     """A few demo enterprises with a mobile (the SMS panel shows their codes) and one without."""
-    with_mobile = list(Enterprise.select().where(Enterprise.mobile != "").order_by(Enterprise.id)
-                       .limit(SHOWCASE_SIZE - 1))
-    without = list(Enterprise.select().where(Enterprise.mobile == "").order_by(Enterprise.id).limit(1))
-    return with_mobile + without
+    return Enterprise.showcase(SHOWCASE_SIZE - 1, 1)
 
 
 def _next_create_time(openid):
@@ -134,6 +136,35 @@ def send():
     return jsonify(status=status, reply=reply)
 
 
+@bp.post("/chat/photo")
+def photo():
+    """Play a photo the user sends: stored in the WeChat double as their upload, then an image message with its
+    MediaId to the real /wechat; return the passive reply and the media_id (the page shows the photo)."""
+    openid = (request.form.get("openid") or "").strip()
+    upload = request.files.get("photo")
+    if not openid or len(openid) > 64 or upload is None:
+        abort(400, "openid and photo required")
+    data = upload.read(MAX_PHOTO_BYTES + 1)
+    if not data or len(data) > MAX_PHOTO_BYTES or upload.mimetype not in PHOTO_TYPES:
+        return jsonify(status=400, reply=None, error=PHOTO_REFUSED), 400
+    config = current_app.config
+    try:
+        with requests.Session() as session:
+            stored = session.post(double_base(config) + "/_double/media", data=data, timeout=HTTP_TIMEOUT,
+                                  headers={"Content-Type": upload.mimetype})
+            if stored.status_code != 200:
+                return jsonify(status=400, reply=None, error=PHOTO_REFUSED), 400
+            media_id = stored.json()["media_id"]
+            xml = message_xml(openid, "image", _next_create_time(openid), msg_id=secrets.randbits(62),
+                              PicUrl=f"{double_base(config)}/_double/media/{media_id}", MediaId=media_id)
+            session.post(double_base(config) + "/_double/interaction", json={"openid": openid, "kind": "message"},
+                         timeout=HTTP_TIMEOUT)
+            status, reply = post_to_wechat(session, request.host_url + "wechat", xml, config, openid)
+    except requests.RequestException as exc:
+        return jsonify(status=502, reply=None, error=f"{DOUBLES_DOWN}（{type(exc).__name__}）")
+    return jsonify(status=status, reply=reply, media_id=media_id)
+
+
 @bp.get("/chat/feed")
 def feed():
     """What the doubles received: messages pushed to this user, SMS sent, the staff group's notices."""
@@ -160,15 +191,16 @@ def _listings(openid, config):
     return {"pushed": pushed, "sms": sms[-20:], "staff": staff[-20:]}
 
 
+QR_KEY = re.compile(r"^report-qr-(?:again-)?(\d+)")  # jobs.pipeline's report-qr-<id>, the bot's report-qr-again-<id>-…
+
+
 def _qr_links(openid):
     """media_id → verify URL for the report QR codes sent to `openid` (the delivery rows know both)."""
-    rows = (OutboundMessage.select().join(WechatUser)
-            .where((WechatUser.openid == openid) & (OutboundMessage.kind == "image")
-                   & OutboundMessage.dedup_key.startswith("report-qr-")))
     links = {}
-    for row in rows:
+    for row in OutboundMessage.images_to(openid, "report-qr-"):
         media_id = (row.payload or {}).get("media_id")
-        report = Report.get_or_none(Report.id == int(row.dedup_key.removeprefix("report-qr-")))
+        key = QR_KEY.match(row.dedup_key)
+        report = Report.find(int(key.group(1))) if key else None
         if media_id and report:
             links[media_id] = f"{_public_base()}/v/{report.token}"
     return links

@@ -195,8 +195,8 @@ def respond(incoming, rt, wait):
     if not rt.redis.set(inflight_key, "1", nx=True, ex=INFLIGHT_TTL):
         return _await_reply(rt, reply_key, wait)
     try:
-        record_interaction(incoming)
-        text = engine.handle(incoming, rt)
+        user = record_interaction(incoming)
+        text = engine.handle(incoming, rt, user)
     except BaseException:
         rt.redis.delete(inflight_key)  # let WeChat's retry try again
         raise
@@ -217,7 +217,8 @@ def _await_reply(rt, reply_key, wait):
 
 def record_interaction(incoming):
     """Create the user if new; note follow state and the windows WeChat opens: a message (48 h) or a window event —
-    menu click, follow, scan — (1 minute); VIEW, LOCATION and the rest open none (docs/WECHAT.md §2.3)."""
+    menu click, follow, scan — (1 minute); VIEW, LOCATION and the rest open none (docs/WECHAT.md §2.3). Return
+    the user: the bot is handed it and writes none of these columns."""
     now = utcnow()
     at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
     user = user_for_openid(incoming.openid)
@@ -227,3 +228,4 @@ def record_interaction(incoming):
         user.acted_at(min(at, now))
     if incoming.event in ("subscribe", "unsubscribe"):
         user.set_following(incoming.event == "subscribe")
+    return user

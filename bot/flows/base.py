@@ -11,9 +11,10 @@ from functools import cached_property
 from typing import Any
 
 from bot import parse, texts
+from bot.domains import DomainInfo
 from bot.parse import ParseError
 from models.tables.accounts import Binding
-from models.tables.registry import Domain, Enterprise
+from models.tables.registry import Domain
 
 CONFIRM = "confirm"
 
@@ -28,6 +29,7 @@ class Ctx:
     today: Any
     state: dict | None = None
     flow: Any = None  # the Flow handling this message
+    questions: Callable | None = None  # text → the FAQ's answer or None (the engine sets it)
 
     @property
     def slots(self):
@@ -40,20 +42,18 @@ class Ctx:
     @cached_property
     def domains(self):
         """The active domains as parse.DomainInfo, in seed order."""
-        return [parse.DomainInfo(d.code, d.name, tuple(d.alias_list())) for d in Domain.ordered()]
+        return [DomainInfo(d.code, d.name, tuple(d.alias_list())) for d in Domain.ordered()]
 
     @cached_property
     def bound(self):
         """Enterprises this user is currently bound to, the active one first."""
-        query = (
-            Enterprise.select()
-            .join(Binding)
-            .where((Binding.user == self.user) & Binding.revoked_at.is_null())
-            .order_by(Binding.created_at, Binding.id)
-        )
-        found = list(query)
+        found = Binding.enterprises_of(self.user)
         found.sort(key=lambda e: e.id != self.user.active_enterprise_id)
         return found
+
+    def forget_bound(self):
+        """Read the bindings again on next use (after binding or unbinding)."""
+        self.__dict__.pop("bound", None)
 
     def bound_enterprise(self, enterprise_id):
         """The enterprise if this user is bound to it now; raise NotBound otherwise (never reveal another's data)."""
@@ -63,10 +63,12 @@ class Ctx:
         raise NotBound(texts.NOT_BOUND_ANY)
 
     def set_active(self, enterprise):
-        """Make `enterprise` the user's active one."""
-        if self.user.active_enterprise_id != enterprise.id:
-            self.user.active_enterprise = enterprise
-            self.user.save(only=["active_enterprise"])
+        """Make `enterprise` (or None) the user's active one."""
+        self.user.set_active_enterprise(enterprise)
+
+    def faq_reply(self, text):
+        """The FAQ's answer to `text` when it is a common question, else None."""
+        return self.questions(text) if self.questions else None
 
 
 class NotBound(Exception):
@@ -98,13 +100,28 @@ class Slot:
     images: bool = False  # collects image media_ids until 「完成」
     optional: bool = False  # an image slot that may stay empty
     editable: bool = True
+    free_text: bool = False  # the answer is the owner's own words (a reason): keywords inside it are just words
 
 
 class Flow:
-    """A conversation the engine can run: started by a keyword, fed text and images, resumed after a lapse."""
+    """A conversation the engine can run: started by a keyword, fed text and images, resumed after a lapse.
+
+    A flow declares how it is started: `keywords` (whole messages, docs/CONTRACT.md §5; the first is its name in the
+    help and the menu), `aliases` (other whole messages: short forms, English), `menu_key` (the custom menu's CLICK
+    key, when the menu offers it) and `help_line` (what 「帮助」 says about it). bot/catalogue.py derives the keyword
+    table, the menu's keys, the help text and the guide's list from these declarations.
+    """
 
     name = ""
     title = ""
+    keywords = ()
+    aliases = ()
+    menu_key = None
+    help_line = ""
+
+    def at_free_text(self, ctx):
+        """True when the current step asks for the owner's own words."""
+        return False
 
     def begin(self, ctx, prefill=None):
         raise NotImplementedError
@@ -140,10 +157,6 @@ class FormFlow(Flow):
     def complete(self, ctx):
         """Act on the filled slots; return the reply. Set ctx.state = None when done."""
         raise NotImplementedError
-
-    def extract(self, ctx, text):
-        """Several slots from one sentence: {slot: value}; ParseError when a named value is wrong."""
-        return {}
 
     def filled(self, ctx, slot, value):
         """Hook after a slot is filled; a returned text is the reply instead of the next question."""
@@ -184,6 +197,10 @@ class FormFlow(Flow):
             return self.summary(ctx)
         return self.slot(step).ask(ctx)
 
+    def at_free_text(self, ctx):
+        step = ctx.state["step"]
+        return step != CONFIRM and any(s.name == step and s.free_text for s in self.slots)
+
     def summary(self, ctx):
         """The numbered summary: every editable slot by number, then how to confirm or change."""
         lines = [texts.SUMMARY_HEAD.format(title=self.title), *self.summary_header(ctx)]
@@ -206,8 +223,18 @@ class FormFlow(Flow):
         try:
             value = slot.parse(ctx, text)
         except ParseError as error:
-            return self.try_sentence(ctx, slot, text, error)
+            return self.not_understood(ctx, text, error.message)
         return self.fill(ctx, slot, value)
+
+    def not_understood(self, ctx, text, message):
+        """A text that does not answer the step: the FAQ's answer when it is a question (and the step again), else
+        `message` (what a right answer looks like)."""
+        if self.at_free_text(ctx):
+            return message
+        answer = ctx.faq_reply(text)
+        if answer:
+            return answer + "\n" + texts.FAQ_IN_FLOW.format(title=self.title, prompt=self.prompt(ctx))
+        return message
 
     def fill(self, ctx, slot, value):
         """Store a slot's value, run the flow's hook, go on (back to the summary after an edit)."""
@@ -222,22 +249,8 @@ class FormFlow(Flow):
             return self.summary(ctx)
         return self.advance(ctx)
 
-    def try_sentence(self, ctx, slot, text, error):
-        """A wrong answer to this slot may still be a sentence that fills it (and others): 「近三年，全部，贷款」."""
-        try:
-            found = self.extract(ctx, text)
-        except ParseError as sentence_error:
-            return sentence_error.message
-        if slot.name not in found:
-            return error.message
-        for name, value in found.items():
-            if name == slot.name or name not in ctx.slots:
-                ctx.slots[name] = value
-        return self.fill(ctx, slot, found[slot.name])
-
     def on_confirm_text(self, ctx, text):
-        word = parse.command_word(text)
-        if word in parse.CONFIRM_WORDS:
+        if parse.yes_no(text):
             return self.complete(ctx)
         editable = self.editable_slots(ctx)
         try:
@@ -245,7 +258,7 @@ class FormFlow(Flow):
         except ParseError as error:
             return error.message
         if number is None:
-            return texts.CONFIRM_HOW
+            return self.not_understood(ctx, text, texts.CONFIRM_HOW)
         slot = editable[number - 1]
         ctx.state["step"] = slot.name
         ctx.state["editing"] = slot.name
@@ -355,4 +368,4 @@ def enterprise_header(ctx):
     """The enterprise as an unnumbered summary line when it was not asked."""
     if len(ctx.bound) > 1:
         return []
-    return [f"企业：{ctx.bound_enterprise(ctx.slots['enterprise']).name}"]
+    return [texts.ENTERPRISE_LINE.format(name=ctx.bound_enterprise(ctx.slots["enterprise"]).name)]

@@ -15,7 +15,7 @@ from bot.flows.base import (
 from bot.parse import ParseError
 from jobs.media import enqueue_case_evidence, placeholder_blob
 from jobs.notices import case_opened
-from models.base import db
+from models.base import transaction
 from models.policy.casework.cases import CaseError, NotEligible, check_repair_eligibility, open_case, records_for_case
 from models.tables.cases import OBJECTION, REPAIR_REQUEST, Case
 from models.tables.records import PenaltyRecord
@@ -30,9 +30,7 @@ def _record_line(record):
 def _ask_record(ctx):
     flow = ctx.flow
     lines = [texts.CASE_ASK_RECORD.format(title=flow.title)]
-    ids = ctx.data["records"]
-    records = {r.id: r for r in PenaltyRecord.select().where(PenaltyRecord.id.in_(ids))}
-    for n, record in enumerate((records[i] for i in ids), start=1):
+    for n, record in enumerate(PenaltyRecord.in_order(ctx.data["records"]), start=1):
         lines.append(texts.CASE_RECORD_LINE.format(
             n=n, date=f"{record.decided_on:%Y-%m-%d}", authority=record.authority, decision_no=record.decision_no,
         ))
@@ -43,8 +41,8 @@ def _parse_record(ctx, text):
     ids = ctx.data["records"]
     number = parse.parse_index(text, len(ids))
     if number is None:
-        raise ParseError(f"请回复记录序号，例如「1」（共 {len(ids)} 条）。")
-    record = PenaltyRecord.get_by_id(ids[number - 1])
+        raise ParseError(texts.CASE_PICK_RECORD.format(count=len(ids)))
+    record = PenaltyRecord.find(ids[number - 1])
     if ctx.flow.kind == REPAIR_REQUEST:
         try:
             check_repair_eligibility(record, ctx.today)
@@ -54,14 +52,14 @@ def _parse_record(ctx, text):
 
 
 def _show_record(ctx, value):
-    return _record_line(PenaltyRecord.get_by_id(value))
+    return _record_line(PenaltyRecord.find(value))
 
 
 def _parse_fulfilled(ctx, text):
-    word = parse.command_word(text)
-    if word in ("是", "是的", "已履行", "已缴清", "对", "已完成"):
+    answer = parse.yes_no(text)
+    if answer is True:
         return True
-    if word in ("否", "不是", "没有", "未履行", "还没有"):
+    if answer is False:
         raise ParseError(texts.CASE_NOT_FULFILLED)
     raise ParseError(texts.CASE_YES_NO)
 
@@ -97,7 +95,7 @@ class CaseFlow(EnterpriseFormFlow):
         Slot("record", "处罚记录", _ask_record, _parse_record, _show_record),
         Slot("fulfilled", "处罚已履行", lambda ctx: texts.CASE_ASK_FULFILLED, _parse_fulfilled,
              lambda ctx, v: "是", needed=_is_repair),
-        Slot("reason", "理由", _ask_reason, _parse_reason, _show_reason),
+        Slot("reason", "理由", _ask_reason, _parse_reason, _show_reason, free_text=True),
         Slot("commitment", "信用承诺书", lambda ctx: texts.CASE_ASK_COMMITMENT, show=show_photos, images=True,
              needed=_is_repair),
         Slot("evidence", "证明材料", lambda ctx: texts.CASE_ASK_EVIDENCE, show=show_photos, images=True, optional=True),
@@ -115,9 +113,9 @@ class CaseFlow(EnterpriseFormFlow):
 
     def complete(self, ctx):
         enterprise = ctx.bound_enterprise(ctx.slots["enterprise"])
-        record = PenaltyRecord.get_by_id(ctx.slots["record"])
+        record = PenaltyRecord.find(ctx.slots["record"])
         msg_key = ctx.incoming.msg_key
-        case = Case.get_or_none(Case.msg_key == msg_key)
+        case = Case.for_message(msg_key)
         if case is None:
             try:
                 case = self.open(ctx, enterprise, record, msg_key)
@@ -131,7 +129,8 @@ class CaseFlow(EnterpriseFormFlow):
         """Open the case with placeholder blobs for the photos; queue fetching them and the department's notice."""
         commitment = ctx.slots.get("commitment") or []
         evidence = commitment[1:] + ctx.slots.get("evidence", [])
-        with db.atomic():
+
+        def open_with_blobs():
             blobs = {m: placeholder_blob(m) for m in commitment + evidence}
             case = open_case(
                 self.kind, ctx.user, enterprise, record, ctx.slots["reason"], msg_key,
@@ -139,6 +138,9 @@ class CaseFlow(EnterpriseFormFlow):
                 commitment_blob_id=blobs[commitment[0]].id if commitment else None,
                 penalty_fulfilled=ctx.slots.get("fulfilled"), settings=ctx.rt.config, today=ctx.today,
             )
+            return case, blobs
+
+        case, blobs = transaction(open_with_blobs)
         if blobs:
             enqueue_case_evidence(ctx.rt, case.id, list(blobs))
         case_opened(ctx.rt, case.id)
@@ -148,6 +150,10 @@ class CaseFlow(EnterpriseFormFlow):
 class ObjectionFlow(CaseFlow):
     name = "objection"
     title = "异议申诉"
+    keywords = ("异议申诉",)
+    aliases = ("异议", "申诉", "我要申诉", "objection", "appeal")
+    menu_key = "OBJECTION"
+    help_line = "认为处罚记录有误时提出"
     kind = OBJECTION
     example = texts.OBJECTION_EXAMPLE
 
@@ -155,5 +161,9 @@ class ObjectionFlow(CaseFlow):
 class RepairFlow(CaseFlow):
     name = "repair"
     title = "信用修复"
+    keywords = ("信用修复",)
+    aliases = ("修复", "修复信用", "credit repair", "repair")
+    menu_key = "REPAIR"
+    help_line = "已履行处罚后申请修复"
     kind = REPAIR_REQUEST
     example = texts.REPAIR_EXAMPLE

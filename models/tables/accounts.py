@@ -1,9 +1,10 @@
-"""People: WeChat users and their enterprise bindings, staff accounts and their sessions."""
+"""People: WeChat users and their enterprise bindings, the SMS that carry binding codes, staff accounts and
+their sessions."""
 
 import datetime as dt
 import hashlib
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegrityError, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, TextField
 
 from models.base import BaseModel, JSONText, db, utcnow
 from models.tables.registry import Department, Enterprise
@@ -35,6 +36,14 @@ class WechatUser(BaseModel):
     def set_following(self, following):
         """Follow state as the last subscribe / unsubscribe event said."""
         WechatUser.update(subscribed=bool(following)).where(WechatUser.id == self.id).execute()
+
+    def set_active_enterprise(self, enterprise):
+        """Make `enterprise` (or None) the one the bot acts for; the bot writes this column (staff approval of a
+        binding sets it only while it is empty)."""
+        enterprise_id = enterprise.id if enterprise is not None else None
+        if self.active_enterprise_id != enterprise_id:
+            WechatUser.update(active_enterprise=enterprise_id).where(WechatUser.id == self.id).execute()
+            self.active_enterprise = enterprise
 
 
 def user_for_openid(openid):
@@ -95,6 +104,43 @@ class Binding(BaseModel):
     class Meta:
         indexes = ((("user", "enterprise"), True),)
 
+    @classmethod
+    def enterprises_of(cls, user):
+        """The enterprises `user` is bound to now, in the order they were bound."""
+        return list(
+            Enterprise.select().join(cls)
+            .where((cls.user == user) & cls.revoked_at.is_null())
+            .order_by(cls.created_at, cls.id)
+        )
+
+    @classmethod
+    def bind(cls, user, enterprise, method="sms"):
+        """Bind (or bind again after an unbinding); return (the binding, True when it is new or revived)."""
+        try:
+            with db.atomic():
+                return cls.create(user=user, enterprise=enterprise, method=method), True
+        except IntegrityError:
+            binding = cls.get((cls.user == user) & (cls.enterprise == enterprise))
+        revived = cls.update(revoked_at=None, method=method).where(
+            (cls.id == binding.id) & cls.revoked_at.is_null(False)
+        ).execute()
+        return binding, bool(revived)
+
+    @classmethod
+    def unbind(cls, user, enterprise):
+        """End `user`'s binding to `enterprise`; True when there was one."""
+        return bool(cls.update(revoked_at=utcnow()).where(
+            (cls.user == user) & (cls.enterprise == enterprise) & cls.revoked_at.is_null()
+        ).execute())
+
+    @classmethod
+    def owners_of(cls, enterprise, besides=None):
+        """Ids of the users bound to `enterprise` now (without `besides`)."""
+        query = cls.select(cls.user).where((cls.enterprise == enterprise) & cls.revoked_at.is_null())
+        if besides is not None:
+            query = query.where(cls.user != besides)
+        return [row.user_id for row in query.order_by(cls.id)]
+
 
 # BindingReview.trigger
 NO_MOBILE = "no_mobile"  # the register holds no mobile that can receive a code: licence and authorisation photos
@@ -114,6 +160,87 @@ class BindingReview(BaseModel):
     decided_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
 
+    @classmethod
+    def open_for(cls, user, enterprise):
+        """The review `user` submitted for `enterprise` that is still waiting, or None."""
+        return cls.get_or_none((cls.user == user) & (cls.enterprise == enterprise) & (cls.status == "submitted"))
+
+    @classmethod
+    def submit(cls, user, enterprise, media=(), trigger=NO_MOBILE):
+        """A new review unless one is waiting already: (the review, True when it was created now)."""
+        waiting = cls.open_for(user, enterprise)
+        if waiting is not None:
+            return waiting, False
+        return cls.create(user=user, enterprise=enterprise, media=list(media), trigger=trigger), True
+
+
+# SmsMessage.state
+SMS_PENDING = "pending"
+SMS_SENDING = "sending"
+SMS_SENT = "sent"
+SMS_FAILED = "failed"
+SMS_EXPIRED = "expired"
+
+
+class SmsMessage(BaseModel):
+    """One SMS to a registered mobile (a binding code). The job is given this row's id, never the text (RQ keeps job
+    arguments in Redis and rq-dashboard shows them); the text is blanked when a send begins and is written back only
+    for a retry after a failure that sent nothing."""
+
+    dedup_key = CharField(unique=True, max_length=120)  # one SMS per (user, message that asked for it)
+    mobile = CharField(max_length=20)
+    text = TextField(default="")
+    state = CharField(max_length=12, default=SMS_PENDING, index=True)
+    attempts = IntegerField(default=0)
+    error = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
+
+    @classmethod
+    def queue(cls, dedup_key, mobile, text):
+        """The row for `dedup_key`, created pending unless an earlier call made it."""
+        try:
+            with db.atomic():
+                return cls.create(dedup_key=dedup_key, mobile=mobile, text=text)
+        except IntegrityError:
+            return cls.get(cls.dedup_key == dedup_key)
+
+    @classmethod
+    def pending(cls, dedup_key):
+        """The pending row for `dedup_key`, or None (sent, given up, or never made)."""
+        return cls.get_or_none((cls.dedup_key == dedup_key) & (cls.state == SMS_PENDING))
+
+    @classmethod
+    def take(cls, sms_id, max_age):
+        """Claim pending row `sms_id` for one send: (mobile, text) with the stored text blanked, or None when it is
+        not pending (sent, or another worker has it). A row older than `max_age` seconds is expired instead."""
+        row = cls.get_or_none(cls.id == sms_id)
+        if row is None or row.state != SMS_PENDING:
+            return None
+        if utcnow() - row.created_at > dt.timedelta(seconds=max_age):
+            cls.update(state=SMS_EXPIRED, text="").where((cls.id == sms_id) & (cls.state == SMS_PENDING)).execute()
+            return None
+        claimed = cls.update(state=SMS_SENDING, text="", attempts=cls.attempts + 1).where(
+            (cls.id == sms_id) & (cls.state == SMS_PENDING)
+        ).execute()
+        return (row.mobile, row.text) if claimed else None
+
+    @classmethod
+    def sent(cls, sms_id):
+        cls.update(state=SMS_SENT, sent_at=utcnow(), error=None).where(cls.id == sms_id).execute()
+
+    @classmethod
+    def failed(cls, sms_id, error, retry_text=None):
+        """A send that failed: back to pending with its text for a retry (`retry_text`), or failed for good."""
+        if retry_text is not None:
+            cls.update(state=SMS_PENDING, text=retry_text, error=error).where(cls.id == sms_id).execute()
+        else:
+            cls.update(state=SMS_FAILED, text="", error=error).where(cls.id == sms_id).execute()
+
+    @classmethod
+    def find(cls, sms_id):
+        return cls.get_or_none(cls.id == sms_id)
+
 
 class StaffUser(BaseModel):
     username = CharField(unique=True, max_length=60)
@@ -123,6 +250,11 @@ class StaffUser(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+
+    @classmethod
+    def by_username(cls, username):
+        """The staff account with this user name (active or not), or None."""
+        return cls.get_or_none(cls.username == username)
 
 
     @classmethod

@@ -34,6 +34,11 @@ class Case(BaseModel):
     created_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
 
+    @classmethod
+    def for_message(cls, msg_key):
+        """The case the message `msg_key` opened, or None."""
+        return cls.get_or_none(cls.msg_key == msg_key)
+
 
 class CaseEvidence(BaseModel):
     case = ForeignKeyField(Case, backref="evidence", on_delete="CASCADE")

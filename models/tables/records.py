@@ -83,6 +83,17 @@ class PenaltyRecord(BaseModel):
             (("enterprise", "domain", "decided_on"), False),
         )
 
+    @classmethod
+    def find(cls, record_id):
+        """The record with this id, or None."""
+        return cls.get_or_none(cls.id == record_id)
+
+    @classmethod
+    def in_order(cls, record_ids):
+        """The records with these ids, in the order of the ids (missing ones left out)."""
+        found = {r.id: r for r in cls.select().where(cls.id.in_(list(record_ids)))}
+        return [found[i] for i in record_ids if i in found]
+
 
 class ArrearsRecord(BaseModel):
     kind = CharField(max_length=20)  # social_arrears / fund_arrears

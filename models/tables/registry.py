@@ -85,3 +85,20 @@ class Enterprise(BaseModel):
     mobile_changed_at = DateTimeField(null=True)  # a registered mobile replaced by another: later bindings reviewed
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def by_uscc(cls, uscc):
+        """The registered enterprise with this (validated) code, or None."""
+        return cls.get_or_none(cls.uscc == uscc)
+
+    @classmethod
+    def find(cls, enterprise_id):
+        """The enterprise with this id, or None."""
+        return cls.get_or_none(cls.id == enterprise_id)
+
+    @classmethod
+    def showcase(cls, with_mobile, without_mobile):
+        """The first enterprises with a registered mobile, then the first without one (the simulator's demo list)."""
+        having = cls.select().where(cls.mobile != "").order_by(cls.id).limit(with_mobile)
+        lacking = cls.select().where(cls.mobile == "").order_by(cls.id).limit(without_mobile)
+        return list(having) + list(lacking)

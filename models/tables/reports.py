@@ -2,6 +2,7 @@
 
 from peewee import (
     BlobField,
+    BooleanField,
     CharField,
     DateField,
     DateTimeField,
@@ -23,6 +24,7 @@ BUILDING = "building"
 ISSUED = "issued"
 DELIVERED = "delivered"
 FAILED = "failed"
+IN_PROGRESS = (QUEUED, BUILDING, ISSUED)  # what the owner is told is still being made (ISSUED: QR not yet sent)
 
 # OutboundMessage.state
 PENDING, SENDING, SENT, DEFERRED, UNKNOWN, UNSENT = "pending", "sending", "sent", "deferred", "unknown", "failed"
@@ -51,6 +53,7 @@ class ReportRequest(BaseModel):
     attempts = IntegerField(default=0)
     error = TextField(null=True)
     trace_id = CharField(max_length=32, null=True)
+    keep_earlier = BooleanField(default=False)  # the owner chose 「保留」: earlier reports for the purpose stay valid
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
@@ -62,6 +65,38 @@ class ReportRequest(BaseModel):
         """The request's QR image was sent: it is delivered (from any state but failed); True when it moved."""
         return cls.update(status=DELIVERED, updated_at=utcnow()).where(
             (cls.id == request_id) & cls.status.in_([QUEUED, BUILDING, ISSUED])).execute() > 0
+
+    @classmethod
+    def create_for_message(cls, user, enterprise, msg_key, **values):
+        """The request the confirming message `msg_key` makes: created once; a repeat finds the first one."""
+        try:
+            with db.atomic():
+                return cls.create(user=user, enterprise=enterprise, msg_key=msg_key, **values)
+        except IntegrityError:
+            return cls.get((cls.user == user) & (cls.msg_key == msg_key))
+
+    @classmethod
+    def same_in_progress(cls, user, enterprise, values, besides_msg_key):
+        """True when `user` already has the identical request queued or building (made by another message)."""
+        query = cls.select().where(
+            (cls.user == user) & (cls.enterprise == enterprise) & cls.status.in_(IN_PROGRESS)
+            & (cls.msg_key != besides_msg_key)
+            & (cls.period_start == values["period_start"]) & (cls.period_end == values["period_end"])
+            & (cls.purpose_category == values["purpose_category"]) & (cls.purpose == values["purpose"])
+        )
+        return any(sorted(r.domains) == sorted(values["domains"]) for r in query)
+
+    @classmethod
+    def in_progress_for(cls, enterprise):
+        """How many of the enterprise's requests are queued or building."""
+        return cls.select().where((cls.enterprise == enterprise) & cls.status.in_(IN_PROGRESS)).count()
+
+    @classmethod
+    def failed_since(cls, enterprise, since):
+        """The enterprise's requests that failed since `since`, newest first."""
+        return list(cls.select().where(
+            (cls.enterprise == enterprise) & (cls.status == FAILED) & (cls.created_at >= since)
+        ).order_by(cls.created_at.desc()))
 
 
 class ReportSequence(BaseModel):
@@ -161,6 +196,51 @@ class Report(BaseModel):
         """The reports of `ids`."""
         return list(cls.select().where(cls.id.in_(list(ids))))
 
+    @classmethod
+    def find(cls, report_id):
+        """The report with this id, or None."""
+        return cls.get_or_none(cls.id == report_id)
+
+    @classmethod
+    def recent_for(cls, enterprise, limit):
+        """The enterprise's latest reports, newest first."""
+        return list(cls.select().where(cls.enterprise == enterprise).order_by(cls.issued_at.desc()).limit(limit))
+
+    @classmethod
+    def valid_for_purpose(cls, enterprise, category, purpose, now=None):
+        """The enterprise's reports that a new one for this purpose would replace (已被新报告替代): valid, neither
+        revoked nor already replaced. The same test as `models.policy.report.snapshot.supersede_older`."""
+        same_purpose = ReportRequest.select(ReportRequest.id).where(
+            (ReportRequest.enterprise == enterprise) & (ReportRequest.purpose_category == category)
+            & (ReportRequest.purpose == purpose)
+        )
+        return list(cls.select().where(
+            (cls.enterprise == enterprise) & cls.request.in_(same_purpose) & cls.revoked_at.is_null()
+            & cls.superseded_by.is_null() & (cls.valid_until > (now or utcnow()))
+        ).order_by(cls.issued_at))
+
+    @classmethod
+    def latest_valid_for(cls, enterprise, now=None):
+        """The enterprise's newest report a verifier would see as 有效, or None."""
+        for report in cls.recent_for(enterprise, 20):
+            if report_status(report, now) == VALID:
+                return report
+        return None
+
+    def issued_to(self):
+        """The id of the user whose request made this report."""
+        return ReportRequest.select(ReportRequest.user).where(ReportRequest.id == self.request_id).scalar()
+
+    def revoke(self):
+        """Revoke the report (a verifier then sees 已撤销); True when this call revoked it."""
+        done = Report.update(revoked_at=utcnow()).where((Report.id == self.id) & Report.revoked_at.is_null()).execute()
+        return bool(done)
+
+    def recent_views(self, limit):
+        """(how many times it was checked, the latest `limit` checks as (time, unit))."""
+        query = ViewLog.select(ViewLog.at, ViewLog.unit).where(ViewLog.report == self)
+        return query.count(), [(v.at, v.unit) for v in query.order_by(ViewLog.at.desc()).limit(limit)]
+
 
 class ReportRecord(BaseModel):
     """Which penalty records a report showed, so a later correction can mark it 数据已更正."""
@@ -253,6 +333,12 @@ class OutboundMessage(BaseModel):
     sending_at = DateTimeField(null=True)  # when the last send began: sweep_unknown's clock
     mentioned_at = DateTimeField(null=True)  # when the bot told the user it was not (surely) delivered
     via = CharField(max_length=10, null=True)  # custom / template: how a sent message went (the window counts)
+
+    @classmethod
+    def images_to(cls, openid, key_prefix):
+        """The image messages for the user `openid` whose dedup key starts with `key_prefix`."""
+        return list(cls.select().join(WechatUser).where(
+            (WechatUser.openid == openid) & (cls.kind == "image") & cls.dedup_key.startswith(key_prefix)))
 
     @classmethod
     def create_once(cls, user_id, kind, payload, dedup_key):

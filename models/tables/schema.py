@@ -11,6 +11,7 @@ from models.tables.accounts import (
     Binding,
     BindingReview,
     HandledMessage,
+    SmsMessage,
     StaffAudit,
     StaffSession,
     StaffUser,
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 ALL_MODELS = [
     Domain, Department, DepartmentGrant, ApiKey, Enterprise,
     ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
-    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage, StaffSession,
+    WechatUser, Binding, StaffUser, StaffAudit, HandledMessage, StaffSession, SmsMessage,
     ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
@@ -144,6 +145,11 @@ def _protocol():
     db.create_tables([StaffSession], safe=True)
 
 
+def _sms_rows_and_kept_reports():
+    db.create_tables([SmsMessage], safe=True)
+    _add_columns(ReportRequest, "keep_earlier")
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 def _view_entries():
@@ -160,6 +166,7 @@ MIGRATIONS = [
     (4, "reports keep every signature (SM2-SM3 beside Ed25519)", _report_signatures),
     (5, "views are flushed in batches from a stream, each entry once", _view_entries),
     (6, "WeChat's windows per kind, how a message went, server-side staff sessions", _protocol),
+    (7, "SMS as rows (no text in job arguments); requests that keep earlier reports", _sms_rows_and_kept_reports),
 ]
 
 

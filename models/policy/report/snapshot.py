@@ -267,8 +267,11 @@ def link_records(report, record_ids, arrears_ids=()):
 
 
 def supersede_older(report):
-    """Mark the enterprise's older valid reports for the same purpose 已被新报告替代 by `report`."""
+    """Mark the enterprise's older valid reports for the same purpose 已被新报告替代 by `report` (none when the owner
+    chose 「保留」: `request.keep_earlier`)."""
     request = report.request
+    if request.keep_earlier:
+        return 0
     same_purpose = ReportRequest.select(ReportRequest.id).where(
         (ReportRequest.enterprise == request.enterprise_id)
         & (ReportRequest.purpose_category == request.purpose_category)

@@ -1,13 +1,16 @@
+"""bot/flows/apply.py: 申请报告 step by step, from sentences, corrected in plain words, superseding announced."""
+
 import datetime as dt
-import json
 
 import pytest
+import requests
 
 from bot import state
+from jobs.pipeline import enqueue_build
 from models.base import local_today, utcnow
 from models.tables.accounts import Binding
 from models.tables.registry import Domain
-from models.tables.reports import Report, ReportRequest, ViewLog
+from models.tables.reports import OutboundMessage, Report, ReportRequest, report_status
 
 TODAY = local_today()
 
@@ -106,7 +109,7 @@ def test_invalid_period_is_asked_again_with_an_example(owner, answer, fragment):
 
 def test_wrong_domain_and_purpose_answers(owner):
     owner.say("申请报告")
-    assert "没有找到「天文」" in owner.say("天文")
+    assert "「天文」不是报告可选的领域" in owner.say("天文")
     assert "1 到 16" in owner.say("20")
     owner.say("社保")
     owner.say("近1年")
@@ -212,81 +215,123 @@ def test_binding_revoked_before_confirming(owner):
     assert not ReportRequest.select().exists()
 
 
-# --- 我的报告 -------------------------------------------------------------------------------------------
-
-
-def test_my_reports_lists_reports_and_requests(owner, make_signed_report, rt):
-    report = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    ReportRequest.create(user=owner.user(), enterprise=owner.enterprise, msg_key="pending", domains=["hrss"],
-                         period_start=TODAY - dt.timedelta(days=30), period_end=TODAY, purpose_category="金融",
-                         purpose="上市")
-    reply = owner.say("我的报告")
-    assert f"1. {report.number}【有效】" in reply
-    assert f"http://hegui.test/v/{report.token}" in reply
-    assert "正在生成：1 份" in reply
-    detail = owner.say("1")
-    assert "用途：金融·银行贷款" in detail and "聊天记录" in detail and report.token in detail
-
-
-def test_my_reports_without_reports(owner):
-    assert "暂无已生成的报告" in owner.say("我的报告")
-
-
-def test_revoke_a_report_with_confirmation(owner, make_signed_report):
-    report = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    owner.say("我的报告")
-    assert "确认撤销报告" in owner.say("撤销1")
-    assert "报告未撤销" in owner.say("返回")
-    assert Report.get_by_id(report.id).revoked_at is None
-    owner.say("撤销1")
-    assert "已撤销" in owner.say("确认")
-    assert Report.get_by_id(report.id).revoked_at is not None
-    assert "【已撤销】" in owner.say("我的报告")
-    assert "无需重复" in owner.say("撤销1")
-
-
-def test_a_replayed_revocation_never_revokes_a_newer_report(owner, make_signed_report, rt):
-    """我的报告 / 撤销1 / 确认 recorded and sent again after Redis lost its memory: the 确认 was handled once (in the
-    database), so the newer report now listed first stays valid."""
-    older = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    recorded = [("我的报告", "m-list"), ("撤销1", "m-pick"), ("确认", "m-confirm")]
-    for text, key in recorded:
-        owner.say(text, msg_key=key)
-    assert Report.get_by_id(older.id).revoked_at is not None
-    newer = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    rt.redis.flushdb()
-    for text, key in recorded:
-        owner.say(text, msg_key=key)
-    assert Report.get_by_id(newer.id).revoked_at is None
-
-
-def test_view_log_shows_time_and_unit_only(owner, make_signed_report):
-    report = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    ViewLog.create(report=report, unit="中国建设银行黑河分行", openid="o-verifier-secret", ip="10.1.2.3")
-    ViewLog.create(report=report, openid="o-verifier-2", ip="10.9.9.9")
-    owner.say("我的报告")
-    reply = owner.say("查看记录1")
-    assert "共被查验 2 次" in reply and "中国建设银行黑河分行" in reply and "未填写单位" in reply
-    assert "o-verifier" not in reply and "10.1.2.3" not in reply
-
-
-def test_another_enterprises_reports_are_never_shown(owner, bot_chat, bot_enterprise, make_signed_report, rt):
-    other_enterprise = bot_enterprise("黑河市他人公司")
-    secret = make_signed_report(enterprise=other_enterprise)
-    mine = make_signed_report(owner=owner.user(), enterprise=owner.enterprise)
-    reply = owner.say("我的报告")
-    assert mine.number in reply and secret.number not in reply
-    tampered = json.loads(rt.redis.get(state.live_key(owner.openid)))
-    tampered["data"]["reports"] = [secret.id]
-    rt.redis.set(state.live_key(owner.openid), json.dumps(tampered))
-    reply = owner.say("撤销1")
-    assert "尚未绑定该企业" in reply and secret.number not in reply
-    owner.say("确认")
-    assert Report.get_by_id(secret.id).revoked_at is None
-
-
 def test_sentence_with_a_wrong_period_says_why_and_asks(owner):
     reply = owner.say("帮我开近十年的无违法记录证明")
     assert reply.index("最长 5 年") < reply.index("领域")
     owner.say("全部")
     assert "用途" in owner.say("近5年")
+
+
+# --- what issue 11 asks of the form: exclusions, corrections, names that are not domains -----------------------
+
+
+def test_an_exclusion_lists_the_included_domains_and_says_what_is_left_out(owner):
+    summary = owner.say("除了金融监管以外都要，近三年，银行贷款")
+    line = next(s for s in summary.splitlines() if s.startswith("1. 领域："))
+    assert "人力资源和社会保障" in line and "金融监管" not in line and "（15个领域）" in line
+    assert "   不含：金融监管" in summary.splitlines()
+    owner.say("确认")
+    assert ReportRequest.get().domains == [c for c in all_codes() if c != "finance"]
+
+
+def test_corrections_on_the_summary_in_plain_words(owner):
+    owner.say("市场监管 近三年 银行贷款")
+    assert f"2. 期间：{years_ago(1)} 至 {TODAY}" in owner.say("不对，改成近一年")
+    assert "3. 用途：商务经营·招投标" in owner.say("用途改成招投标")
+    assert "1. 领域：市场监管、消防安全（2个领域）" in owner.say("领域再加上消防")
+    owner.say("确认")
+    request = ReportRequest.get()
+    assert (request.domains, request.purpose, request.period_start) == (["market", "fire"], "招投标", years_ago(1))
+
+
+def test_a_name_that_is_not_a_domain_is_named_back_and_nothing_else_is_lost(owner):
+    reply = owner.say("税务、消防，近一年，招投标")
+    assert reply.index("「税务」不是报告可选的领域") < reply.index("请核对")
+    assert "水务" in reply and "1. 领域：消防安全（1个领域）" in reply
+
+
+def test_a_request_from_inside_another_flow_starts_the_application(owner):
+    owner.say("切换企业")  # one enterprise: no flow stays
+    owner.say("解绑")
+    reply = owner.say("我要开近三年全部领域的报告，贷款用")
+    assert reply.startswith("已结束「解绑企业」") and "1. 领域：全部（16个领域）" in reply
+    assert "报告正在生成" in owner.say("确认")
+
+
+def test_a_question_on_a_step_is_answered_and_the_step_asked_again(owner):
+    owner.say("申请报告")
+    reply = owner.say("要收费吗？")
+    assert "不设任何收费环节" in reply and "您正在办理「申请报告」" in reply and "16. 城市管理" in reply
+    assert "报告期间" in owner.say("全部")
+
+
+# --- superseding: named in the summary; 「确认」 replaces, 「保留」 keeps; the other owners are told -------------
+
+
+@pytest.fixture
+def built(wechat_double, rt, drain, report_world):
+    """A report for 银行贷款 issued through the real pipeline for the world's owner (inside WeChat's window)."""
+    requests.post(wechat_double.base_url + "/_double/interaction", json={"openid": report_world.user.openid,
+                  "kind": "message"}, timeout=5)
+
+    def build(request):
+        enqueue_build(rt, request.id)
+        assert drain() == 0
+        return Report.get(Report.request == request)
+
+    report_world.build = build
+    report_world.first = build(report_world.request())
+    return report_world
+
+
+def test_the_summary_names_the_report_it_would_replace_and_confirm_replaces_it(built, bot_chat, drain):
+    chat = bot_chat(built.user.openid)
+    summary = chat.say("近三年 全部领域 用于银行贷款")
+    assert f"同一用途的有效报告 {built.first.number}" in summary and "「保留」" in summary
+    chat.say("确认")
+    assert drain() == 0
+    newer = Report.get(Report.id != built.first.id)
+    assert Report.get_by_id(built.first.id).superseded_by_id == newer.id
+    assert not ReportRequest.get(ReportRequest.id == newer.request_id).keep_earlier
+
+
+def test_keep_issues_the_new_report_and_keeps_the_earlier_valid(built, bot_chat, drain):
+    chat = bot_chat(built.user.openid)
+    chat.say("近三年 全部领域 用于银行贷款")
+    assert "报告正在生成" in chat.say("保留")
+    assert drain() == 0
+    assert Report.select().count() == 2
+    assert report_status(Report.get_by_id(built.first.id)) == "有效"
+
+
+def test_another_owner_whose_report_is_replaced_is_told(built, bot_chat, bot_enterprise):
+    colleague = bot_chat("o-colleague")
+    Binding.create(user=colleague.user(), enterprise=built.enterprise)
+    colleague.say("近三年 全部领域 用于银行贷款")
+    colleague.say("确认")
+    notice = OutboundMessage.get(OutboundMessage.kind == "notice")
+    assert notice.user_id == built.user.id and built.first.number in notice.payload["text"]
+    assert "已被新报告替代" in notice.payload["text"] and "另一位绑定用户" in notice.payload["text"]
+    colleague.say("近三年 全部领域 用于银行贷款")
+    colleague.say("保留")  # kept: nobody's report is replaced, nobody is told
+    assert OutboundMessage.select().where(OutboundMessage.kind == "notice").count() == 1
+
+
+def test_what_the_summary_names_is_what_the_pipeline_replaces(built, rt, drain):
+    """Report.valid_for_purpose (the summary) and snapshot.supersede_older (the pipeline) agree."""
+
+    def kept(**purpose):
+        request = built.request(**purpose)
+        ReportRequest.update(keep_earlier=True).where(ReportRequest.id == request.id).execute()
+        return built.build(request)
+
+    second = kept()
+    kept().revoke()
+    other_purpose = kept(purpose="招投标", category="商务经营")
+    expired = kept()
+    Report.update(valid_until=utcnow() - dt.timedelta(days=1)).where(Report.id == expired.id).execute()
+    named = {r.id for r in Report.valid_for_purpose(built.enterprise, "金融", "银行贷款")}
+    assert named == {built.first.id, second.id}
+    newest = built.build(built.request())
+    assert {r.id for r in Report.select().where(Report.superseded_by == newest.id)} == named
+    assert Report.get_by_id(other_purpose.id).superseded_by_id is None

@@ -80,6 +80,13 @@ def load_config(instance_path):
         "STAFF_IDLE_MINUTES": int(_env("STAFF_IDLE_MINUTES", "30")),
         "STAFF_LOGIN_MAX_FAILURES": int(_env("STAFF_LOGIN_MAX_FAILURES", "5")),
         "STAFF_LOGIN_LOCK_MINUTES": int(_env("STAFF_LOGIN_LOCK_MINUTES", "15")),
+        # Imports (models/policy/ingestion/formats.py ReadLimits): what one file may cost. XLSX limits apply at every
+        # door; the row limit and the deadline to staff uploads, which a worker imports (jobs/imports.py).
+        "IMPORT_XLSX_MAX_INFLATED_MB": int(_env("IMPORT_XLSX_MAX_INFLATED_MB", "256")),
+        "IMPORT_XLSX_MAX_SHARED_MB": int(_env("IMPORT_XLSX_MAX_SHARED_MB", "32")),
+        "IMPORT_XLSX_MAX_SHARED_STRINGS": int(_env("IMPORT_XLSX_MAX_SHARED_STRINGS", "500000")),
+        "IMPORT_UPLOAD_MAX_ROWS": int(_env("IMPORT_UPLOAD_MAX_ROWS", "100000")),
+        "IMPORT_MAX_SECONDS": int(_env("IMPORT_MAX_SECONDS", "600")),
         # A registered mobile replaced by another: bindings within this many days go to staff review.
         "MOBILE_CHANGE_REVIEW_DAYS": int(_env("MOBILE_CHANGE_REVIEW_DAYS", "90")),
     }

@@ -156,7 +156,7 @@ def issue_report(request, config):
                 signature=signing.sign(key, payload), algorithm=signing.ALGORITHM,
                 key_id=signing.key_id(key.public_key()),
             )
-            snapshot.link_records(report, frozen.record_ids, frozen.arrears_ids)
+            snapshot.link_records(report, frozen.record_ids, frozen.arrears_ids, frozen.items)
             snapshot.supersede_older(report)
     except IntegrityError:
         existing = Report.get_or_none(Report.request == request.id)

@@ -35,14 +35,14 @@ def post(client, key, body, **kw):
 
 def test_push_with_per_item_errors(client, key):
     body = {"kind": "penalty", "as_of": "2025-11-20",
-            "items": [item(1), item(2, 程序类型="简易"), item(3, 领域="urban"), item(1)]}
+            "items": [item(1), item(2, 程序类型="特别程序"), item(3, 领域="urban"), item(1)]}
     response = post(client, key, body)
     assert response.status_code == 200
     data = response.get_json()
     assert (data["imported"], data["updated"], data["rejected"], data["held"]) == (1, 0, 3, 0)
     errors = [(e["index"], e["field"]) for e in data["errors"]]
     assert errors == [(1, "程序类型"), (2, "领域"), (3, "行政处罚决定书文号")]
-    assert data["errors"][2]["reason"] == "与第0项重复"
+    assert data["errors"][2]["reason"] == "与第1项重复"  # `index` is the array's (0-based); the text counts from 1
     record = PenaltyRecord.get()
     assert (record.department.code, record.fine_wan) == ("housing", Decimal("0.8"))
     assert ImportBatch.get_by_id(data["batch_id"]).source == "api"

@@ -62,7 +62,7 @@ def bad_file_rows(register):
     future = (local_today() + dt.timedelta(days=3)).isoformat()
     rows = [
         penalty(good.name, good.uscc, 1),                                              # 2 imported
-        penalty(good.name, good.uscc, 2, 程序类型="简易程序"),                          # 3 imported
+        penalty(good.name, good.uscc, 2, 程序类型="简易程序", **{"罚款金额（万元）": "0.3"}),  # 3 imported (§51)
         penalty(good.name, good.uscc, 3, 领域="环保", **{"罚款金额（万元）": ""}),       # 4 imported (alias)
         penalty(good.name, good.uscc[:17] + ("0" if good.uscc[17] != "0" else "1"), 4),  # 5 bad check char
         penalty(good.name, good.uscc, 5, 领域="航天"),                                  # 6 unknown domain
@@ -70,7 +70,7 @@ def bad_file_rows(register):
         penalty(good.name, good.uscc, 7, 处罚决定日期=future),                          # 8 future date
         penalty(good.name, good.uscc, 8, 处罚决定日期="三月五日"),                       # 9 unparseable date
         penalty(good.name, good.uscc, 9, **{"罚款金额（万元）": "-2"}),                   # 10 negative fine
-        penalty(good.name, good.uscc, 10, 程序类型="一般程序"),                          # 11 bad procedure
+        penalty(good.name, good.uscc, 10, 程序类型="特别程序"),                          # 11 bad procedure
         penalty(good.name, good.uscc, 11, 处罚机关=""),                                 # 12 empty required
         penalty(good.name, good.uscc, 1),                                              # 13 duplicate of row 2
         penalty("黑河市无名商贸有限公司", uscc(99), 12),                                 # 14 held: unknown USCC
@@ -121,7 +121,8 @@ def test_every_kind_of_bad_row_in_each_encoding(app, register, write_table, fmt)
     assert PenaltyRecord.get(PenaltyRecord.decision_no.contains("19号")).uscc == register[0].uscc
     batch = ImportBatch.get_by_id(result.batch_id)
     assert (batch.status, batch.imported, batch.rejected, batch.held) == ("done", 9, 12, 2)
-    assert RejectedRow.select().where(RejectedRow.batch == batch).count() == 12
+    assert RejectedRow.select().where((RejectedRow.batch == batch) & (RejectedRow.outcome == "rejected")).count() == 12
+    assert RejectedRow.select().where(RejectedRow.batch == batch).count() == 14  # and the 2 held rows
     assert RecordChange.select().where(RecordChange.action == "create").count() == 9
 
     again = ingest.import_file(path, path.name, "penalty", "ecology", actor="test")
@@ -159,7 +160,7 @@ def test_empty_file_of_a_granted_domain_certifies_absence(app, write_table):
     (b"PK\x03\x04garbage", "broken.xlsx", "Excel文件已损坏"),
     (b"not a zip", "fake.xlsx", "不是有效的Excel"),
     (b"%PDF-1.4", "scan.pdf", "不支持的文件类型"),
-    ("名称,代码\n甲,乙\n".encode(), "wrong.csv", "表头缺少以下列：行政相对人名称、统一社会信用代码"),
+    ("名称,代码\n甲,乙\n".encode(), "wrong.csv", "表头缺少以下列：统一社会信用代码、行政处罚决定书文号"),
 ])
 def test_unreadable_files_change_nothing(app, content, filename, needle):
     with pytest.raises(ingest.UnreadableFile) as caught:

@@ -96,7 +96,8 @@ def test_confirmed_request_becomes_signed_report_qr_then_pdf(wechat_double, app,
     assert report.digest in text and f"查验码：{report.check_code}" in text
     assert "黑市监罚〔2026〕101号" in text and "黑环罚〔2025〕12号" in text
     assert "黑市监简〔2026〕7号" not in text and "黑环不罚〔2026〕3号" not in text
-    assert "\n已修复\n" in text and "\n有效；异议处理中\n" in text
+    compact = text.replace("\n", "")
+    assert "已修复；公示期满" in compact and "有效；异议处理中" in compact  # 400 days old, 一般: publicity ≤ 1 year
     assert "报告期内，未查见该主体在人力资源和社会保障领域的违法记录。" in text
     assert "未查见该主体在城市管理领域" not in text and "数据未归集" in text
     assert "依据简易程序作出的行政处罚及不予行政处罚决定，不列入违法记录。" in text

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, render_template
 
+from models.policy.report.rules import get_rule_set
 from models.tables.registry import Domain
 from webhooks import security
 
@@ -31,4 +32,5 @@ def guide():
         issuer=config["REPORT_ISSUER"],
         contact=config.get("GUIDE_CONTACT"),
         examples=REQUEST_EXAMPLES,
+        rule_set=get_rule_set(config["RULE_SET"]),
     )

@@ -2,11 +2,14 @@
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from models.base import local_today
+from models.policy import departments
 from models.policy.ingestion import ingest
 from models.policy.uscc import make_org_code, make_uscc
 from models.tables.records import (
@@ -371,3 +374,88 @@ def test_only_a_replaced_mobile_counts_as_a_change_and_it_is_audited(app, write_
     [audit_row] = RecordChange.select().where(RecordChange.action == "mobile_change")
     assert (audit_row.before["mobile"], audit_row.after["mobile"]) == ("13904560001", "13800138000")
     assert audit_row.batch_id == result.batch_id and result.outbound == []  # nobody bound: nobody to tell
+
+
+def test_an_amount_that_is_no_number_is_a_rejected_row_and_the_batch_finishes(app, register, write_table):
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, **{"罚款金额（万元）": "1e309"}),
+            penalty(good.name, good.uscc, 2, **{"罚款金额（万元）": "NaN"}),
+            penalty(good.name, good.uscc, 3, **{"罚款金额（万元）": "Infinity"}),
+            penalty(good.name, good.uscc, 4)]
+    path = write_table("amounts.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 3)
+    assert {e.column for e in result.errors} == {"罚款金额（万元）"}
+    assert ImportBatch.get_by_id(result.batch_id).status == "done"
+
+
+@pytest.mark.filterwarnings("ignore:Cell J2 is marked as a date")
+def test_a_bad_xlsx_cell_is_a_rejected_row(app, register, tmp_path):
+    good = register[0]
+    book = openpyxl.Workbook()
+    book.active.append(RECORD_HEADERS)
+    for number, decided in ((1, 2958466 * 10), (2, "2024-03-05")):  # a date serial beyond 9999-12-31
+        row = [penalty(good.name, good.uscc, number)[h] for h in RECORD_HEADERS]
+        row[RECORD_HEADERS.index("处罚决定日期")] = decided
+        book.active.append(row)
+    book.active.cell(2, RECORD_HEADERS.index("处罚决定日期") + 1).number_format = "yyyy-mm-dd"
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 1) and result.errors[0].column == "处罚决定日期"
+
+
+def test_an_unexpected_fault_leaves_no_batch_running(app, register, write_table, monkeypatch):
+    good = register[0]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells([penalty(good.name, good.uscc, 1)], "csv"))
+
+    def broken(self, rows):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(ingest.PenaltyLoader, "flush", broken)
+    with pytest.raises(RuntimeError):
+        ingest.import_file(path, path.name, "penalty", "ecology")
+    batch = ImportBatch.get()
+    assert (batch.status, batch.error) == ("failed", "导入中断，本次未作任何更改，请重新上传")
+    assert not PenaltyRecord.select().exists()
+
+
+def test_an_authority_outside_the_departments_list_is_held_not_rejected(app, register, write_table):
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, 处罚机关="黑河市生态环境局逊克分局"),
+            penalty(good.name, good.uscc, 2, 处罚机关="黑河市市场监督管理局")]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology", as_of=local_today())
+    assert (result.imported, result.rejected, result.held) == (2, 0, 1)
+    assert result.held_rows == [
+        (3, "处罚机关“黑河市市场监督管理局”不在黑河市生态环境局的执法机关名单中（需信用办核实）")]
+    held = PenaltyRecord.get(PenaltyRecord.authority == "黑河市市场监督管理局")
+    assert held.review == "held_authority"
+    county = PenaltyRecord.get(PenaltyRecord.authority == "黑河市生态环境局逊克分局")
+    assert county.review == VERIFIED  # a county branch on the seeded list
+    Department.get(Department.code == "ecology").set_authorities(["黑河市生态环境局逊克分局", "黑河市市场监督管理局"])
+    again = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert again.held == 1  # a held record stays held until staff release it, even once the list allows it
+
+
+def test_headers_below_title_rows_raw_columns_and_personal_ids(app, register, tmp_path):
+    good = register[0]
+    headers = [*RECORD_HEADERS, "内部编号", "法定代表人证件号码"]
+    lines = ["黑河市生态环境局行政处罚信息,,", "（2026年第三季度）,,", ",".join(headers),
+             ",".join([*[penalty(good.name, good.uscc, 1)[h] for h in RECORD_HEADERS], "N-1", "232601197804153017"])]
+    path = tmp_path / "titled.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 0)
+    record = PenaltyRecord.get()
+    assert record.raw == {"内部编号": "N-1"}
+    assert "232601197804153017" not in json.dumps(record.__data__, ensure_ascii=False, default=str)
+
+
+def test_a_department_with_several_domains_must_say_which(app, register, write_table):
+    departments.grant(Department.get(Department.code == "ecology"), "penalty", Domain.get(Domain.code == "water"))
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, 领域=""), penalty(good.name, good.uscc, 2, 领域="水务")]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert result.imported == 1 and result.errors[0].column == "领域" and "多个领域" in result.errors[0].reason

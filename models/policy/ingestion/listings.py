@@ -65,7 +65,7 @@ class ListingLoader(Loader):
 
     def flush(self, rows):
         existing = self._existing({self.key(v) for _, v in rows})
-        registry = register_lookup(v["uscc"] for _, v in rows)
+        registry = register_lookup(v["uscc"] for _, v in rows if "uscc" in v)
         return self.upsert(rows, existing, registry, lambda exc, values: exc.scope or self.scope(values))
 
     def _existing(self, keys):
@@ -122,7 +122,8 @@ class ListingLoader(Loader):
 
     def _save(self, record, changed, action, out):
         apply_change(record, changed, action, self.actor, self.batch)
-        mark_reports_corrected_for_item(self.kind, record.id, f"{self.department.name}更正了{self.label}数据")
+        verb = "撤销" if action == "withdraw" else "更正"
+        mark_reports_corrected_for_item(self.kind, record.id, f"{self.department.name}{verb}了{self.label}数据")
         out.updated += 1
 
 

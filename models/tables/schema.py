@@ -112,7 +112,7 @@ def _national_data():
     PenaltyRecord.update(decision_key=fn.REPLACE(PenaltyRecord.decision_no, " ", ""),
                          authority_key=fn.REPLACE(PenaltyRecord.authority, " ", "")).where(
         PenaltyRecord.decision_key == "").execute()
-    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "penaltyrecord_decision_key_authority_key" '
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "penalty_record_decision_key_authority_key" '
                    'ON "penalty_record" ("decision_key", "authority_key")')
     db.create_tables([DepartmentAuthority, ImportUpload, EnforcementRecord, DishonestListing, CriminalJudgment,
                       ReportItem], safe=True)

@@ -69,7 +69,7 @@ def load_config(instance_path):
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
         "REPORT_STUCK_SECONDS": int(_env("REPORT_STUCK_SECONDS", "300")),  # the sweep re-enqueues older requests
         "LOG_FORMAT": _env("LOG_FORMAT", "text" if dev else "json"),
-        # Cases and staff (see models/casework.py for the basis of the deadlines).
+        # Cases and staff (see models/policy/casework/cases.py for the basis of the deadlines).
         "CASE_DEADLINE_OBJECTION_DAYS": int(_env("CASE_DEADLINE_OBJECTION_DAYS", "5")),
         "CASE_DEADLINE_REPAIR_DAYS": int(_env("CASE_DEADLINE_REPAIR_DAYS", "5")),
         "CASE_REMIND_WORKDAYS": int(_env("CASE_REMIND_WORKDAYS", "1")),

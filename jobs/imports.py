@@ -40,7 +40,7 @@ def enqueue_upload(rt, batch_id):
 def run_upload(batch_id):
     """Job: import batch `batch_id`'s stored upload; the batch records the outcome. Returns the batch status."""
     rt = current()
-    batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+    batch = ImportBatch.by_id(batch_id)
     if batch is None or not batch.start():
         return None
     content = batch.upload_content()
@@ -67,7 +67,7 @@ def run_upload(batch_id):
 
 def on_upload_failure(job, connection, exc_type, exc_value, traceback):
     """RQ failure callback (timeout, crash): the batch says so and the stored upload goes."""
-    batch = ImportBatch.get_or_none(ImportBatch.id == job.args[0])
+    batch = ImportBatch.by_id(job.args[0])
     if batch is not None:
         if not batch.finished:
             batch.mark(FAILED, GAVE_UP)

@@ -196,7 +196,7 @@ class DemoData:
                       self.rng.choice(violations), "经现场检查查实。", "依据相关法律法规", category,
                       f"{category}{'' if fine is None else f'人民币{fine}万元'}", fine, decided,
                       authority, name_key(authority), authority, domain.id, "简易程序" if simplified else "普通程序",
-                      self._department(domain).id, status, review, now, now)
+                      self._department(domain).id, status, review, now, now, *BLANK_NATIONAL)
             repair = None
             if status == REPAIRED:
                 repaired = min(self.today, decided + dt.timedelta(days=self.rng.randint(90, 400)))
@@ -292,10 +292,13 @@ class DemoData:
 
 
 ENTERPRISE_FIELDS = ["id", "uscc", "name", "legal_rep", "mobile", "address", "county", "created_at", "updated_at"]
+# The national layout's columns the demo leaves blank (a bulk COPY must name every NOT NULL column).
+NATIONAL_BLANKS = ["subject_class", "licence", "authority_code", "source_unit_code", "remark"]
+BLANK_NATIONAL = ("",) * len(NATIONAL_BLANKS)
 PENALTY_FIELDS = ["id", "subject_name", "uscc", "enterprise_id", "decision_no", "decision_key", "violation_type",
                   "facts", "basis", "category", "content", "fine_wan", "decided_on", "authority", "authority_key",
-                  "source_unit", "domain_id",
-                  "procedure", "department_id", "status", "review", "created_at", "updated_at"]
+                  "source_unit", "domain_id", "procedure", "department_id", "status", "review", "created_at",
+                  "updated_at", *NATIONAL_BLANKS]
 REPAIR_FIELDS = ["record_id", "decision_no", "repaired_on", "department_id", "note", "created_at"]
 ARREARS_FIELDS = ["kind", "subject_name", "uscc", "enterprise_id", "period_start", "period_end", "amount", "settled",
                   "settled_on", "department_id", "review", "withdrawn", "created_at", "updated_at"]

@@ -64,7 +64,10 @@ def required(row, column, max_length=None, official=False):
 
 
 def optional(row, column, max_length=None, official=False):
-    return limited((verbatim if official else text)(row.get(column)), column, max_length)
+    value = row.get(column)
+    if value is None or value == "":  # the common case: a column the layout lacks, or a blank cell
+        return ""
+    return limited((verbatim if official else text)(value), column, max_length)
 
 
 def limited(value, column, max_length):
@@ -87,7 +90,7 @@ def uscc_cell(row, column=USCC_COLUMN):
 
 def date_cell(row, column, needed=True, not_future=True):
     raw = row.get(column)
-    if text(raw) == "":
+    if raw is None or raw == "" or text(raw) == "":
         if needed:
             raise RowRejected(column, "不能为空")
         return None
@@ -101,6 +104,8 @@ def date_cell(row, column, needed=True, not_future=True):
 
 
 def decimal_cell(row, column, places, maximum):
+    if row.get(column) is None:
+        return None
     try:
         value = parse_decimal(row.get(column), places)
     except CellError as exc:
@@ -119,6 +124,8 @@ def operation(row):
 
 def severity_cell(row, column="失信程度"):
     """The department's own class (轻微 / 一般 / 严重), or None when blank."""
+    if row.get(column) is None:
+        return None
     raw = text(row.get(column))
     if not raw:
         return None

@@ -26,6 +26,7 @@ from models.policy.ingestion.listings import CriminalLoader, DishonestLoader, En
 from models.policy.ingestion.penalties import PenaltyLoader
 from models.policy.ingestion.repairs import RepairLoader
 from models.policy.ingestion.review import ReleaseRefused, recheck, release_held
+from models.policy.ingestion.storage import insert_rows
 from models.policy.report import feeds
 from models.tables.records import DONE, FAILED, HELD, RUNNING, UNREADABLE, ImportBatch, RejectedRow
 from models.tables.registry import (
@@ -318,8 +319,7 @@ def _finish(batch, result, loader, as_of, scopes, blocked):
     lines = [dict(batch=batch, row_number=e.row, column=e.column[:40], reason=e.reason) for e in result.errors]
     lines += [dict(batch=batch, row_number=row, column="", reason=reason, outcome=HELD)
               for row, reason in result.held_rows]
-    for start in range(0, len(lines), 1000):
-        RejectedRow.insert_many(lines[start:start + 1000]).execute()
+    insert_rows(RejectedRow, lines)
     ImportBatch.update(imported=result.imported, updated=result.updated, unchanged=result.unchanged,
                        rejected=result.rejected, held=result.held, skipped=result.skipped, status=DONE,
                        as_of=as_of, finished_at=utcnow()).where(ImportBatch.id == batch.id).execute()

@@ -39,6 +39,7 @@ from models.policy.report.rules import no_penalty_text
 from models.tables.records import (
     ACTIVE,
     HELD_AUTHORITY,
+    SIMPLIFIED,
     WITHDRAWN,
     PenaltyRecord,
     RecordChange,
@@ -48,6 +49,7 @@ from models.tables.records import (
 from models.tables.registry import PENALTY, name_key
 
 MAX_FINE_WAN = Decimal("9999999999")
+# What a re-send is compared with: every stored field the row carries, the text as sent included.
 ROW_HOLDS = ("held_implausible", HELD_AUTHORITY)  # decided by the row itself (the register's come at flush)
 
 
@@ -84,6 +86,12 @@ class PenaltyLoader(DomainCells, Loader):
         super().__init__(department, batch, actor)
         self.load_domains(PENALTY)
         self.authorities = department.authority_keys()
+        self.authority_holds = {}  # authority as sent → its hold (a file names a few authorities many times)
+
+    def authority_hold(self, authority):
+        if authority not in self.authority_holds:
+            self.authority_holds[authority] = authority_hold(authority, self.department, self.authorities)
+        return self.authority_holds[authority]
 
     def validate(self, row):
         skip_natural_person(row)
@@ -111,9 +119,10 @@ class PenaltyLoader(DomainCells, Loader):
         subject_class = optional(row, "行政相对人类别", 20)
         fine = decimal_cell(row, "罚款金额（万元）", 4, MAX_FINE_WAN)
         procedure, marker = procedure_of(row, number, remark)
-        holds = [] if no_penalty_text(category, content, number) else plausibility_hold(
-            procedure, marker, category, fine, subject_class, code)
-        holds += authority_hold(authority, self.department, self.authorities)
+        holds = []
+        if procedure == SIMPLIFIED and not no_penalty_text(category, content, number):
+            holds = plausibility_hold(procedure, marker, category, fine, subject_class, code)
+        holds = holds + self.authority_hold(authority)
         return {
             "subject_name": optional(row, "行政相对人名称", 200, official=True),
             "subject_class": subject_class,
@@ -143,7 +152,8 @@ class PenaltyLoader(DomainCells, Loader):
         return (values["decision_key"], values["authority_key"])
 
     def flush(self, rows):
-        existing = penalties_by_key({self.key(v) for _, v in rows})
+        self.now = utcnow()
+        existing = stored_penalties({self.key(v) for _, v in rows})
         registry = register_lookup(v["uscc"] for _, v in rows if "uscc" in v)
         return self.upsert(rows, existing, registry, lambda exc, values: exc.scope)
 
@@ -153,11 +163,12 @@ class PenaltyLoader(DomainCells, Loader):
         if values["op"] == OP_WITHDRAW:
             raise RowRejected("操作", "未找到要撤销的原记录（按行政处罚决定书文号和处罚机关）")
         enterprise, found = register_holds(registry, values["uscc"], values["subject_name"])
-        holds = merge_holds(values["holds"], (), found)
-        now = utcnow()
-        record = {k: v for k, v in values.items() if k not in ("op", "domain_id")}
-        return dict(record, domain=values["domain_id"], enterprise=enterprise, holds=holds, review=review_of(holds),
-                    status=ACTIVE, department=self.department, batch=self.batch, created_at=now, updated_at=now)
+        holds = merge_holds(values["holds"], (), found) if found or values["holds"] else None
+        record = dict(values, domain=values["domain_id"], enterprise=enterprise, holds=holds,
+                      review=review_of(holds), status=ACTIVE, department=self.department.id, batch=self.batch.id,
+                      created_at=self.now, updated_at=self.now)
+        del record["op"], record["domain_id"]
+        return record
 
     def _insert(self, fresh, out):
         if not fresh:
@@ -175,28 +186,29 @@ class PenaltyLoader(DomainCells, Loader):
         now = utcnow()
         insert_rows(RecordChange, [
             dict(table=self.table, record_id=r["id"], action="create", actor=self.actor, batch=self.batch, at=now,
-                 after=plain(r)) for r in rows
+                 after=plain(r, blanks=False)) for r in rows
         ])
         out.imported += len(rows)
         for number, row in fresh:
             out.hold(number, row["review"], row["holds"])
             out.scopes.add(row["domain"])
 
-    def _change(self, record, values, registry, out, number):
-        if record.domain_id not in self.granted:
+    def _change(self, stored, values, registry, out, number):
+        """`stored` is the stored row as a dict (reading models is the slow part of a re-send); the record itself is
+        read only when something changes."""
+        if stored["domain_id"] not in self.granted:
             raise RowRejected("行政处罚决定书文号", "该文号的记录由其他单位报送，本单位无权修改")
-        out.scopes.add(record.domain_id)
+        out.scopes.add(stored["domain_id"])
         if values["op"] == OP_WITHDRAW:
-            return self._withdraw(record, out)
-        if record.status == WITHDRAWN and values["op"] != OP_CORRECT:
-            raise RowRejected("操作", "该记录已撤销；如需恢复，请以“更正”报送", record.domain_id)
-        changed = {f: values[f] for f in self.fields if getattr(record, f) != values[f]}
-        if record.decision_no != values["decision_no"] or record.authority != values["authority"]:
-            changed.update(decision_no=values["decision_no"], authority=values["authority"])
-        if not changed and record.status != WITHDRAWN:
+            return self._withdraw(PenaltyRecord.get_by_id(stored["id"]), out)
+        if stored["status"] == WITHDRAWN and values["op"] != OP_CORRECT:
+            raise RowRejected("操作", "该记录已撤销；如需恢复，请以“更正”报送", stored["domain_id"])
+        changed = {f: values[f] for f in COMPARED if stored[f] != values[f]}
+        if not changed and stored["status"] != WITHDRAWN:
             out.unchanged += 1
-            out.hold(number, record.review, record.holds)
+            out.hold(number, stored["review"], stored["holds"])
             return
+        record = PenaltyRecord.get_by_id(stored["id"])
         holds = merge_holds(record.holds, ROW_HOLDS, values["holds"])
         enterprise, holds, review = with_register(holds, registry, values["uscc"], values["subject_name"])
         changed.update(enterprise=enterprise, holds=holds, review=review, status=ACTIVE)
@@ -217,20 +229,34 @@ class PenaltyLoader(DomainCells, Loader):
         out.updated += 1
 
 
+COMPARED = ("decision_no", "authority", *PenaltyLoader.fields)
+
+
 def penalty_ids(keys):
     """Ids of PenaltyRecords for a set of (decision_key, authority_key)."""
-    return {key: record.id for key, record in penalties_by_key(keys, PenaltyRecord.id).items()}
+    return {key: row["id"] for key, row in stored_penalties(keys, ("id",)).items()}
 
 
-def penalties_by_key(keys, *fields):
+def penalties_by_key(keys):
     """PenaltyRecords for a set of (decision_key, authority_key), keyed by it."""
+    return _by_key(keys, PenaltyRecord.select(), lambda r: (r.decision_key, r.authority_key))
+
+
+def stored_penalties(keys, names=None):
+    """The stored rows (dicts of `names`: by default what a re-send is compared with) for a set of keys."""
+    names = names or ("id", "domain_id", "status", "review", "holds", *COMPARED)
+    columns = [getattr(PenaltyRecord, "domain" if n == "domain_id" else n) for n in names]
+    query = PenaltyRecord.select(*columns, PenaltyRecord.decision_key, PenaltyRecord.authority_key).tuples()
+    found = _by_key(keys, query, lambda r: (r[-2], r[-1]))
+    return {key: dict(zip(names, row, strict=False)) for key, row in found.items()}
+
+
+def _by_key(keys, query, key_of):
     numbers = list({k[0] for k in keys})
     found = {}
-    columns = (*fields, PenaltyRecord.decision_key, PenaltyRecord.authority_key) if fields else ()
     for start in range(0, len(numbers), 500):
-        query = PenaltyRecord.select(*columns).where(PenaltyRecord.decision_key.in_(numbers[start:start + 500]))
-        for record in query:
-            key = (record.decision_key, record.authority_key)
+        for row in query.where(PenaltyRecord.decision_key.in_(numbers[start:start + 500])):
+            key = key_of(row)
             if key in keys:
-                found[key] = record
+                found[key] = row
     return found

@@ -3,10 +3,11 @@ audit trail, and 核验 against the enterprise register (which also releases hel
 
 import datetime as dt
 import io
+import operator
 import re
 from decimal import Decimal
 
-from peewee import DecimalField, ForeignKeyField
+from peewee import DecimalField, ForeignKeyField, Model
 
 from models.base import JSONText, db, is_postgres, utcnow
 from models.tables.listings import LISTING_MODELS
@@ -67,23 +68,46 @@ def audit_created(table, records, actor, batch):
 def insert_rows(model, rows):
     """Bulk insert of dicts: COPY on PostgreSQL, executemany on SQLite (peewee's SQL building is slow at scale).
 
-    Missing fields take their defaults; foreign keys and JSON are converted by their field, as peewee would (the
-    other values come validated and typed from the loaders).
+    Missing fields take their defaults (a callable default is called once per call); foreign keys are written as their
+    ids and JSON as text, as peewee would (the other values come validated and typed from the loaders).
     """
     if not rows:
         return
     fields = [f for f in model._meta.sorted_fields if not f.primary_key or f.name in rows[0]]
+    defaults = {f.name: f.default() if callable(f.default) else f.default for f in fields}
+    pick = operator.itemgetter(*[f.name for f in fields])
+    keys = [i for i, f in enumerate(fields) if isinstance(f, ForeignKeyField)]
+    texts = [(i, f.db_value) for i, f in enumerate(fields) if isinstance(f, JSONText)]
+    values = []
+    for row in rows:
+        value = list(pick({**defaults, **row}))
+        for i in keys:
+            if isinstance(value[i], Model):
+                value[i] = value[i].get_id()
+        for i, convert in texts:
+            value[i] = convert(value[i])
+        values.append(value)
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    plan = [(f.name, f.db_value if isinstance(f, ForeignKeyField | JSONText) else None, f.default) for f in fields]
-    values = [tuple(_value(row, name, convert, default) for name, convert, default in plan) for row in rows]
     cursor = db.cursor()
     table = model._meta.table_name
     if is_postgres():
-        buffer = io.StringIO("".join("\t".join(map(copy_text, row)) + "\n" for row in values))
+        buffer = io.StringIO("".join("\t".join(map(copy_text, value)) + "\n" for value in values))
         cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', buffer)
     else:
         marks = ", ".join("?" for _ in fields)
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+
+
+def copy_text(value):
+    """One value in COPY's text format (faster than CSV for JSON-heavy rows): \\N for NULL, backslash escapes."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(COPY_ESCAPES) if COPY_SPECIAL.search(value) else value
+    if value is None:
+        return "\\N"
+    if kind is bool:
+        return "t" if value else "f"
+    return str(value)
 
 
 def reserve_ids(model, count):
@@ -95,30 +119,18 @@ def reserve_ids(model, count):
     return [row[0] for row in cursor.fetchall()]
 
 
-def _value(row, name, convert, default):
-    value = row[name] if name in row else (default() if callable(default) else default)
-    return convert(value) if convert else value
-
-
-def copy_text(value):
-    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
-    kind = type(value)
-    if kind is str:
-        return value.translate(COPY_ESCAPES) if COPY_SPECIAL.search(value) else value
-    if value is None:
-        return "\\N"
-    if kind is bool:
-        return "t" if value else "f"
-    return str(value)
-
-
-def plain(values):
-    """A row dict as JSON-ready values (models as their ids), for the audit trail of bulk-inserted records."""
+def plain(values, blanks=True):
+    """A row dict as JSON-ready values (models as their ids), for the audit trail of bulk-inserted records; without
+    `blanks`, the empty and None values (the columns' defaults) are left out, keeping a wide record's row short."""
     out = {}
     for name, value in values.items():
         kind = type(value)
-        if kind is str or kind is int or value is None or kind is list or kind is dict:
-            out[name] = value
+        if kind is str or kind is int or kind is list or kind is dict:
+            if blanks or value != "":
+                out[name] = value
+        elif value is None:
+            if blanks:
+                out[name] = None
         elif kind is dt.date or kind is dt.datetime:
             out[name] = value.isoformat()
         elif kind is Decimal:

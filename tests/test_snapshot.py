@@ -167,3 +167,18 @@ def test_a_record_held_for_review_blocks_the_no_record_statement(report_world):
 def test_the_arrears_items_shown_are_remembered_for_corrections(report_world):
     frozen = _freeze(report_world)
     assert frozen.arrears_ids == [report_world.arrears.id]
+
+
+def test_a_report_of_schema_1_still_renders(client, make_signed_report):
+    """Reports signed before hegui.report/2 keep rendering: the PDF's HTML (strict templates) and the verify page."""
+    import json
+
+    from models.policy.report.pdf import render_report_html
+
+    report = make_signed_report()
+    data = json.loads(report.snapshot)
+    assert data["schema"] == "hegui.report/1" and "sections" not in data
+    html = render_report_html(data, report.check_code, {"digest": report.digest, "algorithm": "Ed25519",
+                                                        "key_id": report.key_id}, b"\x89PNG")
+    assert "黑市监罚〔2025〕88号" in html and "公示期满" not in html
+    assert client.get(f"/v/{report.token}").status_code == 200

@@ -42,3 +42,16 @@ def test_the_office_releases_an_authority_hold(client, held):
     assert "黑环罚〔2026〕9号" in client.get("/staff/held").get_data(as_text=True)
     post(client, f"/staff/held/penalty/{authority.id}/release", page="/staff/held")
     assert PenaltyRecord.get_by_id(authority.id).review == "verified"
+
+
+def test_the_console_shows_where_a_severity_came_from(client, held, case_world):
+    from models.tables.cases import Case
+
+    login(client, "office-held")
+    assert "失信程度：一般（默认）" in client.get("/staff/held").get_data(as_text=True)
+    record = case_world.record(decision_no="黑市监罚〔2026〕10号", severity="严重")
+    case = Case.create(number="YY-20261201-0009", kind="objection", enterprise=case_world.enterprise,
+                       user=case_world.user, record=record, department=record.department, reason="理由",
+                       deadline="2026-12-08")
+    page = client.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "严重（部门报送）" in page

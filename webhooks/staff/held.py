@@ -5,10 +5,17 @@ The credit office sees and releases every held record; a department its own, exc
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from models.policy.casework.severity import record_severity
 from models.policy.ingestion.review import ReleaseRefused, held_record, held_records, release_held
 from models.policy.staff import audit, is_office
 from models.tables.records import HELD_AUTHORITY, HELD_IMPLAUSIBLE, HOLD_LABELS, ORDINARY, SIMPLIFIED, hold_reasons
 from webhooks.staff.common import bp
+
+
+@bp.app_template_filter("severity_label")
+def severity_label(record):
+    """A penalty's 失信程度 and where it came from (部门报送 / 《信用修复管理办法》 / 部门默认设置 / 默认)."""
+    return record_severity(record).label
 
 
 def _department_id():

@@ -459,3 +459,13 @@ def test_a_department_with_several_domains_must_say_which(app, register, write_t
     path = write_table("a.csv", RECORD_HEADERS, as_cells(rows, "csv"))
     result = ingest.import_file(path, path.name, "penalty", "ecology")
     assert result.imported == 1 and result.errors[0].column == "领域" and "多个领域" in result.errors[0].reason
+
+
+def test_arrears_keep_unknown_columns_and_skip_natural_persons(app, register, write_table):
+    good = register[0]
+    headers = [*ARREARS_HEADERS, "经办人", "行政相对人类别"]
+    rows = [[good.name, good.uscc, "社保", "2024-01", "2024-03", "100", "否", "", "王五", "法人及非法人组织"],
+            ["张三", "", "社保", "2024-01", "2024-03", "100", "否", "", "王五", "自然人"]]
+    result = ingest.import_file(write_table("a.csv", headers, rows), "a.csv", "arrears", "tax")
+    assert (result.imported, result.skipped, result.rejected) == (1, 1, 0)
+    assert ArrearsRecord.get().raw == {"经办人": "王五"}

@@ -231,6 +231,7 @@ class ArrearsRecord(BaseModel):
     batch = ForeignKeyField(ImportBatch, null=True, backref="arrears")
     review = CharField(max_length=20, default=VERIFIED, index=True)
     holds = JSONText(null=True)
+    raw = JSONText(null=True)  # the columns we do not read, by normalised header
     withdrawn = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)

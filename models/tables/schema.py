@@ -104,7 +104,7 @@ def _national_data():
     """Issue 10: the national layout's fields, keys for matching, holds, the 565号 kinds, authorities, uploads."""
     _add_columns(PenaltyRecord, "subject_class", "decision_key", "confiscated_wan", "licence", "valid_until",
                  "publicity_until", "authority_key", "authority_code", "source_unit_code", "remark", "holds", "raw")
-    _add_columns(ArrearsRecord, "holds")
+    _add_columns(ArrearsRecord, "holds", "raw")
     _add_columns(Department, "default_severity")
     _add_columns(ImportBatch, "as_of", "unchanged", "skipped")
     _add_columns(RejectedRow, "outcome")

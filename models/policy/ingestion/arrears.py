@@ -15,7 +15,7 @@ from models.policy.ingestion.cells import (
     uscc_cell,
 )
 from models.policy.ingestion.formats import CellError, month_end, parse_month, text
-from models.policy.ingestion.layouts import skip_natural_person
+from models.policy.ingestion.layouts import raw_data, skip_natural_person
 from models.policy.ingestion.loaders import Loader
 from models.policy.ingestion.storage import apply_change, insert_rows, register_holds, register_lookup, with_register
 from models.policy.report.corrections import mark_reports_corrected_for_arrears
@@ -36,9 +36,10 @@ class ArrearsLoader(Loader):
     table = "arrears_record"
     key_column = "统一社会信用代码"
     columns = {"单位名称": True, "统一社会信用代码": True, "欠缴类型": False, "欠缴起始月份": True,
-               "欠缴截止月份": True, "欠缴金额（元）": True, "是否已补缴": False, "补缴日期": False, "操作": False}
+               "欠缴截止月份": True, "欠缴金额（元）": True, "是否已补缴": False, "补缴日期": False, "操作": False,
+               "行政相对人类别": False}  # read to tell a natural person's row, not stored
     aliases = {"行政相对人名称": "单位名称"}
-    fields = ("subject_name", "period_end", "amount", "settled", "settled_on")
+    fields = ("subject_name", "period_end", "amount", "settled", "settled_on", "raw")
 
     def __init__(self, department, batch, actor, kind=None):
         super().__init__(department, batch, actor)
@@ -90,7 +91,7 @@ class ArrearsLoader(Loader):
             raise RowRejected("补缴日期", "填写了补缴日期，但“是否已补缴”不是“是”")
         if settled_on and settled_on < start:
             raise RowRejected("补缴日期", "补缴日期早于欠缴起始月份")
-        return dict(values, period_end=end, amount=amount, settled=settled, settled_on=settled_on)
+        return dict(values, period_end=end, amount=amount, settled=settled, settled_on=settled_on, raw=raw_data(row))
 
     @staticmethod
     def _month(row, column):

@@ -128,3 +128,25 @@ def test_the_register_is_loaded_for_the_credit_office_or_a_granted_department_on
     granted = runner.invoke(args=["import", "enterprises", str(path), "--department", "market"])
     assert granted.stdout.startswith("imported 0, updated 1")
     assert Enterprise.get(Enterprise.uscc == CODE).mobile == "13904562222"
+
+
+def test_the_cli_applies_the_xlsx_limits(runner, app, tmp_path):
+    import io
+    import zipfile
+
+    app.config["IMPORT_XLSX_MAX_INFLATED_MB"] = 1
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "A" * (3 << 20))
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(raw.getvalue())
+    result = runner.invoke(args=["import", "records", str(path), "--department", "market"])
+    assert result.exit_code == 1 and "解压后超过1MB" in result.stderr
+    assert PenaltyRecord.select().count() == 0
+
+
+def test_the_new_kinds_have_their_commands(runner, app):
+    for command in ("enforcement", "dishonest-list", "criminal"):
+        result = runner.invoke(args=["import", command, "--help"])
+        assert result.exit_code == 0 and "--department" in result.stdout

@@ -469,3 +469,25 @@ def test_arrears_keep_unknown_columns_and_skip_natural_persons(app, register, wr
     result = ingest.import_file(write_table("a.csv", headers, rows), "a.csv", "arrears", "tax")
     assert (result.imported, result.skipped, result.rejected) == (1, 1, 0)
     assert ArrearsRecord.get().raw == {"经办人": "王五"}
+
+
+def test_a_respelling_updates_the_text_but_corrects_no_report(app, register, write_table, make_signed_report):
+    good = register[0]
+    first = penalty(good.name, good.uscc, 1, 处罚类别="罚款;没收违法所得")
+    path = write_table("a.csv", RECORD_HEADERS, as_cells([first], "csv"))
+    ingest.import_file(path, path.name, "penalty", "ecology")
+    record = PenaltyRecord.get()
+    report = make_signed_report(enterprise=good)
+    report.record_links.model.create(report=report, record=record)
+    again = penalty(good.name, good.uscc, 1, 处罚类别="罚款；没收违法所得", 违法事实="超标排放（补充）")
+    sent = write_table("b.csv", RECORD_HEADERS, as_cells([again], "csv"))
+    respelt = ingest.import_file(sent, sent.name, "penalty", "ecology")
+    assert respelt.updated == 1 and PenaltyRecord.get().category == "罚款；没收违法所得"
+    assert RecordChange.get(RecordChange.record_id == record.id, RecordChange.action != "create").action == "update"
+    assert Report.get_by_id(report.id).corrected_at is not None  # 违法事实 changed in substance: a correction
+    spaced = penalty(good.name, good.uscc, 1, 处罚类别="罚款 ; 没收违法所得", 违法事实="超标排放（补充）")
+    path2 = write_table("c.csv", RECORD_HEADERS, as_cells([spaced], "csv"))
+    Report.update(corrected_at=None).where(Report.id == report.id).execute()
+    assert ingest.import_file(path2, path2.name, "penalty", "ecology").updated == 1
+    assert Report.get_by_id(report.id).corrected_at is None  # spacing only: the report stays valid
+    assert RecordChange.select().where(RecordChange.action == "respell").count() == 1

@@ -17,7 +17,14 @@ from models.policy.ingestion.cells import (
 from models.policy.ingestion.formats import CellError, month_end, parse_month, text
 from models.policy.ingestion.layouts import raw_data, skip_natural_person
 from models.policy.ingestion.loaders import Loader
-from models.policy.ingestion.storage import apply_change, insert_rows, register_holds, register_lookup, with_register
+from models.policy.ingestion.storage import (
+    apply_change,
+    corrects,
+    insert_rows,
+    register_holds,
+    register_lookup,
+    with_register,
+)
 from models.policy.report.corrections import mark_reports_corrected_for_arrears
 from models.tables.records import ArrearsRecord, merge_holds, review_of
 from models.tables.registry import ARREARS_KINDS, DATA_KINDS, FUND_ARREARS, SOCIAL_ARREARS
@@ -169,14 +176,18 @@ class ArrearsLoader(Loader):
             out.unchanged += 1
             out.hold(number, record.review, record.holds)
             return
+        corrected = record.withdrawn or corrects({f: getattr(record, f) for f in changed}, changed)
         if "subject_name" in changed:
             changed["enterprise"], changed["holds"], changed["review"] = with_register(
                 record.holds, registry, record.uscc, values["subject_name"])
-        self._save(record, changed, "correct" if values["op"] == OP_CORRECT else "update", out)
+        action = ("correct" if values["op"] == OP_CORRECT else "update") if corrected else "respell"
+        self._save(record, changed, action, out)
         out.hold(number, record.review, record.holds)
 
     def _save(self, record, changed, action, out):
         apply_change(record, changed, action, self.actor, self.batch)
         verb = "撤销" if action == "withdraw" else "更正"
-        mark_reports_corrected_for_arrears(record.id, f"{self.department.name}{verb}了{DATA_KINDS[record.kind]}数据")
+        if action != "respell":
+            mark_reports_corrected_for_arrears(record.id,
+                                               f"{self.department.name}{verb}了{DATA_KINDS[record.kind]}数据")
         out.updated += 1

@@ -22,7 +22,14 @@ from models.policy.ingestion.formats import text
 from models.policy.ingestion.layouts import raw_data, skip_natural_person
 from models.policy.ingestion.loaders import DomainCells, Loader
 from models.policy.ingestion.penalties import MAX_FINE_WAN, authority_hold
-from models.policy.ingestion.storage import apply_change, audit_created, register_holds, register_lookup, with_register
+from models.policy.ingestion.storage import (
+    apply_change,
+    audit_created,
+    corrects,
+    register_holds,
+    register_lookup,
+    with_register,
+)
 from models.policy.report.corrections import mark_reports_corrected_for_item
 from models.tables.listings import EXECUTION, MEASURE, CriminalJudgment, DishonestListing, EnforcementRecord
 from models.tables.records import ACTIVE, WITHDRAWN, merge_holds, review_of
@@ -113,17 +120,20 @@ class ListingLoader(Loader):
             out.unchanged += 1
             out.hold(number, record.review, record.holds)
             return
+        corrected = record.status == WITHDRAWN or corrects({f: getattr(record, f) for f in changed}, changed)
         holds = merge_holds(record.holds, ("held_authority",), values.get("holds") or [])
         changed["enterprise"], changed["holds"], changed["review"] = with_register(
             holds, registry, values["uscc"], values["subject_name"])
         changed["status"] = ACTIVE
-        self._save(record, changed, "correct" if values["op"] == OP_CORRECT else "update", out)
+        action = ("correct" if values["op"] == OP_CORRECT else "update") if corrected else "respell"
+        self._save(record, changed, action, out)
         out.hold(number, record.review, record.holds)
 
     def _save(self, record, changed, action, out):
         apply_change(record, changed, action, self.actor, self.batch)
         verb = "撤销" if action == "withdraw" else "更正"
-        mark_reports_corrected_for_item(self.kind, record.id, f"{self.department.name}{verb}了{self.label}数据")
+        if action != "respell":
+            mark_reports_corrected_for_item(self.kind, record.id, f"{self.department.name}{verb}了{self.label}数据")
         out.updated += 1
 
 

@@ -27,6 +27,7 @@ from models.policy.ingestion.loaders import DomainCells, Loader
 from models.policy.ingestion.procedure import plausibility_hold, procedure_of
 from models.policy.ingestion.storage import (
     apply_change,
+    corrects,
     insert_rows,
     plain,
     register_holds,
@@ -208,6 +209,7 @@ class PenaltyLoader(DomainCells, Loader):
             out.unchanged += 1
             out.hold(number, stored["review"], stored["holds"])
             return
+        corrected = corrects(stored, changed) or stored["status"] == WITHDRAWN
         record = PenaltyRecord.get_by_id(stored["id"])
         holds = merge_holds(record.holds, ROW_HOLDS, values["holds"])
         enterprise, holds, review = with_register(holds, registry, values["uscc"], values["subject_name"])
@@ -215,8 +217,9 @@ class PenaltyLoader(DomainCells, Loader):
         if "domain_id" in changed:
             changed["domain"] = changed.pop("domain_id")
         action = "correct" if values["op"] == OP_CORRECT else "update"
-        apply_change(record, changed, action, self.actor, self.batch)
-        mark_reports_corrected(record.id, f"{self.department.name}更正了处罚决定书{record.decision_no}的数据")
+        apply_change(record, changed, action if corrected else "respell", self.actor, self.batch)
+        if corrected:
+            mark_reports_corrected(record.id, f"{self.department.name}更正了处罚决定书{record.decision_no}的数据")
         out.updated += 1
         out.hold(number, record.review, record.holds)
 

@@ -58,6 +58,21 @@ def apply_change(record, changes, action, actor, batch=None):
     return record
 
 
+def corrects(before, changes, ignored=("raw",)):
+    """True when `changes` correct what a report may have shown: a value now differs in substance. A respelling
+    (full-width forms, spaces: the text as sent replacing the folded one stored before issue 10) corrects nothing
+    and leaves issued reports as they are; so does a change of the unread columns."""
+    for name, value in changes.items():
+        old = before[name]
+        if name in ignored:
+            continue
+        if isinstance(old, str) and isinstance(value, str) and name_key(old) == name_key(value):
+            continue
+        if old != value:
+            return True
+    return False
+
+
 def audit_created(table, records, actor, batch):
     """One 'create' RecordChange per new record."""
     now = utcnow()

@@ -89,10 +89,13 @@ class PenaltyLoader(DomainCells, Loader):
         self.authorities = department.authority_keys()
         self.authority_holds = {}  # authority as sent → its hold (a file names a few authorities many times)
 
-    def authority_hold(self, authority):
-        if authority not in self.authority_holds:
-            self.authority_holds[authority] = authority_hold(authority, self.department, self.authorities)
-        return self.authority_holds[authority]
+    def authority_of(self, authority):
+        """(key, hold) of an authority as sent, computed once per load for each spelling."""
+        found = self.authority_holds.get(authority)
+        if found is None:
+            found = self.authority_holds[authority] = (
+                name_key(authority), authority_hold(authority, self.department, self.authorities))
+        return found
 
     def validate(self, row):
         skip_natural_person(row)
@@ -100,17 +103,17 @@ class PenaltyLoader(DomainCells, Loader):
         number = required(row, "行政处罚决定书文号", 120, official=True)
         authority = required(row, "处罚机关", 200, official=True)
         key = {"op": op, "decision_no": number, "authority": authority, "decision_key": name_key(number),
-               "authority_key": name_key(authority)}
+               "authority_key": self.authority_of(authority)[0]}
         if op == OP_WITHDRAW:
             return key
         domain_id = self.domain_cell(row)
         try:
-            return dict(key, **self._fields(row, number, authority), domain_id=domain_id)
+            return dict(key, **self._fields(row, key["decision_key"], authority), domain_id=domain_id)
         except RowRejected as exc:
             exc.scope = domain_id
             raise
 
-    def _fields(self, row, number, authority):
+    def _fields(self, row, number_key, authority):
         category = optional(row, "处罚类别", 120, official=True)
         content = optional(row, "处罚内容", official=True)
         if not category and not content:
@@ -119,11 +122,11 @@ class PenaltyLoader(DomainCells, Loader):
         code = uscc_cell(row)
         subject_class = optional(row, "行政相对人类别", 20)
         fine = decimal_cell(row, "罚款金额（万元）", 4, MAX_FINE_WAN)
-        procedure, marker = procedure_of(row, number, remark)
+        procedure, marker = procedure_of(row, number_key, remark)
         holds = []
-        if procedure == SIMPLIFIED and not no_penalty_text(category, content, number):
+        if procedure == SIMPLIFIED and not no_penalty_text(category, content, number_key):
             holds = plausibility_hold(procedure, marker, category, fine, subject_class, code)
-        holds = holds + self.authority_hold(authority)
+        holds = holds + self.authority_of(authority)[1]
         return {
             "subject_name": optional(row, "行政相对人名称", 200, official=True),
             "subject_class": subject_class,
@@ -191,8 +194,9 @@ class PenaltyLoader(DomainCells, Loader):
         ])
         out.imported += len(rows)
         for number, row in fresh:
-            out.hold(number, row["review"], row["holds"])
-            out.scopes.add(row["domain"])
+            if row["holds"]:
+                out.hold(number, row["review"], row["holds"])
+        out.scopes.update(row["domain"] for row in rows)
 
     def _change(self, stored, values, registry, out, number):
         """`stored` is the stored row as a dict (reading models is the slow part of a re-send); the record itself is

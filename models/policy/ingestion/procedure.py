@@ -35,18 +35,19 @@ def categories(category):
 
 
 def procedure_of(row, decision_no, remark, column="程序类型"):
-    """(procedure, marker): the 程序类型 cell when given, else what the 文号 or 备注 show; the marker says where a
-    简易程序 was read from, for a reason a person reads."""
+    """(procedure, marker): the 程序类型 cell when given, else what the 文号 (its matching key will do) or 备注 show;
+    the marker says where a 简易程序 was read from, for a reason a person reads."""
     given = text(row.get(column))
     if given:
         procedure = PROCEDURE_WORDS.get(given)
         if procedure is None:
             raise RowRejected(column, f"“{given}”无法识别，应为普通程序或简易程序")
         return procedure, "程序类型为简易程序" if procedure == SIMPLIFIED else ""
-    folded = unicodedata.normalize("NFKC", decision_no)
     for word in NUMBER_MARKERS:
-        if word in folded:
+        if word in decision_no:
             return SIMPLIFIED, f"标为简易程序（文号“{word}”）"
+    if not remark:
+        return ORDINARY, ""
     folded = unicodedata.normalize("NFKC", remark)
     for word in REMARK_MARKERS:
         if word in folded:

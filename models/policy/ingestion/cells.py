@@ -1,5 +1,6 @@
 """One row's cells: the typed readings every loader shares, and what a row's outcome can be (rejected, skipped)."""
 
+import functools
 from dataclasses import dataclass, field
 
 from models.base import local_today
@@ -80,12 +81,22 @@ def uscc_cell(row, column=USCC_COLUMN):
     raw = row.get(column)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         raise RowRejected(column, "统一社会信用代码被Excel存成了数字（会丢失位数），请将该列设为文本后重新填写")
-    if text(raw) == "":
+    raw = text(raw)
+    if raw == "":
         raise RowRejected(column, "统一社会信用代码为空")
+    code, reason = _checked_uscc(raw)
+    if reason:
+        raise RowRejected(column, reason)
+    return code
+
+
+@functools.lru_cache(maxsize=8192)
+def _checked_uscc(raw):
+    """(code, None) or (None, reason): a file names the same subjects again and again, so each is checked once."""
     try:
-        return uscc.validate(raw)
+        return uscc.validate(raw), None
     except uscc.InvalidUSCC as exc:
-        raise RowRejected(column, exc.message) from None
+        return None, exc.message
 
 
 def date_cell(row, column, needed=True, not_future=True):

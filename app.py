@@ -68,12 +68,13 @@ def register_blueprints(app):
 
 
 def register_commands(app):
-    from commands import database, demo, departments, holidays, imports, menu, scheduler, worker
+    from commands import database, demo, departments, domains, holidays, imports, menu, scheduler, worker
     from commands import staff as staff_commands
 
     database.init_app(app)
     imports.init_app(app)
     departments.init_app(app)
+    domains.init_app(app)
     demo.init_app(app)
     menu.init_app(app)
     holidays.init_app(app)

@@ -146,7 +146,7 @@ def load_config(instance_path):
         "RQ_QUEUE": _env("RQ_QUEUE", "hegui"),
         "REPORT_STUCK_SECONDS": int(_env("REPORT_STUCK_SECONDS", "300")),  # the sweep re-enqueues older requests
         "LOG_FORMAT": _env("LOG_FORMAT", "text" if dev else "json"),
-        # Cases and staff (see models/casework.py for the basis of the deadlines).
+        # Cases and staff (see models/policy/casework/cases.py for the basis of the deadlines).
         "CASE_DEADLINE_OBJECTION_DAYS": int(_env("CASE_DEADLINE_OBJECTION_DAYS", "5")),
         "CASE_DEADLINE_REPAIR_DAYS": int(_env("CASE_DEADLINE_REPAIR_DAYS", "5")),
         "CASE_REMIND_WORKDAYS": int(_env("CASE_REMIND_WORKDAYS", "1")),
@@ -157,6 +157,13 @@ def load_config(instance_path):
         "STAFF_IDLE_MINUTES": int(_env("STAFF_IDLE_MINUTES", "30")),
         "STAFF_LOGIN_MAX_FAILURES": int(_env("STAFF_LOGIN_MAX_FAILURES", "5")),
         "STAFF_LOGIN_LOCK_MINUTES": int(_env("STAFF_LOGIN_LOCK_MINUTES", "15")),
+        # Imports (models/policy/ingestion/formats.py ReadLimits): what one file may cost. XLSX limits apply at every
+        # door; the row limit and the deadline to staff uploads, which a worker imports (jobs/imports.py).
+        "IMPORT_XLSX_MAX_INFLATED_MB": int(_env("IMPORT_XLSX_MAX_INFLATED_MB", "256")),
+        "IMPORT_XLSX_MAX_SHARED_MB": int(_env("IMPORT_XLSX_MAX_SHARED_MB", "32")),
+        "IMPORT_XLSX_MAX_SHARED_STRINGS": int(_env("IMPORT_XLSX_MAX_SHARED_STRINGS", "500000")),
+        "IMPORT_UPLOAD_MAX_ROWS": int(_env("IMPORT_UPLOAD_MAX_ROWS", "100000")),
+        "IMPORT_MAX_SECONDS": int(_env("IMPORT_MAX_SECONDS", "600")),
         # A registered mobile replaced by another: bindings within this many days go to staff review.
         "MOBILE_CHANGE_REVIEW_DAYS": int(_env("MOBILE_CHANGE_REVIEW_DAYS", "90")),
     }

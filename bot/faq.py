@@ -30,7 +30,7 @@ def render(question, config, domains):
         guide=f"{config['PUBLIC_BASE_URL']}/guide",
         domain_count=len(domains),
         domain_names="、".join(d.name for d in domains),
-        rule_title=rule_set.title,
+        rule_title=rule_set.source,  # the text the rule set applies (its title is the report's)
         rule_note=rule_set.notes[0],
         code_minutes=CODE_SECONDS // 60,
         code_tries=WRONG_PER_CODE,

@@ -30,7 +30,16 @@ from models.tables.records import (
     CreditRepair,
     PenaltyRecord,
 )
-from models.tables.registry import FUND_ARREARS, PENALTY, REPAIR, SOCIAL_ARREARS, Department, Domain, Enterprise
+from models.tables.registry import (
+    FUND_ARREARS,
+    PENALTY,
+    REPAIR,
+    SOCIAL_ARREARS,
+    Department,
+    Domain,
+    Enterprise,
+    name_key,
+)
 
 SIZES = {"small": (300, 1200), "medium": (20_000, 100_000), "large": (1_000_000, 10_000_000)}
 COUNTIES = [("231100", "爱辉区"), ("231102", "爱辉区"), ("231181", "北安市"), ("231182", "五大连池市"),
@@ -182,11 +191,12 @@ class DemoData:
             review, enterprise, subject = VERIFIED, ent_id, name
             if roll > 0.995:
                 review, subject = HELD_NAME_MISMATCH, name.replace("有限公司", "公司") + "（原名）"
-            record = (first_id + index, subject, code, enterprise, f"黑{abbrev}〔{decided.year}〕{index + 1}号",
+            number, authority = f"黑{abbrev}〔{decided.year}〕{index + 1}号", f"黑河市{suffix}"
+            record = (first_id + index, subject, code, enterprise, number, name_key(number),
                       self.rng.choice(violations), "经现场检查查实。", "依据相关法律法规", category,
                       f"{category}{'' if fine is None else f'人民币{fine}万元'}", fine, decided,
-                      f"黑河市{suffix}", f"黑河市{suffix}", domain.id, "简易程序" if simplified else "普通程序",
-                      self._department(domain).id, status, review, now, now)
+                      authority, name_key(authority), authority, domain.id, "简易程序" if simplified else "普通程序",
+                      self._department(domain).id, status, review, now, now, *BLANK_NATIONAL)
             repair = None
             if status == REPAIRED:
                 repaired = min(self.today, decided + dt.timedelta(days=self.rng.randint(90, 400)))
@@ -282,9 +292,13 @@ class DemoData:
 
 
 ENTERPRISE_FIELDS = ["id", "uscc", "name", "legal_rep", "mobile", "address", "county", "created_at", "updated_at"]
-PENALTY_FIELDS = ["id", "subject_name", "uscc", "enterprise_id", "decision_no", "violation_type", "facts", "basis",
-                  "category", "content", "fine_wan", "decided_on", "authority", "source_unit", "domain_id",
-                  "procedure", "department_id", "status", "review", "created_at", "updated_at"]
+# The national layout's columns the demo leaves blank (a bulk COPY must name every NOT NULL column).
+NATIONAL_BLANKS = ["subject_class", "licence", "authority_code", "source_unit_code", "remark"]
+BLANK_NATIONAL = ("",) * len(NATIONAL_BLANKS)
+PENALTY_FIELDS = ["id", "subject_name", "uscc", "enterprise_id", "decision_no", "decision_key", "violation_type",
+                  "facts", "basis", "category", "content", "fine_wan", "decided_on", "authority", "authority_key",
+                  "source_unit", "domain_id", "procedure", "department_id", "status", "review", "created_at",
+                  "updated_at", *NATIONAL_BLANKS]
 REPAIR_FIELDS = ["record_id", "decision_no", "repaired_on", "department_id", "note", "created_at"]
 ARREARS_FIELDS = ["kind", "subject_name", "uscc", "enterprise_id", "period_start", "period_end", "amount", "settled",
                   "settled_on", "department_id", "review", "withdrawn", "created_at", "updated_at"]

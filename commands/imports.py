@@ -1,20 +1,23 @@
-"""`flask import enterprises|records|arrears|repairs FILE [--department CODE] [--as-of DATE]` (docs/CONTRACT.md §4).
+"""`flask import enterprises|records|arrears|repairs|enforcement|dishonest-list|criminal FILE [--department CODE]
+[--as-of DATE]` (docs/CONTRACT.md §4).
 
-stdout: one line per rejected row (`第N行 [列名] 原因`), then `imported N, updated N, rejected N`, then the counts of
-held and unchanged rows. A file that cannot be read: one Chinese line on stderr, exit 1, nothing changed.
-A progress bar goes to stderr only when stderr is a terminal.
+stdout: one line per rejected, held or skipped row in row order (`第N行 [列名] 原因`, `第N行 [待核验] 原因`,
+`第N行 [已跳过] 原因`), then `imported N, updated N, rejected N`, then `held N, skipped N, unchanged N`. A file that
+cannot be read: one Chinese line on stderr, exit 1, nothing changed. The XLSX limits of the settings apply (inflated
+size, shared strings). A progress bar goes to stderr only when stderr is a terminal.
 """
 
 import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from tqdm import tqdm
 
 from jobs.delivery import enqueue_rows
-from models.policy.ingestion.formats import CellError, parse_date
+from models.policy.ingestion.formats import CellError, ReadLimits, parse_date
 from models.policy.ingestion.ingest import ARREARS, ENTERPRISE, UnreadableFile, import_file
-from models.tables.registry import PENALTY, REPAIR
+from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT, PENALTY, REPAIR
 
 
 def init_app(app):
@@ -36,24 +39,25 @@ def _as_of(value):
 
 
 def _run(path, kind, department, as_of):
-    """Import one file and print the per-row errors and the summary; exit 1 when it cannot be read."""
+    """Import one file and print its lines and the summary; exit 1 when it cannot be read."""
     if kind != ENTERPRISE and not department:
         click.echo("请用 --department 指定数据提供单位代码", err=True)
         sys.exit(2)
     bar = tqdm(file=sys.stderr, disable=not sys.stderr.isatty(), unit="行", desc=Path(path).name)
     try:
         result = import_file(path, Path(path).name, kind, department, source="cli", actor="cli",
-                             as_of=_as_of(as_of), progress=lambda n: bar.update(n - bar.n))
+                             as_of=_as_of(as_of), progress=lambda n: bar.update(n - bar.n),
+                             limits=ReadLimits.from_config(current_app.config))
     except UnreadableFile as exc:
         bar.close()
         click.echo(f"无法导入：{exc.message}", err=True)
         sys.exit(1)
     bar.close()
     enqueue_rows(result.outbound)
-    for error in result.errors:
-        click.echo(error.line())
+    for line in result.lines():
+        click.echo(line)
     click.echo(result.summary())
-    click.echo(f"held for review {result.held}, unchanged {result.unchanged}")
+    click.echo(result.counts())
 
 
 AS_OF = click.option("--as-of", "as_of", help="数据截至日期（默认：导入当天）")
@@ -72,28 +76,24 @@ def import_enterprises(path, department):
     _run(path, ENTERPRISE, department, None)
 
 
-@import_group.command("records")
-@FILE
-@DEPARTMENT
-@AS_OF
-def import_records(path, department, as_of):
-    """行政处罚记录 (docs/CONTRACT.md §4 columns, optional 操作: 新增/更正/撤销)."""
-    _run(path, PENALTY, department, as_of)
+def _kind_command(name, kind, doc):
+    """One `flask import NAME FILE --department CODE [--as-of DATE]` command for data `kind`."""
+
+    @import_group.command(name, help=doc)
+    @FILE
+    @DEPARTMENT
+    @AS_OF
+    def command(path, department, as_of):
+        _run(path, kind, department, as_of)
+
+    return command
 
 
-@import_group.command("arrears")
-@FILE
-@DEPARTMENT
-@AS_OF
-def import_arrears(path, department, as_of):
-    """社保/公积金欠缴记录."""
-    _run(path, ARREARS, department, as_of)
-
-
-@import_group.command("repairs")
-@FILE
-@DEPARTMENT
-@AS_OF
-def import_repairs(path, department, as_of):
-    """信用修复记录."""
-    _run(path, REPAIR, department, as_of)
+import_records = _kind_command(
+    "records", PENALTY, "行政处罚记录: the national 双公示 layout (current or 2016) or our own columns "
+    "(docs/CONTRACT.md §4), optional 领域, 程序类型, 失信程度, 操作 (新增/更正/撤销).")
+import_arrears = _kind_command("arrears", ARREARS, "社保/公积金欠缴记录.")
+import_repairs = _kind_command("repairs", REPAIR, "信用修复记录 (the department's own 修复决定).")
+import_enforcement = _kind_command("enforcement", ENFORCEMENT, "行政强制 (强制措施 and 强制执行 decisions).")
+import_dishonest = _kind_command("dishonest-list", DISHONEST_LIST, "严重失信主体名单 (列入 and 移出).")
+import_criminal = _kind_command("criminal", CRIMINAL, "刑事判决 of 单位犯罪 (court, case number, judgment date).")

@@ -163,7 +163,7 @@ def issue_report(request, config):
                 signature=ed25519, algorithm=signing.ALGORITHM, key_id=signing.key_id(key.public_key()),
                 signatures=signatures,
             )
-            snapshot.link_records(report, frozen.record_ids, frozen.arrears_ids)
+            snapshot.link_records(report, frozen.record_ids, frozen.arrears_ids, frozen.items)
             snapshot.supersede_older(report)
     except IntegrityError:
         existing = Report.of_request(request.id)

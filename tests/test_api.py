@@ -1,5 +1,6 @@
 """POST /api/v1/records: per-department keys, permissions, per-item errors, limits; the same validation as files."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -35,14 +36,14 @@ def post(client, key, body, **kw):
 
 def test_push_with_per_item_errors(client, key):
     body = {"kind": "penalty", "as_of": "2025-11-20",
-            "items": [item(1), item(2, 程序类型="简易"), item(3, 领域="urban"), item(1)]}
+            "items": [item(1), item(2, 程序类型="特别程序"), item(3, 领域="urban"), item(1)]}
     response = post(client, key, body)
     assert response.status_code == 200
     data = response.get_json()
     assert (data["imported"], data["updated"], data["rejected"], data["held"]) == (1, 0, 3, 0)
     errors = [(e["index"], e["field"]) for e in data["errors"]]
     assert errors == [(1, "程序类型"), (2, "领域"), (3, "行政处罚决定书文号")]
-    assert data["errors"][2]["reason"] == "与第0项重复"
+    assert data["errors"][2]["reason"] == "与第1项重复"  # `index` is the array's (0-based); the text counts from 1
     record = PenaltyRecord.get()
     assert (record.department.code, record.fine_wan) == ("housing", Decimal("0.8"))
     assert ImportBatch.get_by_id(data["batch_id"]).source == "api"
@@ -83,6 +84,10 @@ def test_revoked_key_is_refused(client, key):
 
 @pytest.mark.parametrize("body, needle", [
     ({"kind": "crime", "items": [{}]}, "kind应为"),
+    ({"kind": ["penalty"], "items": [{}]}, "kind应为"),
+    ({"kind": {"a": 1}, "items": [{}]}, "kind应为"),
+    ({"kind": 3, "items": [{}]}, "kind应为"),
+    ({"kind": "penalty", "as_of": ["2026-01-01"], "items": [{}]}, "as_of日期无法识别"),
     ({"kind": "penalty", "items": []}, "items应为非空数组"),
     ({"kind": "penalty", "items": "x"}, "items应为非空数组"),
     ({"kind": "penalty", "as_of": "someday", "items": [{}]}, "as_of日期无法识别"),
@@ -134,3 +139,26 @@ def test_control_characters_do_not_break_the_load(client, key):
     data = post(client, key, {"kind": "penalty", "items": [item(1, 违法事实="事实\u0000说明")]}).get_json()
     assert data["imported"] == 1
     assert PenaltyRecord.get().facts == "事实说明"
+
+
+def test_an_amount_of_1e309_is_a_rejected_item_and_the_good_one_beside_it_loads(client, key):
+    bad = json.dumps(item(1, **{"罚款金额（万元）": "x"}), ensure_ascii=False).replace('"x"', "1e309")
+    body = f'{{"kind": "penalty", "items": [{bad}, {json.dumps(item(2), ensure_ascii=False)}]}}'
+    response = client.post("/api/v1/records", data=body.encode(), content_type="application/json",
+                           headers={"Authorization": f"Bearer {key}"})
+    data = response.get_json()
+    assert response.status_code == 200 and (data["imported"], data["rejected"]) == (1, 1)
+    assert data["errors"] == [{"index": 0, "field": "罚款金额（万元）", "reason": "不是有效数字"}]
+    assert ImportBatch.get_by_id(data["batch_id"]).status == "done"
+
+
+def test_held_and_skipped_items_are_listed_with_their_index(client, key):
+    person = {"行政相对人名称": "张三", "行政相对人类别": "自然人", "证件号码": "232601197903124019",
+              "行政处罚决定书文号": "孙住建罚〔2025〕9号", "处罚类别": "罚款", "处罚决定日期": "2025-04-01",
+              "处罚机关": "孙吴县住房和城乡建设局"}
+    stranger = item(2, 处罚机关="黑河市公安局")
+    data = post(client, key, {"kind": "penalty", "items": [item(1), person, stranger]}).get_json()
+    assert (data["imported"], data["held"], data["skipped"], data["rejected"]) == (2, 1, 1, 0)
+    assert data["skipped_items"] == [{"index": 1, "reason": "行政相对人类别为自然人"}]
+    assert data["held_items"][0]["index"] == 2 and "黑河市公安局" in data["held_items"][0]["reason"]
+    assert "232601197903124019" not in json.dumps([r.__data__ for r in PenaltyRecord.select()], default=str)

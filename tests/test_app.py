@@ -29,7 +29,8 @@ def test_init_db_seeds_domains_in_seed_order_and_is_idempotent(runner):
     codes = [d.code for d in Domain.ordered()]
     assert codes[:3] == ["hrss", "natural_resources", "ecology"] and codes[-1] == "urban"
     assert len(codes) == 16
-    assert Department.select().count() == 19  # 16 domain departments, tax, housing_fund, and the credit office
+    # 16 domain departments, tax, housing_fund, the credit office and the court (刑事, 565号)
+    assert Department.select().count() == 20
     keepers = DepartmentGrant.select().join(Department).where(DepartmentGrant.kind == "enterprise")
     assert [g.department.code for g in keepers] == ["credit_office"]  # the register is the credit office's alone
     assert SchemaVersion.select().count() == len(MIGRATIONS)

@@ -1,5 +1,4 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
@@ -7,10 +6,8 @@ from models.policy.casework.cases import (
     CaseError,
     NotEligible,
     accept_case,
-    add_months,
     check_repair_eligibility,
     open_case,
-    record_severity,
     records_for_case,
     reject_case,
     start_review,
@@ -25,28 +22,6 @@ TODAY = dt.date(2026, 11, 27)  # a Friday
 
 def _blob(name="承诺书.jpg"):
     return StoredBlob.create(mime="image/jpeg", filename=name, content=b"\xff\xd8jpeg").id
-
-
-def test_severity_from_field_or_derived(case_world):
-    assert record_severity(case_world.record(severity="严重")) == "严重"
-    assert record_severity(case_world.record(severity="minor")) == "轻微"
-    assert record_severity(case_world.record(category="吊销许可证")) == "严重"
-    assert record_severity(case_world.record(fine_wan=Decimal("12.5"))) == "严重"
-    assert record_severity(case_world.record(category="警告", content="警告")) == "轻微"
-    assert record_severity(case_world.record(procedure="简易程序")) == "轻微"
-    assert record_severity(case_world.record()) == "一般"
-
-
-def test_severity_of_a_no_penalty_decision_is_minor_whatever_its_wording(case_world):
-    first_offence = case_world.record(category="不予行政处罚（首违不罚）", content="首次违法且危害后果轻微")
-    assert record_severity(first_offence) == "轻微"
-    assert record_severity(case_world.record(category="不予行政处罚", content="不予吊销许可证")) == "轻微"
-
-
-def test_add_months_clamps_to_month_end():
-    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
-    assert add_months(dt.date(2025, 11, 30), 3) == dt.date(2026, 2, 28)
-    assert add_months(dt.date(2025, 12, 1), 12) == dt.date(2026, 12, 1)
 
 
 def test_repair_not_yet_eligible_says_when(case_world):

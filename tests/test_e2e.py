@@ -374,8 +374,9 @@ def test_a_department_account_cannot_take_an_enterprise_over(stack):
     assert Enterprise.get_by_id(enterprise.id).mobile == original
 
     office = _staff_session(stack, "e2e-office-register", STAFF_PASSWORD, "office")
-    assert _upload_register(stack, office, enterprise, "13800001111").status_code == 200
-    assert Enterprise.get_by_id(enterprise.id).mobile == "13800001111"
+    assert _upload_register(stack, office, enterprise, "13800001111").status_code == 200  # the batch page
+    wait_until(lambda: Enterprise.get_by_id(enterprise.id).mobile == "13800001111", WAIT,
+               "the worker's import of the upload")
     told = owner.wait_sent(lambda m: "联系手机号" in (m.get("text") or ""), WAIT, "the mobile-change notice")
     assert "138****1111" in told["text"]
 

@@ -44,7 +44,7 @@ def test_records_command_prints_rejections_and_summary(runner, enterprise, write
         "第5行 [统一社会信用代码] 统一社会信用代码应为18位，实为3位",
     ]
     assert lines[3] == "imported 1, updated 0, rejected 3"
-    assert lines[4] == "held for review 0, unchanged 0"
+    assert lines[4] == "held 0, skipped 0, unchanged 0"
     assert PenaltyRecord.get().decided_on == dt.date(2025, 6, 1)
 
 
@@ -75,8 +75,8 @@ def test_unreadable_file_exits_non_zero_with_one_line(runner, app, tmp_path):
     path.write_text("名称,代码\n甲,乙\n", encoding="utf-8")
     result = runner.invoke(args=["import", "records", str(path), "--department", "market"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "无法导入：表头缺少以下列：行政相对人名称、统一社会信用代码、行政处罚决定书文号、" \
-        "处罚类别、处罚决定日期、处罚机关、领域、程序类型（请使用标准模板的表头）"
+    assert result.stderr.strip() == "无法导入：表头缺少以下列：统一社会信用代码、行政处罚决定书文号、处罚决定日期、" \
+        "处罚机关、处罚类别或处罚内容（请使用标准模板的表头）"
     assert "Traceback" not in result.output
     missing = runner.invoke(args=["import", "records", str(tmp_path / "none.csv"), "--department", "market"])
     assert missing.exit_code == 1 and "无法打开文件" in missing.stderr
@@ -128,3 +128,25 @@ def test_the_register_is_loaded_for_the_credit_office_or_a_granted_department_on
     granted = runner.invoke(args=["import", "enterprises", str(path), "--department", "market"])
     assert granted.stdout.startswith("imported 0, updated 1")
     assert Enterprise.get(Enterprise.uscc == CODE).mobile == "13904562222"
+
+
+def test_the_cli_applies_the_xlsx_limits(runner, app, tmp_path):
+    import io
+    import zipfile
+
+    app.config["IMPORT_XLSX_MAX_INFLATED_MB"] = 1
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "A" * (3 << 20))
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(raw.getvalue())
+    result = runner.invoke(args=["import", "records", str(path), "--department", "market"])
+    assert result.exit_code == 1 and "解压后超过1MB" in result.stderr
+    assert PenaltyRecord.select().count() == 0
+
+
+def test_the_new_kinds_have_their_commands(runner, app):
+    for command in ("enforcement", "dishonest-list", "criminal"):
+        result = runner.invoke(args=["import", command, "--help"])
+        assert result.exit_code == 0 and "--department" in result.stdout

@@ -2,11 +2,14 @@
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from models.base import local_today
+from models.policy import departments
 from models.policy.ingestion import ingest
 from models.policy.uscc import make_org_code, make_uscc
 from models.tables.records import (
@@ -62,7 +65,7 @@ def bad_file_rows(register):
     future = (local_today() + dt.timedelta(days=3)).isoformat()
     rows = [
         penalty(good.name, good.uscc, 1),                                              # 2 imported
-        penalty(good.name, good.uscc, 2, 程序类型="简易程序"),                          # 3 imported
+        penalty(good.name, good.uscc, 2, 程序类型="简易程序", **{"罚款金额（万元）": "0.3"}),  # 3 imported (§51)
         penalty(good.name, good.uscc, 3, 领域="环保", **{"罚款金额（万元）": ""}),       # 4 imported (alias)
         penalty(good.name, good.uscc[:17] + ("0" if good.uscc[17] != "0" else "1"), 4),  # 5 bad check char
         penalty(good.name, good.uscc, 5, 领域="航天"),                                  # 6 unknown domain
@@ -70,7 +73,7 @@ def bad_file_rows(register):
         penalty(good.name, good.uscc, 7, 处罚决定日期=future),                          # 8 future date
         penalty(good.name, good.uscc, 8, 处罚决定日期="三月五日"),                       # 9 unparseable date
         penalty(good.name, good.uscc, 9, **{"罚款金额（万元）": "-2"}),                   # 10 negative fine
-        penalty(good.name, good.uscc, 10, 程序类型="一般程序"),                          # 11 bad procedure
+        penalty(good.name, good.uscc, 10, 程序类型="特别程序"),                          # 11 bad procedure
         penalty(good.name, good.uscc, 11, 处罚机关=""),                                 # 12 empty required
         penalty(good.name, good.uscc, 1),                                              # 13 duplicate of row 2
         penalty("黑河市无名商贸有限公司", uscc(99), 12),                                 # 14 held: unknown USCC
@@ -121,7 +124,8 @@ def test_every_kind_of_bad_row_in_each_encoding(app, register, write_table, fmt)
     assert PenaltyRecord.get(PenaltyRecord.decision_no.contains("19号")).uscc == register[0].uscc
     batch = ImportBatch.get_by_id(result.batch_id)
     assert (batch.status, batch.imported, batch.rejected, batch.held) == ("done", 9, 12, 2)
-    assert RejectedRow.select().where(RejectedRow.batch == batch).count() == 12
+    assert RejectedRow.select().where((RejectedRow.batch == batch) & (RejectedRow.outcome == "rejected")).count() == 12
+    assert RejectedRow.select().where(RejectedRow.batch == batch).count() == 14  # and the 2 held rows
     assert RecordChange.select().where(RecordChange.action == "create").count() == 9
 
     again = ingest.import_file(path, path.name, "penalty", "ecology", actor="test")
@@ -159,7 +163,7 @@ def test_empty_file_of_a_granted_domain_certifies_absence(app, write_table):
     (b"PK\x03\x04garbage", "broken.xlsx", "Excel文件已损坏"),
     (b"not a zip", "fake.xlsx", "不是有效的Excel"),
     (b"%PDF-1.4", "scan.pdf", "不支持的文件类型"),
-    ("名称,代码\n甲,乙\n".encode(), "wrong.csv", "表头缺少以下列：行政相对人名称、统一社会信用代码"),
+    ("名称,代码\n甲,乙\n".encode(), "wrong.csv", "表头缺少以下列：统一社会信用代码、行政处罚决定书文号"),
 ])
 def test_unreadable_files_change_nothing(app, content, filename, needle):
     with pytest.raises(ingest.UnreadableFile) as caught:
@@ -370,3 +374,120 @@ def test_only_a_replaced_mobile_counts_as_a_change_and_it_is_audited(app, write_
     [audit_row] = RecordChange.select().where(RecordChange.action == "mobile_change")
     assert (audit_row.before["mobile"], audit_row.after["mobile"]) == ("13904560001", "13800138000")
     assert audit_row.batch_id == result.batch_id and result.outbound == []  # nobody bound: nobody to tell
+
+
+def test_an_amount_that_is_no_number_is_a_rejected_row_and_the_batch_finishes(app, register, write_table):
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, **{"罚款金额（万元）": "1e309"}),
+            penalty(good.name, good.uscc, 2, **{"罚款金额（万元）": "NaN"}),
+            penalty(good.name, good.uscc, 3, **{"罚款金额（万元）": "Infinity"}),
+            penalty(good.name, good.uscc, 4)]
+    path = write_table("amounts.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 3)
+    assert {e.column for e in result.errors} == {"罚款金额（万元）"}
+    assert ImportBatch.get_by_id(result.batch_id).status == "done"
+
+
+@pytest.mark.filterwarnings("ignore:Cell J2 is marked as a date")
+def test_a_bad_xlsx_cell_is_a_rejected_row(app, register, tmp_path):
+    good = register[0]
+    book = openpyxl.Workbook()
+    book.active.append(RECORD_HEADERS)
+    for number, decided in ((1, 2958466 * 10), (2, "2024-03-05")):  # a date serial beyond 9999-12-31
+        row = [penalty(good.name, good.uscc, number)[h] for h in RECORD_HEADERS]
+        row[RECORD_HEADERS.index("处罚决定日期")] = decided
+        book.active.append(row)
+    book.active.cell(2, RECORD_HEADERS.index("处罚决定日期") + 1).number_format = "yyyy-mm-dd"
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 1) and result.errors[0].column == "处罚决定日期"
+
+
+def test_an_unexpected_fault_leaves_no_batch_running(app, register, write_table, monkeypatch):
+    good = register[0]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells([penalty(good.name, good.uscc, 1)], "csv"))
+
+    def broken(self, rows):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(ingest.PenaltyLoader, "flush", broken)
+    with pytest.raises(RuntimeError):
+        ingest.import_file(path, path.name, "penalty", "ecology")
+    batch = ImportBatch.get()
+    assert (batch.status, batch.error) == ("failed", "导入中断，本次未作任何更改，请重新上传")
+    assert not PenaltyRecord.select().exists()
+
+
+def test_an_authority_outside_the_departments_list_is_held_not_rejected(app, register, write_table):
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, 处罚机关="黑河市生态环境局逊克分局"),
+            penalty(good.name, good.uscc, 2, 处罚机关="黑河市市场监督管理局")]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology", as_of=local_today())
+    assert (result.imported, result.rejected, result.held) == (2, 0, 1)
+    assert result.held_rows == [
+        (3, "处罚机关“黑河市市场监督管理局”不在黑河市生态环境局的执法机关名单中（需信用办核实）")]
+    held = PenaltyRecord.get(PenaltyRecord.authority == "黑河市市场监督管理局")
+    assert held.review == "held_authority"
+    county = PenaltyRecord.get(PenaltyRecord.authority == "黑河市生态环境局逊克分局")
+    assert county.review == VERIFIED  # a county branch on the seeded list
+    Department.get(Department.code == "ecology").set_authorities(["黑河市生态环境局逊克分局", "黑河市市场监督管理局"])
+    again = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert again.held == 1  # a held record stays held until staff release it, even once the list allows it
+
+
+def test_headers_below_title_rows_raw_columns_and_personal_ids(app, register, tmp_path):
+    good = register[0]
+    headers = [*RECORD_HEADERS, "内部编号", "法定代表人证件号码"]
+    lines = ["黑河市生态环境局行政处罚信息,,", "（2026年第三季度）,,", ",".join(headers),
+             ",".join([*[penalty(good.name, good.uscc, 1)[h] for h in RECORD_HEADERS], "N-1", "232601197804153017"])]
+    path = tmp_path / "titled.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert (result.imported, result.rejected) == (1, 0)
+    record = PenaltyRecord.get()
+    assert record.raw == {"内部编号": "N-1"}
+    assert "232601197804153017" not in json.dumps(record.__data__, ensure_ascii=False, default=str)
+
+
+def test_a_department_with_several_domains_must_say_which(app, register, write_table):
+    departments.grant(Department.get(Department.code == "ecology"), "penalty", Domain.get(Domain.code == "water"))
+    good = register[0]
+    rows = [penalty(good.name, good.uscc, 1, 领域=""), penalty(good.name, good.uscc, 2, 领域="水务")]
+    path = write_table("a.csv", RECORD_HEADERS, as_cells(rows, "csv"))
+    result = ingest.import_file(path, path.name, "penalty", "ecology")
+    assert result.imported == 1 and result.errors[0].column == "领域" and "多个领域" in result.errors[0].reason
+
+
+def test_arrears_keep_unknown_columns_and_skip_natural_persons(app, register, write_table):
+    good = register[0]
+    headers = [*ARREARS_HEADERS, "经办人", "行政相对人类别"]
+    rows = [[good.name, good.uscc, "社保", "2024-01", "2024-03", "100", "否", "", "王五", "法人及非法人组织"],
+            ["张三", "", "社保", "2024-01", "2024-03", "100", "否", "", "王五", "自然人"]]
+    result = ingest.import_file(write_table("a.csv", headers, rows), "a.csv", "arrears", "tax")
+    assert (result.imported, result.skipped, result.rejected) == (1, 1, 0)
+    assert ArrearsRecord.get().raw == {"经办人": "王五"}
+
+
+def test_a_respelling_updates_the_text_but_corrects_no_report(app, register, write_table, make_signed_report):
+    good = register[0]
+    first = penalty(good.name, good.uscc, 1, 处罚类别="罚款;没收违法所得")
+    path = write_table("a.csv", RECORD_HEADERS, as_cells([first], "csv"))
+    ingest.import_file(path, path.name, "penalty", "ecology")
+    record = PenaltyRecord.get()
+    report = make_signed_report(enterprise=good)
+    report.record_links.model.create(report=report, record=record)
+    again = penalty(good.name, good.uscc, 1, 处罚类别="罚款；没收违法所得", 违法事实="超标排放（补充）")
+    sent = write_table("b.csv", RECORD_HEADERS, as_cells([again], "csv"))
+    respelt = ingest.import_file(sent, sent.name, "penalty", "ecology")
+    assert respelt.updated == 1 and PenaltyRecord.get().category == "罚款；没收违法所得"
+    assert RecordChange.get(RecordChange.record_id == record.id, RecordChange.action != "create").action == "update"
+    assert Report.get_by_id(report.id).corrected_at is not None  # 违法事实 changed in substance: a correction
+    spaced = penalty(good.name, good.uscc, 1, 处罚类别="罚款 ; 没收违法所得", 违法事实="超标排放（补充）")
+    path2 = write_table("c.csv", RECORD_HEADERS, as_cells([spaced], "csv"))
+    Report.update(corrected_at=None).where(Report.id == report.id).execute()
+    assert ingest.import_file(path2, path2.name, "penalty", "ecology").updated == 1
+    assert Report.get_by_id(report.id).corrected_at is None  # spacing only: the report stays valid
+    assert RecordChange.select().where(RecordChange.action == "respell").count() == 1

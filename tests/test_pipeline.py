@@ -102,7 +102,11 @@ def test_confirmed_request_becomes_signed_report_qr_then_pdf(wechat_double, app,
     assert report.digest in text and f"查验码：{report.check_code}" in text
     assert "黑市监罚〔2026〕101号" in text and "黑环罚〔2025〕12号" in text
     assert "黑市监简〔2026〕7号" not in text and "黑环不罚〔2026〕3号" not in text
-    assert re.search(r"黑环罚〔2025〕12号\s*已修复", text) and re.search(r"黑卫罚〔2026〕9号\s*异议处理中", text)
+    compact = text.replace("\n", "")
+    assert re.search(r"黑环罚〔2025〕12号\s*已修复", compact) and re.search(r"黑卫罚〔2026〕9号\s*异议处理中", compact)
+    [repaired] = [r for d in json.loads(report.snapshot)["domains"] for r in d["records"]
+                  if r["decision_no"] == "黑环罚〔2025〕12号"]
+    assert repaired["publicity_ended"] and "公示期满" in compact  # 400 days old, 一般: publicity ≤ 1 year
     assert "报告期内，未查见该主体在人力资源和社会保障领域的违法记录。" in text
     assert "未查见该主体在城市管理领域" not in text and "数据未归集" in text
     assert "依据简易程序作出的行政处罚及不予行政处罚决定，不列入违法记录。" in text

@@ -85,3 +85,48 @@ def test_repairs_of_records_in_the_period(case_world):
     CreditRepair.create(record=old, decision_no="修3", repaired_on=dt.date(2023, 1, 1), department=dept)
     got = report_repairs(case_world.enterprise, START, END)
     assert [r.id for r in got] == [two.id, one.id]
+
+
+@pytest.mark.parametrize("fields", [
+    {"category": "其他", "content": "不予行政处罚"},
+    {"category": "", "content": "经调查，当事人违法行为轻微，决定不予处罚。"},
+    {"category": "其他", "content": "首违不罚，责令限期改正"},
+    {"category": "其他", "content": "违法行为轻微并及时改正，没有造成危害后果，轻微不罚"},
+    {"category": "不予行政处罚", "content": "责令改正"},
+    {"category": "其他", "content": "责令改正", "decision_no": "爱市监不罚〔2025〕7号"},
+    {"category": "其他", "content": "责令改正", "decision_no": "黑环不罚[2025]2号"},
+    {"category": "其他", "content": "责令改正", "decision_no": "黑环不罚（2025）2号"},
+])
+def test_a_decision_not_to_punish_is_no_record_under_any_rule_set(case_world, fields):
+    record = case_world.record(**fields)
+    for version in ("heihe-2024", "ndrc-2025"):
+        assert not get_rule_set(version).counts(record)
+        assert not get_rule_set(version).might_count(record)
+
+
+@pytest.mark.parametrize("fields", [
+    {"content": "罚款人民币贰万元。当事人提出的陈述、申辩意见不予采纳。"},
+    {"category": "吊销许可证件", "content": "不予吊销以外的处理均已执行"},
+    {"content": "罚款", "decision_no": "黑市监罚〔2025〕不1号"},
+])
+def test_words_near_not_punishing_are_no_such_decision(case_world, fields):
+    assert get_rule_set("heihe-2024").counts(case_world.record(**fields))
+
+
+def test_a_simplified_label_held_under_article_51_may_count_under_both(case_world):
+    held = case_world.record(procedure="简易程序", review="held_implausible",
+                             holds=[{"code": "held_implausible", "reason": "…"}])
+    plain_simple = case_world.record(procedure="简易程序", review="held_unknown_uscc",
+                                     holds=[{"code": "held_unknown_uscc", "reason": "…"}])
+    heihe = get_rule_set("heihe-2024")
+    assert heihe.might_count(held) and not heihe.might_count(plain_simple)
+    assert get_rule_set("ndrc-2025").might_count(plain_simple)
+
+
+def test_titles_and_sections_are_properties_of_the_rule_set():
+    heihe, ndrc = get_rule_set("heihe-2024"), get_rule_set("ndrc-2025")
+    assert heihe.title.startswith("市场主体专用信用报告") and heihe.sections == ()
+    assert ndrc.title.startswith("经营主体专项信用报告")
+    assert ndrc.sections == ("enforcement", "dishonest_list", "criminal")
+    assert all("58号" not in note for note in heihe.notes + ndrc.notes)
+    assert any("令第36号" in note for note in heihe.notes)

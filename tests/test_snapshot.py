@@ -26,7 +26,7 @@ def test_snapshot_lists_domains_in_seed_order_with_the_fixed_schema(report_world
     frozen = _freeze(report_world, domains=["urban", "market", "hrss"])
     data = frozen.data
     assert [d["code"] for d in data["domains"]] == ["hrss", "market", "urban"]
-    assert data["schema"] == "hegui.report/1"
+    assert data["schema"] == "hegui.report/2"
     assert data["title"] == "市场主体专用信用报告（替代有无违法记录证明）"
     assert data["enterprise"] == {"name": "黑河市龙江边贸物流有限公司", "uscc": report_world.enterprise.uscc,
                                   "legal_rep": "李明", "address": "黑河市爱辉区中央街 56 号", "county": "爱辉区"}
@@ -97,7 +97,8 @@ def test_arrears_statements_follow_coverage(report_world):
         SOCIAL_ARREARS, "社保欠缴", FUND_ARREARS, "公积金欠缴")
     assert social["items"] == [{"period_start": report_world.arrears.period_start.isoformat(),
                                 "period_end": report_world.arrears.period_end.isoformat(),
-                                "amount": "1200.00", "settled": False, "settled_on": None}]
+                                "amount": "1200.00", "settled": False, "settled_on": None,
+                                "sources": ["黑河市人力资源和社会保障局"]}]
     assert social["statement"] == "报告期内，查见该主体社保欠缴记录1条，其中尚未结清1条。"
     assert fund["coverage"]["state"] == "missing" and fund["items"] == []
     assert "公积金欠缴数据未归集" in fund["statement"] and "未查见" not in fund["statement"]
@@ -166,3 +167,21 @@ def test_a_record_held_for_review_blocks_the_no_record_statement(report_world):
 def test_the_arrears_items_shown_are_remembered_for_corrections(report_world):
     frozen = _freeze(report_world)
     assert frozen.arrears_ids == [report_world.arrears.id]
+
+
+def test_a_report_of_schema_1_still_renders(client, make_signed_report):
+    """Reports signed before hegui.report/2 keep rendering: the PDF's HTML (strict templates) and the verify page."""
+    import json
+
+    from models.policy.report.pdf import render_report_html
+    from models.policy.report.qr import qr_png
+    from models.policy.report.summary import Notice
+
+    report = make_signed_report()
+    data = json.loads(report.snapshot)
+    assert data["schema"] == "hegui.report/1" and "sections" not in data
+    proof = {"digest": report.digest, "algorithm": "Ed25519", "key_id": report.key_id, "sm2_key_id": "—"}
+    html = render_report_html(data, report.check_code, proof, qr_png(data["verify"]["url"]),
+                              Notice(contact="黑河市信用信息中心", objection_days=5))
+    assert "黑市监罚〔2025〕88号" in html and '<span class="tag">公示期满</span>' not in html  # a /1 record has no mark
+    assert client.get(f"/v/{report.token}").status_code == 200

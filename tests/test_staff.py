@@ -204,7 +204,7 @@ def test_case_list_filters_and_overdue_first(client, staff, case_world):
     assert fresh.number not in client.get("/staff/cases?kind=repair").get_data(as_text=True)
 
 
-def test_staff_upload_with_bad_rows(client, staff):
+def test_staff_upload_with_bad_rows(client, staff, drain):
     login(client, "market1")
     headers = ("行政相对人名称,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,"
                "罚款金额（万元）,处罚决定日期,处罚机关,数据来源单位,领域,程序类型")
@@ -216,9 +216,16 @@ def test_staff_upload_with_bad_rows(client, staff):
     body = "\n".join([headers, good, bad]).encode("utf-8")
     response = post(client, "/staff/upload", {"kind": "penalty", "file": (io.BytesIO(body), "处罚.csv")},
                     page="/staff/upload", content_type="multipart/form-data")
-    text = response.get_data(as_text=True)
-    assert response.status_code == 200 and "拒收 1 条" in text and "统一社会信用代码" in text
     batch = ImportBatch.get(ImportBatch.source == "staff")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/staff/batches/{batch.id}")
+    waiting = client.get(f"/staff/batches/{batch.id}").get_data(as_text=True)
+    assert "排队中" in waiting and 'http-equiv="refresh"' in waiting  # not imported in the web request
+    assert not PenaltyRecord.select().exists()
+    assert drain() == 0
+    text = client.get(f"/staff/batches/{batch.id}").get_data(as_text=True)
+    assert "拒收 1" in text and "统一社会信用代码" in text and "refresh" not in text
+    batch = ImportBatch.get_by_id(batch.id)
+    assert batch.upload_content() is None  # the stored upload is gone once imported
     assert batch.department.code == "market" and batch.actor == "market1"
     assert RejectedRow.get(RejectedRow.batch == batch).row_number == 3
     assert PenaltyRecord.select().where(PenaltyRecord.decision_no == "黑市监罚〔2026〕88号").exists()
@@ -355,15 +362,18 @@ def test_a_department_without_the_enterprise_grant_cannot_load_the_register(clie
     assert not ImportBatch.select().where(ImportBatch.kind == "enterprise").exists()
 
 
-def test_the_office_loads_the_register_as_its_keeper_and_owners_hear_of_a_mobile_change(client, staff, case_world):
+def test_the_office_loads_the_register_as_its_keeper_and_owners_hear_of_a_mobile_change(client, staff, case_world,
+                                                                                       drain):
     enterprise = case_world.enterprise
     enterprise.mobile = "13904560001"
     enterprise.save()
     login(client, "office1")
     response = post(client, "/staff/upload", {"kind": "enterprise", "department": "tax", "file": (_register_file(
         enterprise.uscc, "13800138000"), "名录.csv")}, page="/staff/upload", content_type="multipart/form-data")
-    assert response.status_code == 200 and "更新 1 条" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert drain() == 0
     batch = ImportBatch.get(ImportBatch.kind == "enterprise")
+    assert "更新 1" in client.get(f"/staff/batches/{batch.id}").get_data(as_text=True)
     assert batch.department.code == "credit_office"  # not the department picked in the form
     changed = Enterprise.get_by_id(enterprise.id)
     assert changed.mobile == "13800138000" and changed.mobile_changed_at is not None

@@ -1,9 +1,10 @@
 """`POST /api/v1/records`: departments push data as JSON with their own key (`Authorization: Bearer …`).
 
-Body: {"kind": "penalty"|"social_arrears"|"fund_arrears"|"repair", "as_of": "2026-11-20",
-       "items": [{<the same Chinese column names as the import files>: value, …}, …]}
-Replies (JSON, Chinese messages): 200 with the counts and per-item errors (index, field, reason); 400 malformed body;
-401 missing or unknown key; 403 the department may not write this kind; 413 body or item count too large.
+Body: {"kind": "penalty"|"social_arrears"|"fund_arrears"|"repair"|"enforcement"|"dishonest_list"|"criminal",
+       "as_of": "2026-11-20", "items": [{<the Chinese column names of the import files, any spelling>: value, …}, …]}
+Replies (JSON, Chinese messages): 200 with the counts, per-item errors (index, field, reason) and the held and skipped
+items (index, reason), indexes 0-based as in the array; 400 malformed body; 401 missing or unknown key; 403 the
+department may not write this kind; 413 body or item count too large.
 """
 
 from flask import Blueprint, current_app, jsonify, request
@@ -18,6 +19,8 @@ from models.tables.registry import DATA_KINDS
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ITEMS = 5000
 MAX_BYTES = 5 * 1024 * 1024
+API_KINDS = ("penalty", "social_arrears", "fund_arrears", "repair", "enforcement", "dishonest_list", "criminal",
+             "enterprise")
 
 
 def _error(status, message, **extra):
@@ -50,15 +53,15 @@ def _body():
     if not isinstance(body, dict):
         return _error(400, "请求体应为JSON对象，包含kind、as_of和items")
     kind, items = body.get("kind"), body.get("items")
-    if kind not in DATA_KINDS:
-        return _error(400, "kind应为penalty、social_arrears、fund_arrears或repair之一")
+    if not isinstance(kind, str) or kind not in API_KINDS:
+        return _error(400, f"kind应为{'、'.join(API_KINDS)}之一（字符串）")
     if not isinstance(items, list) or not items:
         return _error(400, "items应为非空数组")
     if len(items) > MAX_ITEMS:
         return _error(413, f"一次最多报送{MAX_ITEMS}条，请分批报送")
     try:
         as_of = parse_date(body["as_of"]) if body.get("as_of") else None
-    except CellError:
+    except (CellError, TypeError, ValueError, OverflowError):
         return _error(400, "as_of日期无法识别，请写作2026-11-20")
     return kind, as_of, items
 
@@ -87,6 +90,8 @@ def push_records():
     return jsonify({
         "ok": True, "batch_id": result.batch_id, "kind": kind,
         "as_of": result.as_of.isoformat(), "imported": result.imported, "updated": result.updated,
-        "unchanged": result.unchanged, "rejected": result.rejected, "held": result.held,
+        "unchanged": result.unchanged, "rejected": result.rejected, "held": result.held, "skipped": result.skipped,
         "errors": [{"index": e.row, "field": e.column, "reason": e.reason} for e in result.errors],
+        "held_items": [{"index": row, "reason": reason} for row, reason in result.held_rows],
+        "skipped_items": [{"index": row, "reason": reason} for row, reason in result.skipped_rows],
     })

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, render_template
 
 from bot import catalogue, texts
+from models.policy.report.rules import get_rule_set
 from models.tables.registry import Domain
 from webhooks import security
 
@@ -27,4 +28,5 @@ def guide():
         contact=config.get("GUIDE_CONTACT"),
         examples=texts.REQUEST_EXAMPLES,
         keywords=catalogue.help_lines(),
+        rule_set=get_rule_set(config["RULE_SET"]),
     )

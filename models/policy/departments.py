@@ -1,13 +1,73 @@
-"""Departments' API keys (only a prefix and a hash are stored) and what a department may write."""
+"""Departments as data: adding one with what it may write, its API keys (only a prefix and a hash are stored), its
+grants, its authorities and default severity. County (县市区) bureaus and vertical units are departments too."""
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from models.base import db, utcnow
-from models.tables.registry import ApiKey, Department, DepartmentGrant
+from models.tables.registry import DATA_KINDS, DOMAIN_KINDS, SEVERITIES, ApiKey, Department, DepartmentGrant, Domain
 
 KEY_PREFIX = "hg_"
+CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class DepartmentError(ValueError):
+    """A department or grant cannot be added or changed; `message` says why in Chinese."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_grant(text):
+    """(kind, Domain or None) from `KIND[:DOMAIN]`; DepartmentError when the kind or domain is unknown, a domain
+    kind lacks its domain, or another kind names one."""
+    kind, _, code = (text or "").strip().partition(":")
+    if kind not in DATA_KINDS:
+        raise DepartmentError(f"数据类型“{kind}”不存在，应为：{'、'.join(DATA_KINDS)}")
+    if kind in DOMAIN_KINDS and not code:
+        raise DepartmentError(f"{DATA_KINDS[kind]}按领域授权，请写作 {kind}:领域代码（如 {kind}:market）")
+    if kind not in DOMAIN_KINDS and code:
+        raise DepartmentError(f"{DATA_KINDS[kind]}不分领域，请只写 {kind}")
+    domain = Domain.by_code(code) if code else None
+    if code and domain is None:
+        raise DepartmentError(f"领域“{code}”不存在")
+    return kind, domain
+
+
+def add_department(code, name, grants=()):
+    """A new department with its grants (pairs from parse_grant); DepartmentError when the code is taken."""
+    code, name = (code or "").strip(), (name or "").strip()
+    if not CODE.match(code):
+        raise DepartmentError("部门代码应为2至40位小写字母、数字或下划线，以字母开头")
+    if not name or len(name) > 80:
+        raise DepartmentError("部门名称不能为空，且不超过80个字")
+    if Department.by_code(code) is not None:
+        raise DepartmentError(f"部门代码“{code}”已存在")
+    with db.atomic():
+        department = Department.create(code=code, name=name)
+        for kind, domain in grants:
+            DepartmentGrant.get_or_create(department=department, kind=kind, domain=domain)
+    return department
+
+
+def revoke_grant(department, grant_id):
+    """Withdraw one grant of `department`; the (kind, domain) it was, or None when it is not the department's."""
+    found = DepartmentGrant.find(grant_id, department)
+    if found is None:
+        return None
+    found.delete_instance()
+    return found.kind, found.domain
+
+
+def set_default_severity(department, value):
+    """The department's published default class, or '' / None for none."""
+    value = (value or "").strip() or None
+    if value is not None and value not in SEVERITIES:
+        raise DepartmentError("默认失信程度应为轻微、一般或严重，或不设置")
+    department.set_default_severity(value)
 
 
 def _hash(token):

@@ -1,8 +1,10 @@
 """Versioned migrations and the seed of domains and departments. `flask init-db` runs `upgrade`."""
 
+import csv
 import logging
+from pathlib import Path
 
-from peewee import CharField, DateTimeField, IntegerField
+from peewee import CharField, DateTimeField, IntegerField, fn
 from playhouse.migrate import SchemaMigrator, migrate
 
 from models.base import BaseModel, db, utcnow
@@ -18,27 +20,27 @@ from models.tables.accounts import (
     WechatUser,
 )
 from models.tables.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
+from models.tables.listings import CriminalJudgment, DishonestListing, EnforcementRecord, ReportItem
 from models.tables.records import (
     ArrearsRecord,
     CreditRepair,
     FeedStatus,
     ImportBatch,
+    ImportUpload,
     PenaltyRecord,
     RecordChange,
     RejectedRow,
 )
 from models.tables.registry import (
-    CREDIT_OFFICE,
-    ENTERPRISE,
-    FUND_ARREARS,
     PENALTY,
     REPAIR,
-    SOCIAL_ARREARS,
     ApiKey,
     Department,
+    DepartmentAuthority,
     DepartmentGrant,
     Domain,
     Enterprise,
+    name_key,
 )
 from models.tables.reports import (
     OutboundMessage,
@@ -54,57 +56,29 @@ from models.tables.reports import (
 log = logging.getLogger(__name__)
 
 ALL_MODELS = [
-    Domain, Department, DepartmentGrant, ApiKey, Enterprise,
-    ImportBatch, RejectedRow, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
+    Domain, Department, DepartmentGrant, DepartmentAuthority, ApiKey, Enterprise,
+    ImportBatch, RejectedRow, ImportUpload, PenaltyRecord, ArrearsRecord, CreditRepair, FeedStatus, RecordChange,
+    EnforcementRecord, DishonestListing, CriminalJudgment, ReportItem,
     WechatUser, Binding, StaffUser, StaffAudit, HandledMessage, StaffSession, SmsMessage,
     ReportRequest, ReportSequence, Report, ReportRecord, ReportArrears, ViewLog, OutboundMessage, StoredBlob,
     BindingReview, Case, CaseEvidence, CaseEvent, Holiday, PendingNotice, StaffNotice,
 ]
 
-# The seed's 16 domains, in the seed's order, with the short names people type.
-DOMAINS = [
-    ("hrss", "人力资源和社会保障", "人社,社保,劳动保障,人力资源"),
-    ("natural_resources", "自然资源", "国土,自然资源局"),
-    ("ecology", "生态环境", "环保,环境,生态"),
-    ("transport", "交通运输", "交通"),
-    ("water", "水务", "水利"),
-    ("agriculture", "农业农村", "农业,农村"),
-    ("commerce", "商务", "商务局"),
-    ("health", "卫生健康", "卫健,卫生"),
-    ("work_safety", "安全生产", "安监,应急,应急管理"),
-    ("market", "市场监管", "市监,工商,市场监督"),
-    ("medical_insurance", "医疗保障", "医保"),
-    ("finance", "金融监管", "金融"),
-    ("fire", "消防安全", "消防"),
-    ("housing", "住房和城乡建设", "住建,建设"),
-    ("landscaping", "园林绿化", "园林,绿化"),
-    ("urban", "城市管理", "城管"),
-]
-DEPARTMENT_NAMES = {
-    "hrss": "黑河市人力资源和社会保障局",
-    "natural_resources": "黑河市自然资源局",
-    "ecology": "黑河市生态环境局",
-    "transport": "黑河市交通运输局",
-    "water": "黑河市水务局",
-    "agriculture": "黑河市农业农村局",
-    "commerce": "黑河市商务局",
-    "health": "黑河市卫生健康委员会",
-    "work_safety": "黑河市应急管理局",
-    "market": "黑河市市场监督管理局",
-    "medical_insurance": "黑河市医疗保障局",
-    "finance": "黑河市金融工作办公室",
-    "fire": "黑河市消防救援支队",
-    "housing": "黑河市住房和城乡建设局",
-    "landscaping": "黑河市园林绿化中心",
-    "urban": "黑河市城市管理综合执法局",
-}
-# Departments that provide arrears rather than one domain's penalties.
-EXTRA_DEPARTMENTS = [
-    ("housing_fund", "黑河市住房公积金管理中心", [FUND_ARREARS]),
-    ("tax", "国家税务总局黑河市税务局", [SOCIAL_ARREARS]),
-    # The register's keeper: the credit office loads the 企业名录 (and `flask import enterprises` acts for it).
-    (CREDIT_OFFICE, "黑河市社会信用体系建设领导小组办公室", [ENTERPRISE]),
-]
+SEED_DATA = Path(__file__).resolve().parents[1] / "data"  # models/data: one row per domain, department, authority
+
+
+def _csv(name):
+    with open(SEED_DATA / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# The seed's 16 domains in its order (code, name, aliases), each with its department: models/data/domains.csv.
+SEED_DOMAINS = _csv("domains.csv")
+DOMAINS = [(row["code"], row["name"], row["aliases"].replace(";", ",")) for row in SEED_DOMAINS]
+# Departments that provide more than (or other than) one domain's penalties, and what they may send.
+SEED_DEPARTMENTS = _csv("departments.csv")
+# The authorities each seeded department speaks for besides its own name: county (县市区) bureaus, branches.
+SEED_AUTHORITIES = _csv("authorities.csv")
 
 
 class SchemaVersion(BaseModel):
@@ -150,6 +124,26 @@ def _sms_rows_and_kept_reports():
     _add_columns(ReportRequest, "keep_earlier")
 
 
+def _national_data():
+    """Issue 10: the national layout's fields, keys for matching, holds, the 565号 kinds, authorities, uploads."""
+    _add_columns(PenaltyRecord, "subject_class", "decision_key", "confiscated_wan", "licence", "valid_until",
+                 "publicity_until", "authority_key", "authority_code", "source_unit_code", "remark", "holds", "raw")
+    _add_columns(ArrearsRecord, "holds", "raw")
+    _add_columns(Department, "default_severity")
+    _add_columns(ImportBatch, "as_of", "unchanged", "skipped")
+    _add_columns(RejectedRow, "outcome")
+    # Stored text was NFKC-folded on read until now, so the key is the text without its spaces.
+    PenaltyRecord.update(decision_key=fn.REPLACE(PenaltyRecord.decision_no, " ", ""),
+                         authority_key=fn.REPLACE(PenaltyRecord.authority, " ", "")).where(
+        PenaltyRecord.decision_key == "").execute()
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "penalty_record_decision_key_authority_key" '
+                   'ON "penalty_record" ("decision_key", "authority_key")')
+    db.create_tables([DepartmentAuthority, ImportUpload, EnforcementRecord, DishonestListing, CriminalJudgment,
+                      ReportItem], safe=True)
+    for department in Department.select():  # departments seeded before this version get their authorities now
+        _seed_authorities(department)
+
+
 # (version, name, function). Append only; never edit an applied migration. A new database gets every table from
 # migration 1 (the current models), so each later migration must be a no-op there: create safely, add columns if absent.
 def _view_entries():
@@ -167,6 +161,7 @@ MIGRATIONS = [
     (5, "views are flushed in batches from a stream, each entry once", _view_entries),
     (6, "WeChat's windows per kind, how a message went, server-side staff sessions", _protocol),
     (7, "SMS as rows (no text in job arguments); requests that keep earlier reports", _sms_rows_and_kept_reports),
+    (8, "national layouts, the 565号 kinds, authorities, stored uploads", _national_data),
 ]
 
 
@@ -192,19 +187,33 @@ def upgrade():
 
 
 def seed():
-    """Insert the seed's domains and departments and their grants where missing; never overwrite data."""
+    """Insert the seed's domains, departments, grants and authorities where missing; never overwrite data."""
     with db.atomic():
-        for position, (code, name, aliases) in enumerate(DOMAINS, start=1):
+        for position, row in enumerate(SEED_DOMAINS, start=1):
             domain, _ = Domain.get_or_create(
-                code=code, defaults={"name": name, "aliases": aliases, "position": position}
-            )
-            dept, _ = Department.get_or_create(code=code, defaults={"name": DEPARTMENT_NAMES[code]})
+                code=row["code"], defaults={"name": row["name"], "aliases": row["aliases"].replace(";", ","),
+                                            "position": position})
+            dept = _seed_department(row["department_code"], row["department_name"])
             for kind in (PENALTY, REPAIR):
                 DepartmentGrant.get_or_create(department=dept, kind=kind, domain=domain)
-        hrss = Department.get(Department.code == "hrss")
-        DepartmentGrant.get_or_create(department=hrss, kind=SOCIAL_ARREARS, domain=None)
-        for code, name, kinds in EXTRA_DEPARTMENTS:
-            dept, _ = Department.get_or_create(code=code, defaults={"name": name})
-            for kind in kinds:
+        for row in SEED_DEPARTMENTS:
+            dept = _seed_department(row["code"], row["name"])
+            for kind in filter(None, row["grants"].split(";")):
                 DepartmentGrant.get_or_create(department=dept, kind=kind, domain=None)
     seed_calendar()
+
+
+def _seed_department(code, name):
+    """The department `code`, created with its seeded authorities when it does not exist yet."""
+    dept, created = Department.get_or_create(code=code, defaults={"name": name})
+    if created:
+        _seed_authorities(dept)
+    return dept
+
+
+def _seed_authorities(department):
+    """Add the seed's authorities of `department` that it lacks (once: on creation, or by migration 4)."""
+    have = {a.key for a in department.authorities}
+    for row in SEED_AUTHORITIES:
+        if row["department_code"] == department.code and name_key(row["authority"]) not in have:
+            DepartmentAuthority.create(department=department, name=row["authority"], key=name_key(row["authority"]))

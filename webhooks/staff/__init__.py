@@ -6,7 +6,16 @@ failed logins are counted in Redis. The credit office (role `office`) sees every
 One module per concern; they all add their views to the one blueprint in `common`.
 """
 
-from webhooks.staff import auth, bindings, cases, departments, oversight, uploads  # noqa: F401 - register the views
+from webhooks.staff import (  # noqa: F401 - register the views
+    auth,
+    bindings,
+    cases,
+    departments,
+    domains,
+    held,
+    oversight,
+    uploads,
+)
 from webhooks.staff.common import bp, init_app, session_staff
 
 __all__ = ["bp", "init_app", "session_staff"]

@@ -33,7 +33,9 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 PUBLIC_ENDPOINTS = {"staff.login"}
 SESSION_KEY = "sid"  # the cookie's random token of a StaffSession
 INLINE_MIMES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "application/pdf"}
-UPLOAD_KINDS = {"penalty": "行政处罚", "arrears": "欠缴（社保/公积金）", "repair": "信用修复", "enterprise": "企业名录"}
+UPLOAD_KINDS = {"penalty": "行政处罚", "arrears": "欠缴（社保/公积金）", "repair": "信用修复",
+                "enforcement": "行政强制", "dishonest_list": "严重失信主体名单", "criminal": "刑事判决（单位犯罪）",
+                "enterprise": "企业名录"}
 
 
 def init_app(app):

@@ -1,29 +1,18 @@
-"""Department data uploads (the same validation as `flask import`) and the import batches."""
-
+"""Department data uploads and the import batches. An upload is stored with a queued batch and imported by a worker
+(jobs/imports.py), never in the web process; the batch page shows its progress and then its lines."""
 
 import datetime as dt
 
-from flask import abort, g, render_template, request
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 
-from jobs.delivery import enqueue_rows
-from models.policy.ingestion.ingest import KINDS as IMPORT_KINDS
-from models.policy.ingestion.ingest import UnreadableFile, import_file
-from models.policy.staff import (
-    audit,
-    is_office,
-    may_see_department,
-)
-from models.tables.records import ImportBatch, RejectedRow
-from models.tables.registry import (
-    ENTERPRISE,
-    FUND_ARREARS,
-    SOCIAL_ARREARS,
-    Department,
-    DepartmentGrant,
-)
+from jobs.imports import enqueue_upload, progress_of
+from models.policy.ingestion.ingest import UnreadableFile, check_door
+from models.policy.staff import audit, is_office, may_see_department
+from models.tables.records import ImportBatch
+from models.tables.registry import ENTERPRISE, FUND_ARREARS, SOCIAL_ARREARS, Department
 from webhooks.staff.common import UPLOAD_KINDS, bp
 
-# -- uploads -------------------------------------------------------------------------------------------------------
+REFRESH_SECONDS = 2
 
 
 def upload_kinds(staff):
@@ -31,7 +20,7 @@ def upload_kinds(staff):
     those the department holds a grant for (the 企业名录 only when explicitly granted)."""
     if is_office(staff):
         return dict(UPLOAD_KINDS)
-    held = {g.kind for g in DepartmentGrant.select().where(DepartmentGrant.department == staff.department_id)}
+    held = staff.department.kinds()
     arrears = bool(held & {SOCIAL_ARREARS, FUND_ARREARS})
     return {k: v for k, v in UPLOAD_KINDS.items() if k in held or (k == "arrears" and arrears)}
 
@@ -43,37 +32,41 @@ def _upload_target(kind):
     return None if kind == ENTERPRISE else request.form.get("department", "")
 
 
+def _page(status=200, **extra):
+    departments = Department.all_ordered() if is_office(g.staff) else [g.staff.department]
+    return render_template("staff/upload.html", departments=departments, kinds=upload_kinds(g.staff), **extra), status
+
+
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    """A department's CSV/XLSX through the same validation as `flask import`; rejected rows shown."""
-    departments = Department.select().order_by(Department.id) if is_office(g.staff) else [g.staff.department]
-    kinds = upload_kinds(g.staff)
+    """A department's CSV/XLSX, stored and queued for the worker; the batch page follows it."""
     if request.method == "GET":
-        return render_template("staff/upload.html", departments=departments, kinds=kinds)
+        return _page()
     kind, file = request.form.get("kind", ""), request.files.get("file")
     code = _upload_target(kind)
-    error = _upload_error(kind, file, kinds)
+    error = _upload_error(kind, file, upload_kinds(g.staff))
     if error:
-        return render_template("staff/upload.html", departments=departments, kinds=kinds, error=error), 400
+        return _page(400, error=error)
     try:
-        result = import_file(file.stream, file.filename, kind, code, source="staff", actor=g.staff.username,
-                             as_of=_as_of(request.form.get("as_of", "")))
+        department, _ = check_door(kind, code)
     except UnreadableFile as exc:
-        audit(g.staff, "upload_unreadable", file.filename, kind=kind, department=code, error=exc.message)
-        return render_template("staff/upload.html", departments=departments, kinds=kinds,
-                               error=f"无法导入：{exc.message}"), 400
-    enqueue_rows(result.outbound)
-    audit(g.staff, "upload", file.filename, kind=kind, department=code, batch=result.batch_id,
-          summary=result.summary())
-    return render_template("staff/upload.html", departments=departments, kinds=kinds, result=result,
-                           filename=file.filename)
+        audit(g.staff, "upload_refused", file.filename, kind=kind, department=code, error=exc.message)
+        return _page(400, error=f"无法导入：{exc.message}")
+    content = file.read()
+    if not content:
+        return _page(400, error="文件为空，没有表头和数据。")
+    batch = ImportBatch.queue_upload(department, kind, file.filename, g.staff.username,
+                                     _as_of(request.form.get("as_of", "")), content)
+    enqueue_upload(current_app.extensions["hegui"], batch.id)
+    audit(g.staff, "upload", file.filename, kind=kind, department=department.code, batch=batch.id, size=len(content))
+    return redirect(url_for("staff.batch_detail", batch_id=batch.id), 303)
 
 
 def _upload_error(kind, file, kinds):
     """A Chinese sentence when the upload form is incomplete or the kind is not this account's to send, else None."""
     if kind in UPLOAD_KINDS and kind not in kinds:
         return f"本单位无权报送{UPLOAD_KINDS[kind]}数据。"
-    if kind not in UPLOAD_KINDS or kind not in IMPORT_KINDS or file is None or not file.filename:
+    if kind not in UPLOAD_KINDS or file is None or not file.filename:
         return "请选择数据类型和文件。"
     try:
         _as_of(request.form.get("as_of", ""))
@@ -88,18 +81,17 @@ def _as_of(value):
 
 @bp.get("/batches")
 def batches():
-    query = ImportBatch.select().order_by(ImportBatch.id.desc()).limit(100)
-    if not is_office(g.staff):
-        query = query.where(ImportBatch.department == g.staff.department_id)
-    return render_template("staff/batches.html", batches=query)
+    department = None if is_office(g.staff) else g.staff.department_id
+    return render_template("staff/batches.html", batches=ImportBatch.visible_to(department))
 
 
 @bp.get("/batches/<int:batch_id>")
 def batch_detail(batch_id):
-    batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+    """A batch: while queued or running, its progress (the page refreshes itself); then its counts and lines."""
+    batch = ImportBatch.by_id(batch_id)
     if batch is None or not may_see_department(g.staff, batch.department_id):
         abort(404)
-    rows = RejectedRow.select().where(RejectedRow.batch == batch).order_by(RejectedRow.row_number).limit(2000)
-    return render_template("staff/batch.html", batch=batch, rows=rows)
-
-
+    done = None if batch.finished else progress_of(current_app.extensions["hegui"], batch.id)
+    refresh = None if batch.finished else REFRESH_SECONDS
+    return render_template("staff/batch.html", batch=batch, rows=batch.lines() if batch.finished else [],
+                           done=done, refresh=refresh)

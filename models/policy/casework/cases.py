@@ -1,26 +1,24 @@
 """Objections (异议申诉) and credit-repair requests (信用修复) as cases: eligibility, opening, the review states.
 
-Credit repair follows 国家发展改革委《失信行为纠正后的信用信息修复管理办法（试行）》(2023, 令第58号): an administrative
-penalty may be repaired once its minimum publicity period has passed — 轻微 (only a warning or 通报批评, or a
-简易程序 / 不予行政处罚 decision): not published, 0 months; 一般: 3 months; 严重: 12 months, counted from the decision
-date — when the penalty has been carried out and the enterprise signs a 信用承诺书 (stating that it has been carried
-out; the department checks it in review). A record's class is the `severity` the department sent (轻微/一般/严重);
-without one it is derived: 严重 when the 处罚类别/处罚内容 names a licence revocation, closure, suspension of
-business, a restriction of trade or qualification, or the fine is at least `SERIOUS_FINE_WAN` 万元; 轻微 as above;
-otherwise 一般.
+Credit repair follows 《信用修复管理办法》（国家发展改革委令第36号, in force from 2026-04-01; it abolished 令第58号): an
+administrative penalty may be repaired once its minimum publicity period has passed — 轻微: none, 一般: 3 months,
+严重: 1 year, counted from the decision date — when the penalty has been carried out and the enterprise makes a public
+信用承诺 (a signed 信用承诺书 photo; the department checks it in review). The class is the department's (see
+`models/policy/casework/severity.py`); a refusal says from when the owner may apply. A department's own repair
+decision (修复决定, 谁认定谁修复) is recorded as sent through the repairs import, without these checks.
 
 Deadlines are counted in working days after the day a case is opened (weekends and the national calendar in the
 `Holiday` table observed): objections 5 (the providing department verifies and answers), repairs 5 (the deciding
 department decides after acceptance). Both are settings (`CASE_DEADLINE_OBJECTION_DAYS`, `CASE_DEADLINE_REPAIR_DAYS`).
 """
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
 from peewee import IntegrityError
 
 from models.base import db, local_today, utcnow
+from models.policy.casework.severity import MIN_PUBLICITY_MONTHS, record_severity, repair_eligible_on
 from models.policy.report.corrections import mark_reports_corrected
 from models.policy.report.numbering import next_sequence
 from models.policy.report.rules import is_no_penalty
@@ -43,20 +41,12 @@ from models.tables.records import (
     ACTIVE,
     CORRECTED,
     REPAIRED,
-    SIMPLIFIED,
     VERIFIED,
     WITHDRAWN,
     CreditRepair,
     PenaltyRecord,
     RecordChange,
 )
-
-MINOR, GENERAL, SERIOUS = "轻微", "一般", "严重"
-MIN_PUBLICITY_MONTHS = {MINOR: 0, GENERAL: 3, SERIOUS: 12}
-SEVERITY_ALIASES = {"minor": MINOR, "general": GENERAL, "serious": SERIOUS, "较轻": MINOR, "较重": SERIOUS}
-SERIOUS_FINE_WAN = 10
-SERIOUS_MARKERS = ("吊销", "撤销许可", "责令关闭", "停产停业", "限制开展生产经营", "限制从业", "降低资质", "行政拘留")
-MINOR_CATEGORIES = {"警告", "通报批评"}
 
 KINDS = {OBJECTION: "异议申诉", REPAIR_REQUEST: "信用修复"}
 NUMBER_PREFIX = {OBJECTION: "YY", REPAIR_REQUEST: "XF"}
@@ -89,31 +79,6 @@ class Eligibility:
     eligible_on: dt.date
 
 
-def record_severity(record):
-    """The record's class under the 2023 measures: the department's `severity`, else derived (module docstring)."""
-    given = (record.severity or "").strip()
-    given = SEVERITY_ALIASES.get(given.lower(), given)
-    if given in MIN_PUBLICITY_MONTHS:
-        return given
-    if is_no_penalty(record):
-        return MINOR  # no penalty at all, whatever its text says (e.g. 不予吊销…, 不予行政处罚（首违不罚）)
-    text = f"{record.category}{record.content}"
-    if any(marker in text for marker in SERIOUS_MARKERS):
-        return SERIOUS
-    if record.fine_wan is not None and record.fine_wan >= SERIOUS_FINE_WAN:
-        return SERIOUS
-    if record.procedure == SIMPLIFIED or record.category.strip() in MINOR_CATEGORIES:
-        return MINOR
-    return GENERAL
-
-
-def add_months(day, months):
-    """`day` plus whole calendar months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def open_case_for(record):
     """The open case about `record`, or None."""
     return Case.select().where((Case.record == record) & Case.status.in_(OPEN_STATES)).first()
@@ -130,22 +95,24 @@ def check_repair_eligibility(record, today=None):
     if pending is not None:
         raise NotEligible(f"该处罚记录已有正在办理的申请（编号 {pending.number}），请等待办理结果。")
     severity = record_severity(record)
-    eligible_on = add_months(record.decided_on, MIN_PUBLICITY_MONTHS[severity])
+    eligible_on = repair_eligible_on(record, severity)
     if today < eligible_on:
+        months = MIN_PUBLICITY_MONTHS[severity.level]
         raise NotEligible(
-            f"该处罚属于{severity}失信行为，最短公示期为{MIN_PUBLICITY_MONTHS[severity]}个月（自处罚决定之日 "
-            f"{record.decided_on:%Y年%m月%d日} 起算），尚未期满。"
+            f"该处罚属于{severity.level}失信信息，依《信用修复管理办法》（国家发展改革委令第36号），最短公示期为"
+            f"{months}个月（自处罚决定之日 {record.decided_on:%Y年%m月%d日} 起算），尚未期满。"
             f"请于 {eligible_on:%Y年%m月%d日} 起再申请信用修复。",
             eligible_on=eligible_on,
         )
-    return Eligibility(severity=severity, eligible_on=eligible_on)
+    return Eligibility(severity=severity.level, eligible_on=eligible_on)
 
 
 def records_for_case(enterprise, kind):
-    """Penalty records the owner may raise an objection (kind='objection') or a repair (kind='repair') about."""
+    """Penalty records the owner may raise an objection (kind='objection') or a repair (kind='repair') about; a
+    decision not to punish has nothing to repair."""
     states = (ACTIVE, REPAIRED) if kind == OBJECTION else (ACTIVE,)
     busy = Case.select(Case.record).where(Case.status.in_(OPEN_STATES))
-    return list(
+    records = (
         PenaltyRecord.select()
         .where(
             (PenaltyRecord.enterprise == enterprise)
@@ -155,6 +122,7 @@ def records_for_case(enterprise, kind):
         )
         .order_by(PenaltyRecord.decided_on.desc(), PenaltyRecord.id.desc())
     )
+    return [r for r in records if kind == OBJECTION or not is_no_penalty(r)]
 
 
 def deadline_days(kind, settings=None):
@@ -219,7 +187,7 @@ def open_case(
 
 
 def _check_repair_request(record, penalty_fulfilled, commitment_blob_id, today):
-    """Raise when a repair request lacks what the 2023 measures require."""
+    """Raise when a repair request lacks what 令第36号 requires."""
     check_repair_eligibility(record, today)
     if penalty_fulfilled is False:
         raise NotEligible("信用修复须先履行行政处罚决定（如缴清罚款），履行完毕后再申请。")

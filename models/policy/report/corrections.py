@@ -1,6 +1,7 @@
-"""Issued reports that showed a record turn 数据已更正 when the record is corrected, withdrawn or repaired."""
+"""Issued reports that showed an item turn 数据已更正 when the item is corrected, withdrawn or repaired."""
 
 from models.base import db, utcnow
+from models.tables.listings import ReportItem
 from models.tables.reports import Report, ReportArrears, ReportRecord
 
 
@@ -12,6 +13,12 @@ def mark_reports_corrected(record_id, note):
 def mark_reports_corrected_for_arrears(arrears_id, note):
     """The same for a 社保/公积金 arrears item that was corrected or withdrawn."""
     return _mark(ReportArrears.select(ReportArrears.report).where(ReportArrears.arrears == arrears_id), note)
+
+
+def mark_reports_corrected_for_item(kind, item_id, note):
+    """The same for an item of a 565号 kind (行政强制, 严重失信主体名单, 刑事)."""
+    showing = ReportItem.select(ReportItem.report).where((ReportItem.kind == kind) & (ReportItem.item_id == item_id))
+    return _mark(showing, note)
 
 
 def _mark(showing, note):

@@ -247,17 +247,34 @@ def arrears_entry(item):
 
 
 # Sections of the 565号 content (issue 10): title, the item's title key, and its rows (label, keys, formatter).
+def _date_or(missing):
+    return lambda v: cn_date(v) or missing
+
+
 LIST_SECTIONS = {
     "enforcement": ("行政强制", ("decision_no",), (
-        ("类别", ("kind", "category"), given), ("内容", ("content",), given),
-        ("实施机关", ("authority",), given), ("决定日期", ("decided_on",), lambda v: cn_date(v) or MISSING))),
+        ("领域", ("domain",), given), ("类别", ("category", "kind"), given), ("强制方式", ("method",), given),
+        ("对象", ("target",), given), ("内容", ("content",), given), ("事由", ("reason",), given),
+        ("依据", ("basis",), given), ("涉及金额", ("amount_wan",), wan), ("实施机关", ("authority",), given),
+        ("决定日期", ("decided_on",), _date_or(MISSING)), ("解除日期", ("released_on",), _date_or("未解除")))),
     "dishonest_list": ("严重失信主体名单", ("list_name", "name"), (
-        ("认定单位", ("authority",), given), ("列入日期", ("listed_on",), lambda v: cn_date(v) or MISSING),
-        ("移出日期", ("removed_on",), lambda v: cn_date(v) or "尚未移出"), ("列入事由", ("reason",), given))),
+        ("认定单位", ("unit", "authority"), given), ("认定文书号", ("decision_no",), given),
+        ("列入事由", ("reason",), given), ("列入依据", ("basis",), given),
+        ("列入日期", ("listed_on",), _date_or(MISSING)), ("移出日期", ("removed_on",), _date_or("尚未移出")))),
     "criminal": ("刑事（单位犯罪）", ("case_no",), (
-        ("审判法院", ("court",), given), ("判决日期", ("judged_on",), lambda v: cn_date(v) or MISSING),
-        ("罪名", ("charge", "crime"), given), ("判决结果", ("sentence", "result"), given))),
+        ("审判法院", ("court",), given), ("罪名", ("cause", "charge", "crime"), given),
+        ("审判程序", ("procedure",), given), ("判决日期", ("judged_on",), _date_or(MISSING)),
+        ("生效日期", ("effective_on",), _date_or(MISSING)), ("判决结果", ("result", "sentence"), given),
+        ("罚金", ("fine_wan",), wan))),
 }
+
+
+def section_raw(snapshot, key):
+    """A 565号 section of the snapshot: under `sections` by its kind (hegui.report/2), or at the top level; None."""
+    for part in snapshot.get("sections") or []:
+        if isinstance(part, dict) and part.get("kind") == key:
+            return part
+    return snapshot.get(key)
 
 
 def list_entry(item, title_keys, spec):
@@ -286,9 +303,10 @@ def sections(snapshot):
         _part(a, a.get("label", ""), [arrears_entry(i) for i in a.get("items") or []])
         for a in snapshot.get("arrears") or []], empty="本报告未包含欠缴信息。"))
     for key, (title, title_keys, spec) in LIST_SECTIONS.items():
-        if key in snapshot:
+        raw = section_raw(snapshot, key)
+        if raw is not None:
             parts = [_part(p, p.get("label") or title, [list_entry(i, title_keys, spec) for i in p.get("items") or []])
-                     for p in _parts(snapshot[key])]
+                     for p in _parts(raw)]
             found.append(Section(key, title, parts))
     repairs = [Entry(title=given(p.get("record_decision_no")), rows=[
         ("领域", given(p.get("domain"))), ("信用修复决定文号", given(p.get("decision_no"))),

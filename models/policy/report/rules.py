@@ -1,23 +1,31 @@
 """The policy's rules as versioned rule sets: which records a report shows, chosen by the `RULE_SET` setting.
 
-heihe-2024  黑河市实施方案（试行）: 违法记录 are 行政处罚 records in the 16 domains; penalties under 简易程序 and
-            不予行政处罚 decisions do not count.
-ndrc-2025   发改财金〔2025〕565号: every 行政处罚 counts, 简易程序 included; 不予行政处罚 still does not.
+heihe-2024  《黑河市推行市场主体以专用信用报告替代有无违法记录证明实施方案（试行）》 (the seed plan, in force locally,
+            the default): 违法记录 are 行政处罚 records in the register's domains; 「对市场主体行为依据简易程序作出的
+            行政处罚和已依法不予行政处罚的，不列入违法记录」. Title 市场主体专用信用报告.
+ndrc-2025   发改财金〔2025〕565号: every 行政处罚 counts, 简易程序 included; 不予行政处罚 still does not; the report
+            also covers 行政强制, 严重失信主体名单 and 刑事 (单位犯罪). Title 经营主体专项信用报告.
 
 Common to both:
+- a decision not to punish (不予行政处罚, however the department wrote it: see `is_no_penalty`) is never a 违法记录, and
+  what is not a 违法记录 under the report's rule set does not appear on the report at all;
+- a 违法记录 decided inside the period is always listed: marked 「已修复」 when repaired and 「公示期满」 when its
+  publicity (《信用修复管理办法》令第36号) has ended — never dropped for either reason, since the report stands in for
+  certificates of the *absence* of records;
 - only records that are active or repaired appear (withdrawn or corrected-away ones do not), and never records held
-  for 核验; repaired records appear marked as repaired, with the repair;
+  for staff review; a held record that might be a 违法记录 keeps its domain from being certified clean;
 - arrears appear when they existed at some time in the period: the arrears began on or before the period end and were
-  unsettled, or settled on or after the period start (shown as settled, with the date). Arrears settled before the
-  period began do not appear;
+  unsettled, or settled on or after the period start (shown as settled, with the date);
 - repairs appear for records of the enterprise decided in the period, or when the repair itself is dated in it.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from models.tables.records import (
     ACTIVE,
-    NO_PENALTY,
+    HELD_IMPLAUSIBLE,
     REPAIRED,
     SIMPLIFIED,
     VERIFIED,
@@ -25,12 +33,20 @@ from models.tables.records import (
     CreditRepair,
     PenaltyRecord,
 )
+from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT, Department
 
 DEFAULT_VERSION = "heihe-2024"
 COMMON_NOTES = [
-    "已撤销的记录不列入报告；已完成信用修复的记录标注为“已修复”。",
-    "欠缴信息列示报告期内存在的欠缴（含报告期内已补缴的，注明补缴日期）。",
+    "不予行政处罚决定（含首违不罚、轻微不罚）不列入违法记录。",
+    "已撤销的记录不列入报告；报告期内的违法记录，已完成信用修复的标注“已修复”，公示期已满的标注“公示期满”，均不因此"
+    "从报告中删除（公示期依《信用修复管理办法》（国家发展改革委令第36号），部门报送公示截止期的以其为准）。",
+    "欠缴信息列示报告期内存在的欠缴（含报告期内已补缴的，注明补缴日期）；多个部门报送的同一笔欠缴合并为一条，注明各来源。",
+    "正在核验的记录不列入报告，其所在领域在核验完成前不出具“未查见”结论。",
 ]
+# 不予行政处罚 as departments write it: in 处罚类别 or 处罚内容, or 「不罚〔…〕」 in the 文号
+# (docs/DATA-STANDARD.md §1.2).
+NO_PENALTY_WORDS = ("不予行政处罚", "不予处罚", "首违不罚", "轻微不罚", "无过错不罚", "初次违法不罚")
+NO_PENALTY_NUMBER = re.compile(r"不罚\s*[〔\[(【]|不予处罚")
 
 
 class UnknownRuleSet(LookupError):
@@ -38,15 +54,25 @@ class UnknownRuleSet(LookupError):
 
 
 def is_no_penalty(record):
-    """True for a 不予行政处罚 decision."""
-    return (record.category or "").strip().startswith(NO_PENALTY)
+    """True for a decision not to punish, wherever the department wrote so (行政处罚法 第三十三条)."""
+    return no_penalty_text(record.category, record.content, record.decision_no)
+
+
+def no_penalty_text(category, content, decision_no):
+    """is_no_penalty over the three texts (NFKC-folded for matching only)."""
+    words = unicodedata.normalize("NFKC", f"{category or ''}\n{content or ''}")
+    if any(word in words for word in NO_PENALTY_WORDS):
+        return True
+    return bool(NO_PENALTY_NUMBER.search(unicodedata.normalize("NFKC", decision_no or "")))
 
 
 @dataclass(frozen=True)
 class RuleSet:
     version: str
-    title: str
+    title: str  # the report's title
+    source: str  # the text the rule set applies
     count_simplified: bool
+    sections: tuple = ()  # the 565号 kinds the report covers besides penalties and arrears
     notes: list = field(default_factory=list)
 
     def counts(self, record):
@@ -55,19 +81,30 @@ class RuleSet:
             return False
         return self.count_simplified or record.procedure != SIMPLIFIED
 
+    def might_count(self, record):
+        """True when a held `record` could be a 违法记录 once resolved: a 简易程序 label held under §51 may be false."""
+        if is_no_penalty(record):
+            return False
+        doubtful = any(h["code"] == HELD_IMPLAUSIBLE for h in record.holds or ())
+        return self.count_simplified or record.procedure != SIMPLIFIED or doubtful
+
 
 RULE_SETS = {
     "heihe-2024": RuleSet(
         version="heihe-2024",
-        title="黑河市推行市场主体以专用信用报告替代有无违法记录证明实施方案（试行）",
+        title="市场主体专用信用报告（替代有无违法记录证明）",
+        source="黑河市推行市场主体以专用信用报告替代有无违法记录证明实施方案（试行）",
         count_simplified=False,
         notes=["依据简易程序作出的行政处罚及不予行政处罚决定，不列入违法记录。", *COMMON_NOTES],
     ),
     "ndrc-2025": RuleSet(
         version="ndrc-2025",
-        title="发改财金〔2025〕565号",
+        title="经营主体专项信用报告（替代有无违法违规记录证明）",
+        source="发改财金〔2025〕565号",
         count_simplified=True,
-        notes=["行政处罚记录（含依简易程序作出的）列入违法记录；不予行政处罚决定不列入。", *COMMON_NOTES],
+        sections=(ENFORCEMENT, DISHONEST_LIST, CRIMINAL),
+        notes=["行政处罚记录（含依简易程序作出的）列入违法记录；不予行政处罚决定不列入。",
+               "报告同时列示行政强制、严重失信主体名单和刑事判决（单位犯罪）信息。", *COMMON_NOTES],
     ),
 }
 
@@ -81,39 +118,39 @@ def get_rule_set(version=None, default=DEFAULT_VERSION):
         raise UnknownRuleSet(f"unknown rule set {name!r}; known: {', '.join(sorted(RULE_SETS))}") from None
 
 
+def _in_period(enterprise_clause, domain, start, end):
+    return (
+        enterprise_clause
+        & (PenaltyRecord.domain == domain)
+        & PenaltyRecord.decided_on.between(start, end)
+        & PenaltyRecord.status.in_([ACTIVE, REPAIRED])
+    )
+
+
 def report_penalties(enterprise, domain, start, end, rule_set):
     """The penalty records of `enterprise` in `domain` decided in [start, end] that count, repaired ones included."""
     query = (
         PenaltyRecord.select()
-        .where(
-            (PenaltyRecord.enterprise == enterprise)
-            & (PenaltyRecord.domain == domain)
-            & PenaltyRecord.decided_on.between(start, end)
-            & PenaltyRecord.status.in_([ACTIVE, REPAIRED])
-            & (PenaltyRecord.review == VERIFIED)
-        )
+        .where(_in_period(PenaltyRecord.enterprise == enterprise, domain, start, end)
+               & (PenaltyRecord.review == VERIFIED))
         .order_by(PenaltyRecord.decided_on, PenaltyRecord.id)
     )
     return [record for record in query if rule_set.counts(record)]
 
 
 def held_penalties(enterprise, domain, start, end, rule_set):
-    """Records with this enterprise's USCC in `domain` and the period that would count but are held for 核验."""
+    """Records with this enterprise's USCC in `domain` and the period, held for review, that might count."""
     query = PenaltyRecord.select().where(
-        (PenaltyRecord.uscc == enterprise.uscc)
-        & (PenaltyRecord.domain == domain)
-        & PenaltyRecord.decided_on.between(start, end)
-        & PenaltyRecord.status.in_([ACTIVE, REPAIRED])
-        & (PenaltyRecord.review != VERIFIED)
-    )
-    return [record for record in query if rule_set.counts(record)]
+        _in_period(PenaltyRecord.uscc == enterprise.uscc, domain, start, end) & (PenaltyRecord.review != VERIFIED))
+    return [record for record in query if rule_set.might_count(record)]
 
 
 def report_arrears(enterprise, kind, start, end):
     """Arrears of `kind` that existed at some time in [start, end]: unsettled, or settled on or after `start`, or
     settled on a date nobody sent while its months reach into the period."""
     return list(
-        ArrearsRecord.select()
+        ArrearsRecord.select(ArrearsRecord, Department)
+        .join(Department)
         .where(
             (ArrearsRecord.enterprise == enterprise)
             & (ArrearsRecord.kind == kind)
@@ -128,6 +165,14 @@ def report_arrears(enterprise, kind, start, end):
         )
         .order_by(ArrearsRecord.period_start, ArrearsRecord.id)
     )
+
+
+def held_arrears(enterprise, kind, start, end):
+    """Arrears rows with this enterprise's USCC held for review whose months reach into the period."""
+    return ArrearsRecord.select().where(
+        (ArrearsRecord.uscc == enterprise.uscc) & (ArrearsRecord.kind == kind) & (ArrearsRecord.period_start <= end)
+        & (ArrearsRecord.period_end >= start) & (ArrearsRecord.withdrawn == False)  # noqa: E712
+        & (ArrearsRecord.review != VERIFIED)).count()
 
 
 def report_repairs(enterprise, start, end):

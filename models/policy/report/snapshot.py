@@ -1,22 +1,30 @@
-"""The frozen content of a report (schema hegui.report/1): what was found, per domain, for the chosen period.
+"""The frozen content of a report (schema hegui.report/2): what was found, per domain, for the chosen period.
 
 Plain functions over the models; the pipeline adds the number, token and signature and stores the result.
+
+hegui.report/2 (issue 10) adds to /1: the title of the rule set; per record the facts the national standard carries
+(违法事实, 处罚依据, 没收金额, 暂扣或吊销证照, 处罚有效期, 公示截止期 and whether publicity has ended, 处罚机关 and
+数据来源单位 with their codes, 备注, 行政相对人类别, 程序类型, 失信程度 and its source); per arrears item its sources;
+and, when the rule set covers them, `sections` for 行政强制, 严重失信主体名单 and 刑事. Reports of /1 stay readable:
+the templates treat every added key as optional.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from models.base import utcnow
+from models.policy.casework.severity import publicity_until, record_severity
 from models.policy.report import feeds, rules
+from models.policy.report.arrears import arrears_part
+from models.policy.report.parts import COMPLETE, Scope, cn_date, coverage_part, incomplete_clause, iso, money
+from models.policy.report.sections import section_parts
 from models.tables.cases import OBJECTION, OPEN_STATES, Case
+from models.tables.listings import ReportItem
 from models.tables.records import REPAIRED, CreditRepair
 from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
 from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest
 
-SCHEMA = "hegui.report/1"
-TITLE = "市场主体专用信用报告（替代有无违法记录证明）"
-ARREARS_LABELS = {SOCIAL_ARREARS: "社保欠缴", FUND_ARREARS: "公积金欠缴"}
-COMPLETE, STALE = feeds.COMPLETE, feeds.STALE
+SCHEMA = "hegui.report/2"
+__all__ = ["SCHEMA", "Frozen", "Scope", "SnapshotError", "cn_date", "freeze", "link_records", "supersede_older"]
 
 
 class SnapshotError(ValueError):
@@ -25,34 +33,16 @@ class SnapshotError(ValueError):
 
 @dataclass
 class Frozen:
-    """A snapshot's data and the penalty records and arrears items it shows (for the links to the report)."""
+    """A snapshot's data and the items it shows (for the links that mark the report when one is corrected)."""
 
     data: dict
     record_ids: list = field(default_factory=list)
     arrears_ids: list = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a snapshot is taken of: the enterprise, the period, the rules, and the day coverage is judged on."""
-
-    enterprise: object
-    start: object
-    end: object
-    rule_set: object
-    today: object
-    stale_days: int = feeds.DEFAULT_STALE_DAYS
-
-
-def cn_date(value):
-    """A date (or ISO date string) as 2026年11月27日."""
-    text = value if isinstance(value, str) else value.isoformat()
-    year, month, day = text[:10].split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
+    items: list = field(default_factory=list)  # (kind, id) of the 565号 kinds
 
 
 def chosen_domains(codes):
-    """The requested domains in the seed's order; SnapshotError on an unknown code."""
+    """The requested domains in the register's order; SnapshotError on an unknown code."""
     domains = list(Domain.select().where(Domain.code.in_(list(codes))).order_by(Domain.position))
     unknown = set(codes) - {d.code for d in domains}
     if unknown or not domains:
@@ -65,25 +55,28 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
     if request.period_start > request.period_end:
         raise SnapshotError("period starts after it ends")
     scope = Scope(request.enterprise, request.period_start, request.period_end, rule_set, today, stale_days)
-    domains, record_ids, arrears_ids = [], [], []
+    frozen = Frozen(data={})
     chosen = chosen_domains(request.domains)
+    domains = []
     for domain in chosen:
         part, ids = domain_part(scope, domain)
         domains.append(part)
-        record_ids.extend(ids)
-    data = {
+        frozen.record_ids.extend(ids)
+    frozen.data = {
         "schema": SCHEMA,
-        "title": TITLE,
+        "title": rule_set.title,
         **header,
         "enterprise": enterprise_part(scope.enterprise),
         "period": {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
         "purpose": {"category": request.purpose_category, "text": request.purpose},
-        "rule_set": {"version": rule_set.version, "notes": list(rule_set.notes)},
+        "rule_set": {"version": rule_set.version, "source": rule_set.source, "notes": list(rule_set.notes)},
         "domains": domains,
-        "arrears": [arrears_part(scope, kind, arrears_ids) for kind in (SOCIAL_ARREARS, FUND_ARREARS)],
+        "arrears": [arrears_part(scope, kind, frozen.arrears_ids) for kind in (SOCIAL_ARREARS, FUND_ARREARS)],
         "repairs": repairs_part(scope, chosen),
     }
-    return Frozen(data=data, record_ids=record_ids, arrears_ids=arrears_ids)
+    if rule_set.sections:
+        frozen.data["sections"] = section_parts(scope, chosen, frozen.items)
+    return frozen
 
 
 def enterprise_part(enterprise):
@@ -97,18 +90,12 @@ def enterprise_part(enterprise):
     }
 
 
-def coverage_part(coverage):
-    """Coverage as JSON."""
-    until = coverage.complete_until
-    return {"state": coverage.state, "complete_until": until.isoformat() if until else None}
-
-
 def domain_part(scope, domain):
     """One domain: its coverage, statement and counted records; returns (part, record ids)."""
-    coverage = feeds.coverage(domain, PENALTY, scope.end, today=scope.today, stale_days=scope.stale_days)
+    coverage = scope.coverage(domain, PENALTY)
     records = rules.report_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set)
     objected = records_under_objection([r.id for r in records])
-    items = [record_part(r, r.id in objected) for r in sorted(records, key=lambda r: (r.decided_on, r.id))]
+    items = [record_part(r, r.id in objected, scope.today) for r in sorted(records, key=lambda r: (r.decided_on, r.id))]
     held = len(rules.held_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set))
     part = {
         "code": domain.code,
@@ -143,42 +130,45 @@ def latest_repair(record):
     )
 
 
-def money(value, places):
-    """A Decimal as a fixed-point string, or None."""
-    if value is None:
-        return None
-    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-places)))
-
-
-def record_part(record, under_objection):
-    """One counted penalty record as printed."""
+def record_part(record, under_objection, today):
+    """One counted penalty record as printed: what the department sent, and its state on `today`."""
     repair = latest_repair(record)
     repair_part = {"decision_no": repair.decision_no, "repaired_on": repair.repaired_on.isoformat()} if repair else None
+    severity = record_severity(record)
+    until = publicity_until(record, severity)
     return {
         "id": record.id,
         "decision_no": record.decision_no,
+        "subject_class": record.subject_class,
         "authority": record.authority,
+        "authority_code": record.authority_code,
         "decided_on": record.decided_on.isoformat(),
         "violation_type": record.violation_type,
+        "facts": record.facts,
+        "basis": record.basis,
         "category": record.category,
         "content": record.content,
         "fine_wan": money(record.fine_wan, 4),
+        "confiscated_wan": money(record.confiscated_wan, 4),
+        "licence": record.licence,
+        "valid_until": iso(record.valid_until),
+        "publicity_until": until.isoformat(),
+        "publicity_ended": until < today,
+        "procedure": record.procedure,
+        "severity": severity.level,
+        "severity_source": severity.source,
+        "source_unit": record.source_unit,
+        "source_unit_code": record.source_unit_code,
+        "remark": record.remark,
         "status": "repaired" if (repair or record.status == REPAIRED) else "active",
         "under_objection": under_objection,
         "repair": repair_part,
     }
 
 
-def _incomplete_clause(coverage):
-    """Why absence is not certified: 数据未归集, or 数据截至 a date."""
-    if coverage.state == STALE and coverage.complete_until:
-        return f"该领域数据截至{cn_date(coverage.complete_until)}，未覆盖完整报告期"
-    return "该领域数据未归集"
-
-
 def domain_statement(name, coverage, items, held=0):
     """The sentence printed for a domain; absence is certified only when its data is complete and nothing is held
-    for 核验 (a record whose name or USCC disagrees with the register may still be this enterprise's)."""
+    for review (a record whose name or USCC disagrees with the register may still be this enterprise's)."""
     if held:
         found = f"查见该主体在{name}领域的违法记录{len(items)}条，另有" if items else "该主体在"
         found += f"{held}条记录正在核验" if items else f"{name}领域有{held}条记录正在核验"
@@ -190,51 +180,11 @@ def domain_statement(name, coverage, items, held=0):
         text += f"，其中已完成信用修复{repaired}条" if repaired else ""
         text += f"，异议处理中{objected}条" if objected else ""
         if coverage.state != COMPLETE:
-            text += f"；{_incomplete_clause(coverage)}，此外的情况本报告不作说明"
+            text += f"；{incomplete_clause(coverage)}，此外的情况本报告不作说明"
         return text + "。"
     if coverage.state == COMPLETE:
         return f"报告期内，未查见该主体在{name}领域的违法记录。"
-    return f"{_incomplete_clause(coverage)}，本报告不能证明该主体在{name}领域有无违法记录。"
-
-
-def arrears_part(scope, kind, shown_ids=None):
-    """社保 or 公积金 arrears: coverage, statement and items (their ids appended to `shown_ids`)."""
-    label = ARREARS_LABELS[kind]
-    coverage = feeds.coverage(None, kind, scope.end, today=scope.today, stale_days=scope.stale_days)
-    found = rules.report_arrears(scope.enterprise, kind, scope.start, scope.end)
-    records = sorted(found, key=lambda a: (a.period_start, a.id))
-    if shown_ids is not None:
-        shown_ids.extend(a.id for a in records)
-    items = [
-        {
-            "period_start": a.period_start.isoformat(),
-            "period_end": a.period_end.isoformat(),
-            "amount": money(a.amount, 2),
-            "settled": bool(a.settled),
-            "settled_on": a.settled_on.isoformat() if a.settled_on else None,
-        }
-        for a in records
-    ]
-    return {
-        "kind": kind,
-        "label": label,
-        "coverage": coverage_part(coverage),
-        "statement": arrears_statement(label, coverage, items),
-        "items": items,
-    }
-
-
-def arrears_statement(label, coverage, items):
-    """The sentence printed for an arrears kind."""
-    if items:
-        unsettled = sum(1 for i in items if not i["settled"])
-        text = f"报告期内，查见该主体{label}记录{len(items)}条，其中尚未结清{unsettled}条"
-        if coverage.state != COMPLETE:
-            text += f"；{_incomplete_clause(coverage).replace('该领域', label)}"
-        return text + "。"
-    if coverage.state == COMPLETE:
-        return f"报告期内，未查见该主体{label}记录。"
-    return f"{_incomplete_clause(coverage).replace('该领域', label)}，本报告不能证明该主体有无{label}。"
+    return f"{incomplete_clause(coverage)}，本报告不能证明该主体在{name}领域有无违法记录。"
 
 
 def repairs_part(scope, domains):
@@ -256,14 +206,17 @@ def repairs_part(scope, domains):
     ]
 
 
-def link_records(report, record_ids, arrears_ids=()):
-    """Remember which penalty records and arrears items `report` shows, so a later correction marks it 数据已更正."""
+def link_records(report, record_ids, arrears_ids=(), items=()):
+    """Remember which records, arrears and 565号 items `report` shows, so a later correction marks it 数据已更正."""
     rows = [{"report": report.id, "record": record_id} for record_id in sorted(set(record_ids))]
     if rows:
         ReportRecord.insert_many(rows).execute()
     rows = [{"report": report.id, "arrears": arrears_id} for arrears_id in sorted(set(arrears_ids))]
     if rows:
         ReportArrears.insert_many(rows).execute()
+    rows = [{"report": report.id, "kind": kind, "item_id": item_id} for kind, item_id in sorted(set(items))]
+    if rows:
+        ReportItem.insert_many(rows).execute()
 
 
 def supersede_older(report):

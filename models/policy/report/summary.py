@@ -6,7 +6,7 @@ is never stated for data that is missing or stale: those domains are named in th
 
 from dataclasses import dataclass
 
-from models.policy.report.present import LIST_SECTIONS, chinese_ordinal, cn_date, redact, sections
+from models.policy.report.present import LIST_SECTIONS, chinese_ordinal, cn_date, redact, section_raw, sections
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def others_line(snapshot):
     for part in snapshot.get("arrears") or []:
         clauses += _count_clause(part.get("label", ""), [part], "项", unsettled=True)
     for key, (title, _, _) in LIST_SECTIONS.items():
-        if key in snapshot:
-            raw = snapshot[key]
+        raw = section_raw(snapshot, key)
+        if raw is not None:
             clauses += _count_clause(title, [raw] if isinstance(raw, dict) else list(raw or []), "项")
     repairs = snapshot.get("repairs") or []
     clauses.append(f"信用修复记录{len(repairs)}条" if repairs else "无信用修复记录")

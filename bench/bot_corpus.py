@@ -32,7 +32,8 @@ from models.policy.uscc import make_org_code, make_uscc
 from models.tables.accounts import Binding, WechatUser
 from models.tables.records import PenaltyRecord
 from models.tables.registry import Department, Domain, Enterprise
-from models.tables.reports import Report, ReportRequest
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
 from webhooks.wechat import record_interaction
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "bot_corpus.toml"

@@ -47,9 +47,11 @@ from models.policy.report.qr import qr_png  # noqa: F401
 from models.policy.report.snapshot import freeze  # noqa: F401
 from models.policy.uscc import make_uscc  # noqa: F401
 from models.tables.accounts import Binding, WechatUser  # noqa: F401
+from models.tables.outbound import OutboundMessage  # noqa: F401
 from models.tables.records import PenaltyRecord  # noqa: F401
 from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise  # noqa: F401
-from models.tables.reports import OutboundMessage, Report, ReportRequest  # noqa: F401
+from models.tables.reports import Report  # noqa: F401
+from models.tables.requests import ReportRequest  # noqa: F401
 from models.tables.schema import seed, upgrade  # noqa: F401
 from webhooks.simulator import post_to_wechat  # noqa: F401
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from jobs.delivery import queue_notice
 from models.base import LOCAL_TZ, local_today, to_local
-from models.tables.reports import ViewLog
+from models.tables.views import ViewLog
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,11 @@ from rq import Retry
 
 from jobs.gateways.wechat import InvalidMedia, WeChatAPI
 from models.tables.accounts import BindingReview
+from models.tables.blobs import StoredBlob
 from models.tables.cases import CaseEvent, CaseEvidence
-from models.tables.reports import StoredBlob
 
 logger = logging.getLogger(__name__)
 
-MEDIA_PREFIX = "wechat-media:"
 RETRY = [10, 60, 300]
 MEDIA_GONE = "微信临时素材已失效，无法获取"
 
@@ -35,13 +34,13 @@ def enqueue_case_evidence(rt, case_id, media_ids):
 
 def placeholder_blob(media_id):
     """An empty StoredBlob standing for a photo not fetched yet."""
-    return StoredBlob.create(mime="application/octet-stream", filename=MEDIA_PREFIX + media_id, content=b"")
+    return StoredBlob.media_placeholder(media_id)
 
 
 def fetch_binding_media(review_id):
     """Download each photo of BindingReview `review_id` not yet stored; return how many were stored."""
     api = WeChatAPI.from_runtime()
-    review = BindingReview.get_by_id(review_id)
+    review = BindingReview.load(review_id)
     stored = 0
     for item in review.media:
         if item.get("blob_id") or item.get("error"):
@@ -52,9 +51,9 @@ def fetch_binding_media(review_id):
             logger.warning("binding review %s: media %s is gone", review_id, item["media_id"])
             item["error"] = MEDIA_GONE
         else:
-            item["blob_id"] = StoredBlob.create(mime=mime, filename=MEDIA_PREFIX + item["media_id"], content=content).id
+            item["blob_id"] = StoredBlob.store_media(item["media_id"], content, mime).id
             stored += 1
-        BindingReview.update(media=review.media).where(BindingReview.id == review_id).execute()
+        review.save_media()
     return stored
 
 
@@ -63,21 +62,15 @@ def fetch_case_evidence(case_id, media_ids):
     api = WeChatAPI.from_runtime()
     filled = 0
     for media_id in media_ids:
-        blob = (
-            StoredBlob.select()
-            .join(CaseEvidence)
-            .where((CaseEvidence.case == case_id) & (StoredBlob.filename == MEDIA_PREFIX + media_id))
-            .first()
-        )
+        blob = CaseEvidence.placeholder(case_id, media_id)
         if blob is None or blob.content:
             continue
         try:
             content, mime = api.get_media(media_id)
         except InvalidMedia:
             logger.warning("case %s: media %s is gone", case_id, media_id)
-            CaseEvent.get_or_create(case=case_id, actor="system", action="evidence_missing",
-                                    note=f"{MEDIA_GONE}（{media_id}）")
+            CaseEvent.note_once(case_id, "system", "evidence_missing", f"{MEDIA_GONE}（{media_id}）")
             continue
-        StoredBlob.update(content=content, mime=mime).where(StoredBlob.id == blob.id).execute()
+        blob.fill(content, mime)
         filled += 1
     return filled

@@ -6,6 +6,7 @@ from jobs import wecom
 from jobs.delivery import queue_notice
 from models.base import to_local, utcnow
 from models.policy.casework.cases import KINDS, RESOLUTIONS
+from models.tables.accounts import REVIEW_APPROVED
 from models.tables.cases import ACCEPTED, Case, StaffNotice
 from models.tables.reports import Report
 
@@ -22,7 +23,7 @@ def case_opened(rt, case_id):
 
 def case_decided(rt, case_id, report_ids=()):
     """Tell the owner the outcome in the chat; offer a new report to the owners of every corrected report."""
-    case = Case.get_by_id(case_id)
+    case = Case.load(case_id)
     queued = []
     if case.user_id:
         queued.append(queue_notice(case.user_id, "case_outcome", case_facts(case), f"case-outcome:{case.id}"))
@@ -48,6 +49,6 @@ def _offer_new_report(report, resolution):
 
 def binding_decided(review):
     """Tell the applicant of a reviewed binding the decision."""
-    facts = {"name": review.enterprise.name, "approved": review.status == "approved", "reason": review.reason or "",
-             "at": _now_local()}
+    facts = {"name": review.enterprise.name, "approved": review.status == REVIEW_APPROVED,
+             "reason": review.reason or "", "at": _now_local()}
     return queue_notice(review.user_id, "binding_outcome", facts, f"binding-review:{review.id}")

@@ -22,7 +22,8 @@ from models.base import to_local, utcnow
 from models.policy.report import numbering, pades, present, rules, signing, sm2, snapshot, summary
 from models.policy.report.pdf import PageStamp, html_to_pdf, render_report_html, seal_box
 from models.policy.report.qr import qr_png
-from models.tables.reports import BUILDING, FAILED, ISSUED, QUEUED, Report, ReportRequest
+from models.tables.reports import Report
+from models.tables.requests import BUILDING, FAILED, ISSUED, QUEUED, ReportRequest
 from runtime import current
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,8 @@ def _enqueue_once(rt, func, arg, job_id, timeout, on_failure=None, revive=False,
 def enqueue_build(rt, request_id, revive=False):
     """Queue the build of ReportRequest `request_id`; safe to call twice. Returns the new Job, or None."""
     job_id = build_job_id(request_id)
-    ReportRequest.update(job_id=job_id).where(ReportRequest.id == request_id).execute()
-    trace = ReportRequest.select(ReportRequest.trace_id).where(ReportRequest.id == request_id).scalar()
+    ReportRequest.set_job(request_id, job_id)
+    trace = ReportRequest.trace_of(request_id)
     return _enqueue_once(
         rt, "jobs.pipeline.build_report", request_id, job_id, BUILD_TIMEOUT,
         on_failure=Callback("jobs.pipeline.on_build_failure"), revive=revive,
@@ -96,32 +97,19 @@ def enqueue_pdf(rt, report_id, revive=False):
 def build_report(request_id):
     """Job: issue the report for ReportRequest `request_id` (or find it), queue the QR's delivery, queue the PDF."""
     rt = current()
-    request = ReportRequest.get_or_none(ReportRequest.id == request_id)
+    request = ReportRequest.find(request_id)
     if request is None:
         raise RowNotVisible(f"ReportRequest {request_id}")
     if request.status == FAILED:
         log.info("request %s is marked failed; not building", request_id)
         return None
-    _mark(request_id, BUILDING, from_states=(QUEUED, BUILDING), count_attempt=True)
-    report = Report.get_or_none(Report.request == request_id) or issue_report(request, rt.config)
+    ReportRequest.mark(request_id, BUILDING, from_states=(QUEUED, BUILDING), count_attempt=True)
+    report = Report.of_request(request_id) or issue_report(request, rt.config)
     deliver_qr(request, report)
-    _mark(request_id, ISSUED, from_states=(QUEUED, BUILDING))  # delivered once the QR image was sent
+    ReportRequest.mark(request_id, ISSUED, from_states=(QUEUED, BUILDING))  # delivered once the QR image was sent
     if report.pdf_ready_at is None:
         enqueue_pdf(rt, report.id)
     return report.id
-
-
-def _mark(request_id, status, from_states, count_attempt=False, error=None):
-    """Move a request to `status` if it is in one of `from_states`; True when it moved."""
-    fields = {ReportRequest.status: status, ReportRequest.updated_at: utcnow()}
-    if count_attempt:
-        fields[ReportRequest.attempts] = ReportRequest.attempts + 1
-    if error is not None:
-        fields[ReportRequest.error] = error
-    query = ReportRequest.update(fields).where(
-        (ReportRequest.id == request_id) & (ReportRequest.status.in_(from_states))
-    )
-    return query.execute() > 0
 
 
 def report_header(config, token, issued_at, valid_until):
@@ -156,8 +144,8 @@ def issue_report(request, config):
             signatures = [{"algorithm": sm2.ALGORITHM, "key_id": sm2_key.key_id, "value": sm2_key.sign(payload)},
                           {"algorithm": signing.ALGORITHM, "key_id": signing.key_id(key.public_key()),
                            "value": ed25519}]
-            report = Report.create(
-                request=request, enterprise=request.enterprise, number=number,
+            report = Report.issue(
+                request, number=number,
                 check_code=numbering.new_check_code(), token=token, issued_at=issued_at, valid_until=valid_until,
                 rule_version=rule_set.version, snapshot=payload.decode("utf-8"), digest=signing.digest(payload),
                 signature=ed25519, algorithm=signing.ALGORITHM, key_id=signing.key_id(key.public_key()),
@@ -191,7 +179,7 @@ def deliver_qr(request, report):
 
 def render_pdf(report_id):
     """Job: render Report `report_id` to PDF, sign it (PAdES), and store it in the database for every web node."""
-    report = Report.get_or_none(Report.id == report_id)
+    report = Report.find(report_id)
     if report is None:
         raise RowNotVisible(f"Report {report_id}")
     if report.pdf_ready_at is not None:
@@ -217,8 +205,9 @@ def signed_pdf(report, config):
 
 def fail_request(request_id, error):
     """Mark a request failed with `error` for staff and tell the owner (once)."""
-    request = ReportRequest.get_or_none(ReportRequest.id == request_id)
-    if request is None or not _mark(request_id, FAILED, from_states=(QUEUED, BUILDING), error=error[:4000]):
+    request = ReportRequest.find(request_id)
+    if request is None or not ReportRequest.mark(request_id, FAILED, from_states=(QUEUED, BUILDING),
+                                                 error=error[:4000]):
         return False
     log.error("report request %s failed: %s", request_id, error)
     delivery.queue_text(request.user_id, texts.REPORT_FAILED, f"report-failed-{request_id}")
@@ -240,21 +229,16 @@ def sweep_stuck_requests():
     rt = current()
     now = utcnow()
     cutoff = now - dt.timedelta(seconds=rt.config.get("REPORT_STUCK_SECONDS", DEFAULT_STUCK_SECONDS))
-    stuck = ReportRequest.select().where(
-        ReportRequest.status.in_((QUEUED, BUILDING)) & (ReportRequest.updated_at <= cutoff)
-    )
     revived = 0
-    for request in stuck:
+    for request in ReportRequest.stuck_since(cutoff):
         if request.attempts >= MAX_ATTEMPTS:
             fail_request(request.id, f"gave up after {request.attempts} attempts (sweep)")
         elif enqueue_build(rt, request.id, revive=True) is not None:
-            ReportRequest.update(updated_at=now).where(ReportRequest.id == request.id).execute()
+            ReportRequest.touch(request.id, now)
             revived += 1
-    unrendered = Report.select(Report.id).where(
-        Report.pdf_ready_at.is_null() & (Report.issued_at <= cutoff) & (Report.issued_at > now - PDF_SWEEP_WINDOW)
-    )
+    unrendered = Report.unrendered_ids(issued_after=now - PDF_SWEEP_WINDOW, issued_before=cutoff)
     # A PDF job that failed after its retries stays in RQ's failed registry for staff; only lost ones come back.
-    lost = [r.id for r in unrendered if _job_status(rt, pdf_job_id(r.id)) not in (JobStatus.FAILED, *PENDING)]
+    lost = [i for i in unrendered if _job_status(rt, pdf_job_id(i)) not in (JobStatus.FAILED, *PENDING)]
     pdfs = sum(1 for report_id in lost if enqueue_pdf(rt, report_id, revive=True) is not None)
     if revived or pdfs:
         log.warning("sweep re-enqueued %s builds and %s PDFs", revived, pdfs)

@@ -7,15 +7,13 @@ StaffNotice whose unique `dedup_key` is `daily:<robot>:<date>`, so two scheduler
 import datetime as dt
 from collections import defaultdict
 
-from peewee import IntegrityError
-
 from jobs import wecom
 from jobs.compose import neutral
 from jobs.staff_markdown import case_reminder_line, section_title
-from models.base import LOCAL_TZ, db
+from models.base import LOCAL_TZ
 from models.policy.staff import feed_freshness
 from models.policy.workdays import is_workday, workdays_between
-from models.tables.cases import OPEN_STATES, Case, StaffNotice
+from models.tables.cases import Case, StaffNotice
 from runtime import current
 
 REMIND_AFTER = dt.time(8, 30)  # local time: the digest waits for the working day to begin
@@ -47,12 +45,8 @@ def _digest(url, today, parts):
     """Create the robot's digest for `today` unless it exists; return its id or None."""
     key = wecom.robot_key(url) if url else "log"
     body = "\n".join([f"## 每日提醒 {today:%Y-%m-%d}", *parts])
-    try:
-        with db.atomic():
-            return StaffNotice.create(dedup_key=f"daily:{key}:{today}", kind="daily_reminder", robot_url=url,
-                                      body=body).id
-    except IntegrityError:
-        return None
+    notice = StaffNotice.queue_once(f"daily:{key}:{today}", "daily_reminder", body, robot_url=url)
+    return notice.id if notice else None
 
 
 def _section(department, what, lines):
@@ -63,7 +57,7 @@ def _section(department, what, lines):
 def _case_lines(today, remind_workdays, base_url):
     """{department: [lines]} for open cases due within `remind_workdays` working days or overdue."""
     result = defaultdict(list)
-    for case in Case.select().where(Case.status.in_(OPEN_STATES)).order_by(Case.deadline, Case.id):
+    for case in Case.open_by_deadline():
         left = workdays_between(today, case.deadline)
         if left > remind_workdays:
             continue

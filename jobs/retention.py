@@ -3,8 +3,8 @@
 import datetime as dt
 import logging
 
-from models.base import db, utcnow
-from models.tables.reports import ViewLog
+from models.base import utcnow
+from models.tables.views import ViewLog
 from runtime import current
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,6 @@ def purge_view_logs(days=None):
     """Delete ViewLog rows older than `days` (default VIEW_LOG_DAYS); return how many went."""
     keep = int(days if days is not None else current().config["VIEW_LOG_DAYS"])
     cutoff = utcnow() - dt.timedelta(days=keep)
-    with db.atomic():
-        deleted = ViewLog.delete().where(ViewLog.at < cutoff).execute()
+    deleted = ViewLog.purge_before(cutoff)
     log.info("purged %s view log rows older than %s days", deleted, keep)
     return deleted

@@ -16,7 +16,7 @@ import logging
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from models.base import utcnow
-from models.tables.reports import ViewLog
+from models.tables.views import ViewLog
 from runtime import current
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,7 @@ import requests
 
 from jobs.gateways.wecom import WecomError, send_markdown
 from jobs.staff_markdown import notice_markdown
-from models.base import utcnow
-from models.tables.cases import StaffNotice
+from models.tables.cases import NOTICE_PENDING, StaffNotice
 from runtime import current
 
 log = logging.getLogger(__name__)
@@ -90,14 +89,14 @@ def _keys(key):
 
 def enqueue_notice(rt, notice_id):
     """Put StaffNotice `notice_id` on its robot's outbox and make sure a flush is coming; log it when no robot."""
-    notice = StaffNotice.get_by_id(notice_id)
-    if notice.state != "pending":
+    notice = StaffNotice.load(notice_id)
+    if notice.state != NOTICE_PENDING:
         return None
     url = resolve_robot(notice.robot_url, rt.config)
     if url is None:
         log.info("WeCom notice %s (no robot configured):\n%s", notice.id,
                  notice_markdown(notice, rt.config["PUBLIC_BASE_URL"]))
-        StaffNotice.update(state="logged", sent_at=utcnow()).where(StaffNotice.id == notice.id).execute()
+        notice.mark_logged()
         return None
     key = robot_key(url)
     outbox = _keys(key)[0]
@@ -140,11 +139,7 @@ def _pending(rt, key):
     """The outbox's notices still pending, oldest first; ids no longer pending leave the list."""
     outbox = _keys(key)[0]
     ids = list(dict.fromkeys(int(i) for i in rt.redis.lrange(outbox, 0, -1)))
-    notices = list(
-        StaffNotice.select()
-        .where(StaffNotice.id.in_(ids) & (StaffNotice.state == "pending"))
-        .order_by(StaffNotice.id)
-    )
+    notices = StaffNotice.pending_among(ids)
     for gone in set(ids) - {n.id for n in notices}:
         rt.redis.lrem(outbox, 0, gone)
     return notices
@@ -198,9 +193,7 @@ def _record_send(rt, key):
 def _mark_sent(rt, key, ids):
     outbox = _keys(key)[0]
     if ids:
-        StaffNotice.update(state="sent", sent_at=utcnow(), attempts=StaffNotice.attempts + 1, error=None).where(
-            StaffNotice.id.in_(ids)
-        ).execute()
+        StaffNotice.mark_sent(ids)
     for notice_id in ids:
         rt.redis.lrem(outbox, 0, notice_id)
 
@@ -208,14 +201,11 @@ def _mark_sent(rt, key, ids):
 def _failed(rt, key, url, ids, exc):
     """Record a failed send; re-route a bad department key to the default robot; return the retry delay or None."""
     log.warning("WeCom robot %s: %s", key, exc)
-    StaffNotice.update(attempts=StaffNotice.attempts + 1, error=str(exc)[:500]).where(
-        StaffNotice.id.in_(ids)
-    ).execute()
+    attempts = StaffNotice.note_failure(ids, exc)
     if exc.errcode == RATE_LIMITED:
         return float(rt.config.get("WECOM_RATE_WINDOW", 60))
     if exc.errcode == BAD_KEY:
         return _bad_key(rt, key, url)
-    attempts = max((n.attempts for n in StaffNotice.select().where(StaffNotice.id.in_(ids))), default=1)
     return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
 
 
@@ -227,11 +217,11 @@ def _bad_key(rt, key, url):
     rt.redis.delete(outbox)
     for notice in notices:
         if default and default != url:
-            StaffNotice.update(robot_url=default).where(StaffNotice.id == notice.id).execute()
+            notice.reroute(default)
             enqueue_notice(rt, notice.id)
         else:
             log.error("WeCom notice %s undeliverable (robot key refused)", notice.id)
-            StaffNotice.update(state="failed").where(StaffNotice.id == notice.id).execute()
+            notice.give_up()
     return None
 
 
@@ -239,7 +229,7 @@ def sweep_outbox():
     """Re-queue every pending StaffNotice missing from its robot's outbox (after a Redis flush or a lost job)."""
     rt = current()
     queued = 0
-    for notice in StaffNotice.select().where(StaffNotice.state == "pending").order_by(StaffNotice.id):
+    for notice in StaffNotice.pending():
         key = enqueue_notice(rt, notice.id)
         queued += key is not None
     return queued

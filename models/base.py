@@ -75,3 +75,8 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def ping():
+    """One round trip to the database (the health check); peewee's error when it does not answer."""
+    db.execute_sql("SELECT 1").fetchone()

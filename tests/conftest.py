@@ -31,7 +31,8 @@ from models.tables.accounts import Binding, WechatUser
 from models.tables.cases import OBJECTION, Case
 from models.tables.records import NO_PENALTY, REPAIRED, SIMPLIFIED, ArrearsRecord, CreditRepair, PenaltyRecord
 from models.tables.registry import PENALTY, SOCIAL_ARREARS, Department, Domain, Enterprise
-from models.tables.reports import Report, ReportRequest
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
 from models.tables.schema import ALL_MODELS, SchemaVersion, seed, upgrade
 from webhooks.wechat import record_interaction
 

@@ -9,7 +9,7 @@ from models.tables.accounts import Binding, WechatUser
 from models.tables.cases import PendingNotice
 from models.tables.records import PenaltyRecord
 from models.tables.registry import Department, Domain
-from models.tables.reports import ReportRequest
+from models.tables.requests import ReportRequest
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from bot import state
 from jobs.pipeline import enqueue_build
 from models.base import local_today, utcnow
 from models.tables.accounts import Binding
+from models.tables.outbound import OutboundMessage
 from models.tables.registry import Domain
-from models.tables.reports import OutboundMessage, Report, ReportRequest, report_status
+from models.tables.reports import Report, report_status
+from models.tables.requests import ReportRequest
 
 TODAY = local_today()
 

@@ -8,8 +8,8 @@ from sms_codes import last_code, sms_jobs
 
 from models.base import utcnow
 from models.tables.accounts import Binding, BindingReview, WechatUser
+from models.tables.outbound import OutboundMessage
 from models.tables.registry import Enterprise
-from models.tables.reports import OutboundMessage
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 
 from models.base import local_today
+from models.tables.blobs import StoredBlob
 from models.tables.cases import OBJECTION, REPAIR_REQUEST, Case, CaseEvidence, StaffNotice
 from models.tables.records import REPAIRED
-from models.tables.reports import StoredBlob
 
 TODAY = local_today()
 

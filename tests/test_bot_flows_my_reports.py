@@ -8,8 +8,11 @@ import pytest
 from bot import state
 from models.base import local_today
 from models.tables.accounts import Binding
+from models.tables.outbound import OutboundMessage
 from models.tables.registry import Domain
-from models.tables.reports import OutboundMessage, Report, ReportRequest, ViewLog
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
+from models.tables.views import ViewLog
 
 TODAY = local_today()
 

@@ -13,9 +13,9 @@ from models.policy.casework.cases import (
     start_review,
 )
 from models.tables.accounts import WechatUser
+from models.tables.blobs import StoredBlob
 from models.tables.cases import ACCEPTED, IN_REVIEW, REJECTED, SUBMITTED, Case, CaseEvent, CaseEvidence, StaffNotice
 from models.tables.records import CreditRepair, PenaltyRecord, RecordChange
-from models.tables.reports import StoredBlob
 
 TODAY = dt.date(2026, 11, 27)  # a Friday
 

@@ -11,7 +11,7 @@ from jobs.gateways.wechat import Busy
 from models.base import utcnow
 from models.tables.accounts import WechatUser
 from models.tables.cases import PendingNotice
-from models.tables.reports import OutboundMessage
+from models.tables.outbound import OutboundMessage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 128
 

@@ -7,7 +7,8 @@ from jobs.digest import send_view_digests
 from jobs.notice_kinds import notice_text, template_for
 from models.base import LOCAL_TZ, local_today, utcnow
 from models.tables.accounts import Binding, WechatUser
-from models.tables.reports import OutboundMessage, ViewLog
+from models.tables.outbound import OutboundMessage
+from models.tables.views import ViewLog
 
 
 def _at(day, hour, minute):

@@ -5,7 +5,7 @@ import datetime as dt
 from models.policy.report import rules, snapshot
 from models.tables.accounts import Binding
 from models.tables.registry import Domain
-from models.tables.reports import ReportRequest
+from models.tables.requests import ReportRequest
 
 HEADER = {"number": "N", "issuer": "i", "issued_at": "2026-12-01T09:00:00+08:00",
           "valid_until": "2026-12-31T09:00:00+08:00", "verify": {"url": "u", "lookup": "l"}}

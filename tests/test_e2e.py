@@ -29,9 +29,11 @@ from devtools.stack import Stack, postgres_database, wait_until
 from models.base import bind_database, db, local_today
 from models.tables.accounts import Binding, BindingReview, WechatUser
 from models.tables.cases import ACCEPTED, Case
+from models.tables.outbound import OutboundMessage
 from models.tables.records import ACTIVE, CORRECTED, NO_PENALTY, ORDINARY, VERIFIED, PenaltyRecord
 from models.tables.registry import Domain, Enterprise
-from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+from models.tables.reports import Report
+from models.tables.requests import DELIVERED, ReportRequest
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,9 @@ from commands.worker import AppWorker
 from jobs import delivery
 from jobs.pipeline import sweep_stuck_requests
 from models.base import db, utcnow
-from models.tables.reports import DELIVERED, OutboundMessage, Report, ReportRequest
+from models.tables.outbound import OutboundMessage
+from models.tables.reports import Report
+from models.tables.requests import DELIVERED, ReportRequest
 from models.tables.schema import seed, upgrade
 
 SENTENCE = "帮我开一份近三年全部领域的报告，用于银行贷款"

@@ -5,8 +5,8 @@ import requests
 from jobs import media
 from models.base import local_today
 from models.tables.accounts import BindingReview
+from models.tables.blobs import StoredBlob
 from models.tables.cases import Case, CaseEvent, CaseEvidence
-from models.tables.reports import StoredBlob
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 50
 

@@ -27,7 +27,8 @@ from models.policy.staff import create_staff
 from models.tables.accounts import WechatUser
 from models.tables.records import ImportBatch, PenaltyRecord, RejectedRow
 from models.tables.registry import Department, Domain, Enterprise
-from models.tables.reports import Report, ReportRequest
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
 from models.tables.schema import ALL_MODELS
 
 HERE = Path(__file__).parent / "data" / "national"

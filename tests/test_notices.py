@@ -5,7 +5,7 @@ import datetime as dt
 from jobs.notice_kinds import notice_text
 from jobs.notices import _offer_new_report
 from models.tables.accounts import WechatUser
-from models.tables.reports import OutboundMessage
+from models.tables.outbound import OutboundMessage
 
 
 def test_new_report_offer_gives_the_local_issue_date(app, rt, make_signed_report):

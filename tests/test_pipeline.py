@@ -15,7 +15,9 @@ from rq.job import Job, JobStatus
 
 from jobs import pipeline
 from models.policy.report import signing, sm2
-from models.tables.reports import OutboundMessage, Report, ReportRecord, ReportRequest, report_status
+from models.tables.outbound import OutboundMessage
+from models.tables.reports import Report, ReportRecord, report_status
+from models.tables.requests import ReportRequest
 
 
 def open_window(double, openid):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from commands.scheduler import PERIODIC
 from models.base import utcnow
-from models.tables.reports import ViewLog
+from models.tables.views import ViewLog
 
 
 def _views(report, ages_in_days):

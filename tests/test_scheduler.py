@@ -6,7 +6,9 @@ from rq.job import Job
 from commands.scheduler import PERIODIC, Scheduler
 from jobs import delivery, pipeline
 from models.base import utcnow
-from models.tables.reports import OutboundMessage, Report, ReportRequest
+from models.tables.outbound import OutboundMessage
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
 
 SWEEP = "jobs.pipeline.sweep_stuck_requests"
 

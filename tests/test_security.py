@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from jobs.views import flush_view_log
-from models.tables.reports import ViewLog
+from models.tables.views import ViewLog
 
 
 def _guess(client, n, ip="203.0.113.7", headers=None):

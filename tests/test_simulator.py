@@ -11,7 +11,8 @@ from devtools.stack import aes_key
 from jobs.delivery import queue_text
 from models.base import utcnow
 from models.tables.accounts import BindingReview, WechatUser
-from models.tables.reports import OutboundMessage, StoredBlob
+from models.tables.blobs import StoredBlob
+from models.tables.outbound import OutboundMessage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

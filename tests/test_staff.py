@@ -13,10 +13,12 @@ from models.policy.casework.cases import open_case
 from models.policy.staff import create_staff
 from models.policy.uscc import make_org_code, make_uscc
 from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffSession, WechatUser
+from models.tables.blobs import StoredBlob
 from models.tables.cases import Case, CaseEvidence
+from models.tables.outbound import OutboundMessage
 from models.tables.records import FeedStatus, ImportBatch, PenaltyRecord, RecordChange, RejectedRow
 from models.tables.registry import ApiKey, Department, Domain, Enterprise
-from models.tables.reports import OutboundMessage, Report, ReportRecord, StoredBlob
+from models.tables.reports import Report, ReportRecord
 
 PASSWORD = "correct-horse-battery"
 TODAY = dt.date(2026, 11, 27)

@@ -31,7 +31,8 @@ from models.policy.report import signing
 from models.policy.report.present import redact
 from models.tables.accounts import WechatUser
 from models.tables.registry import Enterprise
-from models.tables.reports import Report, ViewLog
+from models.tables.reports import Report
+from models.tables.views import ViewLog
 
 WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "

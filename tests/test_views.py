@@ -3,7 +3,7 @@
 import redis as redis_lib
 
 from jobs import views
-from models.tables.reports import ViewLog
+from models.tables.views import ViewLog
 
 
 def _entries(rt):

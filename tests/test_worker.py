@@ -16,7 +16,9 @@ from jobs import pipeline
 from models.base import db, is_postgres
 from models.policy.report import signing
 from models.policy.report.numbering import write_transaction
-from models.tables.reports import OutboundMessage, Report, ReportRequest
+from models.tables.outbound import OutboundMessage
+from models.tables.reports import Report
+from models.tables.requests import ReportRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

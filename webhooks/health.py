@@ -4,14 +4,14 @@ from flask import Blueprint, current_app, jsonify
 from peewee import PeeweeException
 from redis.exceptions import RedisError
 
-from models.base import db
+from models.base import ping
 
 bp = Blueprint("health", __name__)
 
 
 def _check_database():
     try:
-        db.execute_sql("SELECT 1").fetchone()
+        ping()
         return "ok"
     except PeeweeException as exc:
         return f"error: {type(exc).__name__}"

@@ -18,8 +18,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from bot.codec import message_xml, reply_text, signed_request
 from bot.menu import menu_definition
+from models.tables.outbound import OutboundMessage
 from models.tables.registry import Enterprise
-from models.tables.reports import OutboundMessage, Report
+from models.tables.reports import Report
 
 bp = Blueprint("simulator", __name__, url_prefix="/dev")
 

@@ -34,17 +34,8 @@ from jobs.gateways.wechat import WECHAT_OPEN, WeChatAPI, WeChatAPIError
 from models.base import to_local, utcnow
 from models.policy.report import pki, present, signing, sm2, summary
 from models.policy.report.present import cn_date, cn_datetime
-from models.tables.reports import (
-    CORRECTED,
-    EXPIRED,
-    REVOKED,
-    SUPERSEDED,
-    VALID,
-    Report,
-    remember_verifier_unit,
-    report_status,
-    verifier_unit_of,
-)
+from models.tables.accounts import remember_verifier_unit, verifier_unit_of
+from models.tables.reports import CORRECTED, EXPIRED, REVOKED, SUPERSEDED, VALID, Report, report_status
 from webhooks import security
 
 log = logging.getLogger(__name__)

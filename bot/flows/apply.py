@@ -20,7 +20,9 @@ from jobs.delivery import enqueue_rows
 from jobs.pipeline import enqueue_build
 from models.base import to_local, transaction
 from models.tables.accounts import Binding
-from models.tables.reports import QUEUED, OutboundMessage, Report, ReportRequest
+from models.tables.outbound import OutboundMessage
+from models.tables.reports import Report
+from models.tables.requests import QUEUED, ReportRequest
 from runtime import current_trace_id
 
 

@@ -24,8 +24,8 @@ from jobs.media import enqueue_binding_media
 from models.base import to_local, utcnow
 from models.policy.uscc import InvalidUSCC, validate
 from models.tables.accounts import MOBILE_CHANGED, Binding, BindingReview, HandledMessage
+from models.tables.outbound import OutboundMessage
 from models.tables.registry import Enterprise
-from models.tables.reports import OutboundMessage
 
 __all__ = ["BindFlow", "BindReviewFlow", "SwitchFlow", "UnbindFlow", "usable_mobile"]
 

@@ -10,7 +10,8 @@ from jobs.delivery import queue_image
 from models.base import to_local, utcnow
 from models.policy.report.qr import qr_png
 from models.tables.accounts import HandledMessage
-from models.tables.reports import VALID, Report, ReportRequest, report_status
+from models.tables.reports import VALID, Report, report_status
+from models.tables.requests import ReportRequest
 
 LIST_SIZE = 5
 VIEWS_SHOWN = 10

@@ -58,6 +58,20 @@ def user_for_openid(openid):
         return WechatUser.get(WechatUser.openid == openid)
 
 
+def remember_verifier_unit(openid, unit):
+    """Keep a verifier's unit on their WechatUser (made on first sight, not as a follower)."""
+    with db.atomic():
+        user, _ = WechatUser.get_or_create(openid=openid, defaults={"subscribed": False})
+        user.verifier_unit = unit
+        user.save(only=[WechatUser.verifier_unit])
+
+
+def verifier_unit_of(openid):
+    """The unit a verifier stated before, or None."""
+    user = WechatUser.get_or_none(WechatUser.openid == openid)
+    return user.verifier_unit if user else None
+
+
 class HandledMessage(BaseModel):
     """A message whose action changed state (revoke, unbind, switch, send a code): done once per message id, in the
     database, so a repeat (WeChat's retry, a replay, a flushed Redis) gets the first reply and no second effect."""
@@ -142,6 +156,10 @@ class Binding(BaseModel):
         return [row.user_id for row in query.order_by(cls.id)]
 
 
+# BindingReview.status
+REVIEW_SUBMITTED = "submitted"
+REVIEW_APPROVED = "approved"
+REVIEW_REFUSED = "refused"
 # BindingReview.trigger
 NO_MOBILE = "no_mobile"  # the register holds no mobile that can receive a code: licence and authorisation photos
 MOBILE_CHANGED = "mobile_changed"  # the code reached the registered mobile, but that mobile was changed lately
@@ -153,7 +171,7 @@ class BindingReview(BaseModel):
     user = ForeignKeyField(WechatUser, backref="binding_reviews")
     enterprise = ForeignKeyField(Enterprise)
     media = JSONText(default=list)  # [{"media_id": ..., "kind": "licence"|"authorisation", "blob_id": ...}]
-    status = CharField(max_length=12, default="submitted")  # submitted / approved / refused
+    status = CharField(max_length=12, default=REVIEW_SUBMITTED)  # submitted / approved / refused
     trigger = CharField(max_length=20, default=NO_MOBILE)  # why a person reviews it: no_mobile / mobile_changed
     reason = TextField(default="")
     decided_by = CharField(max_length=80, null=True)
@@ -163,7 +181,7 @@ class BindingReview(BaseModel):
     @classmethod
     def open_for(cls, user, enterprise):
         """The review `user` submitted for `enterprise` that is still waiting, or None."""
-        return cls.get_or_none((cls.user == user) & (cls.enterprise == enterprise) & (cls.status == "submitted"))
+        return cls.get_or_none((cls.user == user) & (cls.enterprise == enterprise) & (cls.status == REVIEW_SUBMITTED))
 
     @classmethod
     def submit(cls, user, enterprise, media=(), trigger=NO_MOBILE):
@@ -172,6 +190,34 @@ class BindingReview(BaseModel):
         if waiting is not None:
             return waiting, False
         return cls.create(user=user, enterprise=enterprise, media=list(media), trigger=trigger), True
+
+    @classmethod
+    def find(cls, review_id):
+        """The review with this id, or None."""
+        return cls.get_or_none(cls.id == review_id)
+
+    @classmethod
+    def load(cls, review_id):
+        """The review with this id; DoesNotExist when it is not (yet) visible, so the job asking is retried."""
+        return cls.get_by_id(review_id)
+
+    @classmethod
+    def latest(cls, limit):
+        """The reviews for the office's list: waiting ones first, then newest first."""
+        return list(cls.select().order_by(cls.status != REVIEW_SUBMITTED, cls.id.desc()).limit(limit))
+
+    @classmethod
+    def any_names_blob(cls, blob_id):
+        """True when some review's documents include StoredBlob `blob_id`."""
+        return any(blob_id in review.blob_ids() for review in cls.select())
+
+    def blob_ids(self):
+        """The StoredBlob ids of the review's fetched documents (None for one not fetched yet)."""
+        return {item.get("blob_id") for item in (self.media or []) if isinstance(item, dict)}
+
+    def save_media(self):
+        """Write the review's media list back (each item's `blob_id` or `error` as fetched)."""
+        BindingReview.update(media=self.media).where(BindingReview.id == self.id).execute()
 
 
 # SmsMessage.state
@@ -330,3 +376,8 @@ class StaffAudit(BaseModel):
     action = CharField(max_length=40)
     target = CharField(max_length=120, default="")
     detail = JSONText(null=True)
+
+    @classmethod
+    def latest(cls, limit):
+        """The last `limit` entries, newest first."""
+        return list(cls.select().order_by(cls.id.desc()).limit(limit))

@@ -19,8 +19,10 @@ from models.tables.accounts import (
     StaffUser,
     WechatUser,
 )
+from models.tables.blobs import StoredBlob
 from models.tables.cases import Case, CaseEvent, CaseEvidence, Holiday, PendingNotice, StaffNotice
 from models.tables.listings import CriminalJudgment, DishonestListing, EnforcementRecord, ReportItem
+from models.tables.outbound import OutboundMessage
 from models.tables.records import (
     ArrearsRecord,
     CreditRepair,
@@ -42,16 +44,9 @@ from models.tables.registry import (
     Enterprise,
     name_key,
 )
-from models.tables.reports import (
-    OutboundMessage,
-    Report,
-    ReportArrears,
-    ReportRecord,
-    ReportRequest,
-    ReportSequence,
-    StoredBlob,
-    ViewLog,
-)
+from models.tables.reports import Report, ReportArrears, ReportRecord, ReportSequence
+from models.tables.requests import ReportRequest
+from models.tables.views import ViewLog
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from models.policy.staff import (
     refuse_binding,
 )
 from models.tables.accounts import BindingReview
-from webhooks.staff.cases import review_blob_ids
 from webhooks.staff.common import bp, office_only
 
 # -- binding reviews (office) --------------------------------------------------------------------------------------
@@ -22,15 +21,14 @@ from webhooks.staff.common import bp, office_only
 @bp.get("/bindings")
 @office_only
 def bindings():
-    rows = BindingReview.select().order_by(BindingReview.status != "submitted", BindingReview.id.desc()).limit(300)
-    return render_template("staff/bindings.html", reviews=rows)
+    return render_template("staff/bindings.html", reviews=BindingReview.latest(300))
 
 
 @bp.get("/bindings/<int:review_id>")
 @office_only
 def binding_detail(review_id):
-    review = BindingReview.get_or_none(BindingReview.id == review_id) or abort(404)
-    return render_template("staff/binding.html", review=review, blob_ids=sorted(review_blob_ids(review) - {None}))
+    review = BindingReview.find(review_id) or abort(404)
+    return render_template("staff/binding.html", review=review, blob_ids=sorted(review.blob_ids() - {None}))
 
 
 @bp.post("/bindings/<int:review_id>/<decision>")

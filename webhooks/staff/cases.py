@@ -22,11 +22,9 @@ from models.policy.staff import (
     may_see_department,
 )
 from models.tables.accounts import BindingReview
+from models.tables.blobs import StoredBlob
 from models.tables.cases import OPEN_STATES, Case, CaseEvidence
-from models.tables.registry import (
-    Department,
-)
-from models.tables.reports import StoredBlob
+from models.tables.registry import Department
 from webhooks.staff.common import INLINE_MIMES, _rt, bp
 
 # -- cases ---------------------------------------------------------------------------------------------------------
@@ -37,38 +35,26 @@ def index():
     return redirect(url_for("staff.cases"))
 
 
-def _visible_cases():
-    query = Case.select()
-    if not is_office(g.staff):
-        query = query.where(Case.department == g.staff.department_id)
-    return query
-
-
 @bp.get("/cases")
 def cases():
     """Cases with filters; open overdue cases first, then open ones by deadline, then closed ones."""
     status, kind, department = (request.args.get(k, "") for k in ("status", "kind", "department"))
-    query = _visible_cases()
-    if status == "open":
-        query = query.where(Case.status.in_(OPEN_STATES))
-    elif status in STATUS_LABELS:
-        query = query.where(Case.status == status)
-    if kind in KINDS:
-        query = query.where(Case.kind == kind)
-    if department and is_office(g.staff):
-        query = query.join(Department).where(Department.code == department)
+    office = is_office(g.staff)
+    statuses = OPEN_STATES if status == "open" else (status,) if status in STATUS_LABELS else None
+    listed = Case.visible_to(None if office else g.staff.department_id, statuses=statuses,
+                             kind=kind if kind in KINDS else None, department_code=department if office else None)
     today = local_today()
-    rows = sorted(query.order_by(Case.id.desc()).limit(500), key=lambda c: (
+    rows = sorted(listed, key=lambda c: (
         not is_overdue(c, today), c.status not in OPEN_STATES, c.deadline if c.status in OPEN_STATES else dt.date.max,
     ))
     return render_template("staff/cases.html", cases=rows, today=today, filters={
-        "status": status, "kind": kind, "department": department}, departments=Department.select().order_by(
-        Department.id), is_overdue=is_overdue)
+        "status": status, "kind": kind, "department": department}, departments=Department.all_ordered(),
+        is_overdue=is_overdue)
 
 
 def _case_or_404(case_id):
     """The case, when this staff member may see it; 404 otherwise (a department learns nothing of others')."""
-    case = Case.get_or_none(Case.id == case_id)
+    case = Case.find(case_id)
     if case is None or not may_see_department(g.staff, case.department_id):
         abort(404)
     return case
@@ -77,10 +63,8 @@ def _case_or_404(case_id):
 @bp.get("/cases/<int:case_id>")
 def case_detail(case_id):
     case = _case_or_404(case_id)
-    evidence = list(CaseEvidence.select().where(CaseEvidence.case == case).order_by(CaseEvidence.id))
-    events = list(case.events.order_by(case.events.model.id))
-    return render_template("staff/case.html", case=case, record=case.record, evidence=evidence, events=events,
-                           overdue=is_overdue(case))
+    return render_template("staff/case.html", case=case, record=case.record, evidence=case.evidence_list(),
+                           events=case.history(), overdue=is_overdue(case))
 
 
 def _actor():
@@ -136,7 +120,7 @@ def blob(blob_id):
     """An evidence photo or binding document, to staff who may see the case or review it."""
     if not _may_see_blob(blob_id):
         abort(404)
-    stored = StoredBlob.get_by_id(blob_id)
+    stored = StoredBlob.find(blob_id) or abort(404)
     audit(g.staff, "view_blob", blob_id)
     # The type comes from the outside (WeChat's media download): anything but a plain image or a PDF is only
     # downloaded, never rendered on the console's origin (an HTML or SVG "photo" would run script there).
@@ -150,15 +134,9 @@ def blob(blob_id):
 
 
 def _may_see_blob(blob_id):
-    evidence = CaseEvidence.select(CaseEvidence, Case).join(Case).where(CaseEvidence.blob == blob_id)
-    if any(may_see_department(g.staff, e.case.department_id) for e in evidence):
+    """True when the blob is evidence of a case this staff member may see, or (the office) a binding document."""
+    if any(may_see_department(g.staff, d) for d in CaseEvidence.departments_showing(blob_id)):
         return True
-    if not is_office(g.staff):
-        return False
-    return any(blob_id in review_blob_ids(r) for r in BindingReview.select())
-
-
-def review_blob_ids(review):
-    return {item.get("blob_id") for item in (review.media or []) if isinstance(item, dict)}
+    return is_office(g.staff) and BindingReview.any_names_blob(blob_id)
 
 

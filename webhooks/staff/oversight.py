@@ -24,5 +24,4 @@ def freshness():
 @bp.get("/audit")
 @office_only
 def audit_log():
-    rows = StaffAudit.select().order_by(StaffAudit.id.desc()).limit(500)
-    return render_template("staff/audit.html", rows=rows, office=OFFICE)
+    return render_template("staff/audit.html", rows=StaffAudit.latest(500), office=OFFICE)

@@ -1,5 +1,5 @@
-"""Import throughput and memory: N penalty rows through `models.ingest.import_file`, beside the plain load of the
-same file, for two file sizes, on PostgreSQL or SQLite.
+"""Import throughput and memory: N penalty rows through `models.policy.ingestion.ingest.import_file`, beside the plain
+load of the same file, for two file sizes, on PostgreSQL or SQLite.
 
     .venv/bin/python -m bench.import_bench [--sizes 20000,80000] [--database postgres|sqlite]
     .venv/bin/python -m bench.import_bench --sizes 250000,1000000                  # the big tier

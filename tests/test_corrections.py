@@ -1,4 +1,4 @@
-"""models.corrections: issued reports showing a corrected record turn 数据已更正."""
+"""models.policy.report.corrections: issued reports showing a corrected record turn 数据已更正."""
 
 from models.base import utcnow
 from models.policy.report.corrections import mark_reports_corrected

@@ -1,4 +1,4 @@
-"""models.feeds: 数据截至 recorded per load; coverage complete / stale / missing."""
+"""models.policy.report.feeds: 数据截至 recorded per load; coverage complete / stale / missing."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""models.ingest: one validation path for files and API items; every kind of bad row; 核验; corrections; feeds."""
+"""models.policy.ingestion.ingest: one validation path for files and API items; every kind of bad row; 核验;
+corrections; feeds."""
 
 import datetime as dt
 import io

@@ -1,4 +1,4 @@
-"""models.rules: which records, arrears and repairs a report shows, per rule set."""
+"""models.policy.report.rules: which records, arrears and repairs a report shows, per rule set."""
 
 import datetime as dt
 from decimal import Decimal

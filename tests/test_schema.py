@@ -1,4 +1,4 @@
-"""models.schema: versioned migrations upgrade an existing database without losing a row."""
+"""models.tables.schema: versioned migrations upgrade an existing database without losing a row."""
 
 from models.base import db
 from models.tables.registry import Enterprise

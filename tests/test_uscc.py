@@ -1,4 +1,4 @@
-"""models.uscc: GB 32100-2015 check character, GB 11714 organisation code, authorities, normalisation."""
+"""models.policy.uscc: GB 32100-2015 check character, GB 11714 organisation code, authorities, normalisation."""
 
 import pytest
 

@@ -133,3 +133,30 @@ def test_every_module_path_a_document_names_exists(document):
     path = ROOT / document if document == "README.md" else ROOT / "docs" / document
     missing = sorted(p for p in cited_paths(path.read_text(encoding="utf-8")) if not glob.glob(str(ROOT / p)))
     assert not missing, f"{document} names paths that do not exist: {missing}"
+
+
+# -- the README's picture is the checker's --------------------------------------------------------------------------
+
+PART_NAMES = {"`models/`": "models", "`bot/`": "bot", "`jobs/`": "jobs", "`webhooks/`": "webhooks",
+              "`commands/`": "commands", "`runtime.py`": "runtime", "`config.py`": "config", "`app.py`": "app"}
+PART_TOKEN = re.compile("|".join(re.escape(token) for token in PART_NAMES))
+
+
+def readme_import_table():
+    """{part: the parts it may import} from the README's table under "The parts and what may import what"."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("The parts and what may import what", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not line.startswith("| `"):
+            continue
+        part = PART_NAMES[PART_TOKEN.match(cells[0])[0]]
+        table[part] = {PART_NAMES[t] for t in PART_TOKEN.findall(cells[1])} | {part}
+    return table
+
+
+def test_the_readme_table_is_the_checkers_rules():
+    assert readme_import_table() == layout.ALLOWED
+    assert "`bot.texts` and `bot.menu`" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert {"bot.texts", "bot.menu"} == layout.JOBS_FROM_BOT

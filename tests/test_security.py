@@ -113,3 +113,32 @@ def test_stated_units_are_limited_per_client_and_one_per_viewer(client, make_sig
     flush_view_log()
     assert sorted(v.unit for v in ViewLog.select()) == ["伪造单位9号", "黑河农商银行"]
     assert client.get(f"/v/{report.token}", environ_base=ip).status_code == 200  # reading is not limited by it
+
+
+def test_limits_count_in_this_process_while_redis_is_away(app):
+    from limits import parse
+
+    from webhooks.security import Limits
+
+    limits, limit = Limits("redis://127.0.0.1:1/0"), parse("2 per minute")  # nothing listens on port 1
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.50"}):
+        assert limits.within(limit, "s") and limits.count(limit, "s") and limits.count(limit, "s")
+        assert not limits.within(limit, "s") and not limits.count(limit, "s")  # spent, counted locally
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.51"}):
+        assert limits.count(limit, "s")  # per client
+
+
+def test_no_limit_hook_runs_outside_the_limited_pages(app):
+    limited = {name for name, funcs in app.before_request_funcs.items() for f in funcs if "security" in f.__module__}
+    assert limited == {"verify", "verify_lookup"}  # the webhook and the console pay nothing for the verify limits
+
+
+def test_session_cookies_are_signed_by_one_signer_per_key_set(app):
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    token = first.dumps({"openid": "o-1"})
+    app.config["SECRET_KEY_FALLBACKS"], app.secret_key = [app.secret_key], "rotated-" + "k" * 32
+    rotated = interface.get_signing_serializer(app)
+    assert rotated is not first and rotated.loads(token) == {"openid": "o-1"}  # the old key still reads
+    assert len(interface.signers) == 1

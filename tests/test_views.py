@@ -1,5 +1,7 @@
 """jobs.views: verifiers' views buffered in a Redis stream and flushed into ViewLog once each, nothing lost."""
 
+import time
+
 import redis as redis_lib
 
 from jobs import views
@@ -60,3 +62,32 @@ def test_the_page_logs_its_view_for_the_scheduler_to_flush(client, rt, make_sign
     assert first.get_data() == again.get_data()  # one rendering, served twice
     views.flush_view_log()
     assert sorted(v.user_agent for v in ViewLog.select()) == ["UA-A", "UA-B"]
+
+
+def test_the_page_buffer_hands_views_to_the_stream_in_pipelines(app, rt, make_signed_report):
+    report = make_signed_report()
+    views.BUFFER.drain()
+    for agent in ("UA-1", "UA-1", "UA-2"):  # the second is a refresh: the script drops it as before
+        views.buffer_view(rt.redis, report.id, "10.0.0.1", agent, None, None)
+    deadline = time.monotonic() + 30
+    while _entries(rt) < 2 and time.monotonic() < deadline:  # the buffer's own thread, without being asked
+        time.sleep(0.02)
+    assert _entries(rt) == 2 and views.BUFFER.drain() == 0
+    assert views.flush_view_log() == 2 and ViewLog.select().count() == 2
+
+
+def test_the_scheduler_flush_takes_this_process_buffer_first(app, rt, make_signed_report):
+    report = make_signed_report()
+    with views.BUFFER.lock:  # held (re-entrant) through the flush: the buffer's thread cannot take the view first
+        views.BUFFER.queue.append((rt.redis, views._view(report.id, "10.0.0.3", "UA-3", None, None, "view")))
+        assert views.flush_view_log() == 1
+    assert [v.ip for v in ViewLog.select()] == ["10.0.0.3"]
+
+
+def test_a_buffered_view_goes_to_the_database_when_redis_is_away(app, make_signed_report):
+    report = make_signed_report()
+    away = redis_lib.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    with views.BUFFER.lock:
+        views.BUFFER.queue.append((away, views._view(report.id, "10.0.0.4", "UA-4", None, None, "view")))
+        assert views.BUFFER.drain() == 1
+    assert [v.ip for v in ViewLog.select()] == ["10.0.0.4"]

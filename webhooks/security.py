@@ -1,55 +1,115 @@
-"""Public-page hardening: the proxy fix, a Redis-backed rate limiter that counts misses, security headers."""
+"""Public-page hardening: the proxy fix, rate limits on misses counted in Redis, security headers.
 
+The limits are fixed windows per client IP kept by the `limits` library (the one Flask-Limiter is built on) in Redis,
+so every node counts into one budget. They cost a request only where they apply: a genuine view of a report costs
+nothing, a guess costs one check before and one count after; no hook runs for the rest of the app (the webhook, the
+console). Redis away: each process keeps counting on its own until it is back, and the pages stay up.
+"""
+
+import functools
+import logging
 import secrets
 from urllib.parse import urlsplit
 
 from flask import has_request_context, make_response, render_template, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask.sessions import SecureCookieSessionInterface
+from limits import parse
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger(__name__)
 
 CSP_TEMPLATE = (
     "default-src 'none'; style-src {styles}; img-src 'self' data:; form-action 'self'{form_targets}; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+KEY_PREFIX = "hegui-limit"
+RETRY_AFTER = "60"
+
+
+class Limits:
+    """Fixed-window limits per client IP, in Redis (shared by all nodes), per process while Redis is away."""
+
+    def __init__(self, redis_url):
+        self.shared = FixedWindowRateLimiter(RedisStorage(redis_url, wrap_exceptions=True))
+        self.local = FixedWindowRateLimiter(MemoryStorage())
+
+    def _ask(self, method, limit, scope):
+        keys = (KEY_PREFIX, request.remote_addr or "", scope)
+        try:
+            return getattr(self.shared, method)(limit, *keys)
+        except StorageError:
+            log.warning("rate-limit storage unavailable (Redis); counting in this process", exc_info=True)
+            return getattr(self.local, method)(limit, *keys)
+
+    def within(self, limit, scope):
+        """True while this client has budget left in the window (nothing is counted)."""
+        return self._ask("test", limit, scope)
+
+    def count(self, limit, scope):
+        """Count one against this client's budget; False when it was already spent."""
+        return self._ask("hit", limit, scope)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer made once per key set rather than on every request (it was
+    a tenth of a verify page's time in the web process: bench/verify_bench.py --profile)."""
+
+    def __init__(self):
+        self.signers = {}
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self.signers:
+            self.signers = {keys: super().get_signing_serializer(app)}  # a rotated key replaces the old set
+        return self.signers[keys]
 
 
 def init_app(app):
-    """Trust X-Forwarded-* only from PROXY_COUNT proxies; make the limiter (storage in Redis) for this app."""
+    """Trust X-Forwarded-* only from PROXY_COUNT proxies; make the limits (storage in Redis) for this app; sign
+    session cookies with a signer made once."""
     hops = app.config.get("PROXY_COUNT", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    limiter = Limiter(
-        key_func=get_remote_address,
-        storage_uri=app.config["REDIS_URL"],
-        key_prefix="hegui-limit",
-        strategy="fixed-window",
-        headers_enabled=False,
-        # Redis down must not take the verify page down: limits then hold per process until it is back.
-        in_memory_fallback_enabled=True,
-    )
-    limiter.init_app(app)
-    app.extensions["hegui_limiter"] = limiter
+    app.session_interface = SessionCookies()
+    app.extensions["hegui_limits"] = Limits(app.config["REDIS_URL"])
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    return limiter
 
 
 def limit_misses(app, blueprint, limit_value, scope, exempt_when=None):
     """Limit per client IP the requests of `blueprint` that called `mark_miss()`; hits are never counted.
 
-    `exempt_when()` (optional) tells before the view runs that a request is a hit, which then costs the limiter
-    nothing (no Redis round trip): only guesses need limiting."""
-    limiter = app.extensions["hegui_limiter"]
-    limiter.shared_limit(limit_value, scope=scope, deduct_when=_is_miss, on_breach=_too_many,
-                         exempt_when=exempt_when)(blueprint)
+    Before the view, a client whose budget is spent gets the 429 page (a right answer too: a guesser must not learn
+    which guess was right), unless `exempt_when()` tells that the request is a hit, which then costs nothing (no
+    Redis round trip: only guesses need limiting). After the view, a miss is counted."""
+    limits, limit = app.extensions["hegui_limits"], parse(limit_value)
+
+    def _check():
+        if exempt_when is not None and exempt_when():
+            return None
+        return None if limits.within(limit, scope) else _too_many()
+
+    def _count(response):
+        if request.environ.get("hegui.miss"):  # per request: a test's long-lived app context would carry g over
+            limits.count(limit, scope)
+        return response
+
+    # this app's hooks for the blueprint's requests (a blueprint object is shared by every app made in a process)
+    app.before_request_funcs.setdefault(blueprint.name, []).append(_check)
+    app.after_request_funcs.setdefault(blueprint.name, []).append(_count)
 
 
 def limit_route(app, endpoint, limit_value, scope):
     """Limit per client IP every request of the registered `endpoint` (beside its blueprint's miss limit)."""
-    limiter = app.extensions["hegui_limiter"]
-    view = app.view_functions[endpoint]
-    app.view_functions[endpoint] = limiter.limit(limit_value, scope=scope, on_breach=_too_many,
-                                                 override_defaults=False)(view)
+    limits, limit, view = app.extensions["hegui_limits"], parse(limit_value), app.view_functions[endpoint]
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        return view(*args, **kwargs) if limits.count(limit, scope) else _too_many()
+
+    app.view_functions[endpoint] = limited
 
 
 def mark_miss():
@@ -57,15 +117,10 @@ def mark_miss():
     request.environ["hegui.miss"] = True
 
 
-def _is_miss(response):
-    # Per request, not per app context: a test's long-lived app context would otherwise carry it over.
-    return bool(request.environ.get("hegui.miss"))
-
-
-def _too_many(request_limit):
+def _too_many():
     """The 429 page, in Chinese, with no detail about what was guessed."""
     response = secure_headers(make_response(render_template("verify/too_many.html"), 429))
-    response.headers["Retry-After"] = "60"
+    response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 

@@ -314,7 +314,7 @@ def page(token):
     if step is not None:
         return step
     ip, agent = _client()
-    views.record_view(_runtime().redis, live.id, ip, agent, session.get("openid"), session.get("verifier_unit"))
+    views.buffer_view(_runtime().redis, live.id, ip, agent, session.get("openid"), session.get("verifier_unit"))
     cache, key = current_app.extensions["verify_pages"], _page_key(live)
     rendered = cache.get(key)
     if rendered is None:

@@ -24,6 +24,7 @@ from devtools import pg
 from devtools.sms_double import start_sms_double
 from devtools.wechat_double import start_wechat_double
 from devtools.wecom_double import WecomDouble
+from jobs import views
 from models.base import db, local_today, utcnow
 from models.policy.report import feeds, signing, sm2
 from models.policy.uscc import make_org_code, make_uscc
@@ -99,6 +100,7 @@ def app(app_config):
         upgrade()
         seed()
         yield application
+        views.BUFFER.drain()  # a view the test's pages buffered goes to this test's Redis, not the next test's tables
         _empty_database()
         if not db.is_closed():
             db.close()

@@ -1,6 +1,8 @@
 """Issued reports: the frozen, numbered, signed Report, the records and arrears items it showed, the numbering
 sequence, and the status a verifier sees."""
 
+from collections import namedtuple
+
 from peewee import BlobField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from models.base import BaseModel, JSONText, db, utcnow
@@ -35,6 +37,12 @@ class ReportSequence(BaseModel):
 
 
 _LIVE_SQL = {}  # the live-fields query by the database's parameter mark (? or %s)
+
+
+# The live fields as the verify page reads them (report_status takes one): a tuple, not a model instance, which
+# costs more to build than the read itself.
+LiveReport = namedtuple("LiveReport", ("id", "token", "number", "issued_at", "valid_until", "revoked_at",
+                                       "superseded_by_id", "corrected_at", "correction_note", "pdf_ready_at", "digest"))
 
 
 class Report(BaseModel):
@@ -73,8 +81,9 @@ class Report(BaseModel):
 
     @classmethod
     def live_by_token(cls, token):
-        """The report's live fields (status, PDF readiness, digest) by its token, or None: one indexed read, its SQL
-        made once (building a peewee query costs more than running this one; it is the verify page's hot path)."""
+        """The report's live fields (status, PDF readiness, digest) by its token as a LiveReport, or None: one
+        indexed read, its SQL made once (building a peewee query costs more than running this one; it is the verify
+        page's hot path)."""
         fields = [cls._meta.fields[name] for name in cls.LIVE_FIELDS]
         sql = _LIVE_SQL.get(db.obj.param)
         if sql is None:
@@ -84,7 +93,7 @@ class Report(BaseModel):
         row = db.execute_sql(sql, (token,)).fetchone()
         if row is None:
             return None
-        return cls(**{f.name: f.python_value(value) for f, value in zip(fields, row, strict=True)})
+        return LiveReport(*(f.python_value(value) for f, value in zip(fields, row, strict=True)))
 
     @classmethod
     def without_pdf_by_token(cls, token):

@@ -84,13 +84,14 @@ def test_a_one_byte_change_or_another_root_fails(app, report_world, ca_file, tmp
 
 
 def test_visible_signature_sits_in_the_reserved_box_on_the_last_page(app, report_world, tmp_path):
-    body = _unsigned(report_world, app.config, extra_records=0)  # three pages with today's record fields
+    body = _unsigned(report_world, app.config, extra_records=0)  # several pages with today's record fields
     box = pdf.seal_box(body)
     signed = _sign(body, app.config)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "report-signed-3-pages.pdf").write_bytes(signed)  # for the page images a person looks at
+    (ARTIFACTS / "report-signed.pdf").write_bytes(signed)  # for the page images a person looks at
     reader = PdfReader(io.BytesIO(signed))
-    assert len(reader.pages) == 3
+    pages = len(reader.pages)
+    assert pages >= 2
     widgets = [a.get_object() for page in reader.pages for a in page.get("/Annots") or []
                if a.get_object().get("/FT") == "/Sig"]
     assert len(widgets) == 1 and widgets[0]["/P"].get_object() == reader.pages[-1].get_object()
@@ -99,9 +100,34 @@ def test_visible_signature_sits_in_the_reserved_box_on_the_last_page(app, report
     assert reader.metadata.author == app.config["REPORT_ISSUER"] and reader.metadata.subject == "测试"
     path = tmp_path / "signed.pdf"
     path.write_bytes(signed)
-    last = subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", "3", "-l", "3", str(path), "-"],
-                          capture_output=True, check=True).stdout.decode()
-    assert "出具单位：" + app.config["REPORT_ISSUER"] in last and "第 3 页 / 共 3 页" in last
+    last = _page_texts(path)[-1]
+    assert "出具单位：" + app.config["REPORT_ISSUER"] in last and f"第 {pages} 页 / 共 {pages} 页" in last
+    assert "本报告正文完" in last
+
+
+def _page_texts(path):
+    """The text of each page (pdftotext, layout kept)."""
+    text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          check=True).stdout.decode()
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.parametrize("extra", [3, 9, 14])
+def test_no_record_is_split_across_a_page_break_and_the_seal_stays_on_the_last_page(app, report_world, tmp_path,
+                                                                                    extra):
+    """Each 违法记录 prints whole on one page (its 文号 and its last row, 数据来源单位, on the same page), for
+    lengths that put page breaks in different places; the seal box is always found on the last page."""
+    body = _unsigned(report_world, app.config, extra_records=extra)
+    pdf.seal_box(body)  # PdfRenderError if the sign-off was pushed off the last page
+    path = tmp_path / "report.pdf"
+    path.write_bytes(body)
+    numbers = [f"黑罚〔2026〕{500 + n}号" for n in range(extra)]
+    for number in numbers:
+        [page] = [text for text in _page_texts(path) if number in text]
+        tail = page[page.index(number):]
+        following = tail.find("处罚机关", tail.find("处罚机关") + 1)  # the next entry's first row, if on this page
+        entry = tail if following < 0 else tail[:following]
+        assert "处罚机关" in entry and "数据来源单位" in entry, f"{number} does not end on its page"
 
 
 @pytest.mark.parametrize("mode", ["placeholder", "production-text", "seal-image"])

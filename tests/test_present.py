@@ -1,6 +1,7 @@
 """The one presentation of a snapshot: filters, record blocks, sections of any schema version."""
 
 import copy
+import datetime as dt
 
 import pytest
 
@@ -10,11 +11,13 @@ RECORD_V1 = {"id": 17, "decision_no": "黑市监罚〔2025〕88号", "authority"
              "decided_on": "2025-03-05", "violation_type": "发布虚假广告", "category": "罚款",
              "content": "罚款人民币八万七千元", "fine_wan": "8.7000", "status": "active", "under_objection": False,
              "repair": None}
-RECORD_V2 = {**RECORD_V1, "source": "黑河市市场监督管理局", "source_uscc": "11231100MB1234567X",
-             "authority_uscc": "11231100MB1234567X", "facts": "当事人在其网店发布虚假广告，联系电话13812345678",
+# A v2 record with the keys models/policy/report/snapshot.py::record_part writes (the source differs from the
+# authority, so each code is seen where it belongs).
+RECORD_V2 = {**RECORD_V1, "source_unit": "黑河市市场监督管理局爱辉分局", "source_unit_code": "11231100MB7654321Y",
+             "authority_code": "11231100MB1234567X", "facts": "当事人在其网店发布虚假广告，联系电话13812345678",
              "confiscated_wan": "0.350000", "licence": "", "publicity_until": "2026-03-05",
-             "penalty_valid_until": "2099-12-31", "remark": None, "subject_kind": "法人及非法人组织",
-             "marks": ["publicity_ended"]}
+             "valid_until": "2099-12-31", "remark": None, "subject_class": "法人及非法人组织",
+             "procedure": "普通程序", "marks": ["publicity_ended"]}
 
 
 @pytest.mark.parametrize(("value", "text"), [("8.7000", "8.7万元"), ("5.000000", "5万元"), ("0.0200", "0.02万元"),
@@ -43,8 +46,9 @@ def test_a_v1_record_keeps_its_core_rows_and_names_no_source():
 def test_a_v2_record_prints_every_field_it_has_blanks_as_未提供_and_masks_free_text():
     entry = present.penalty_entry(RECORD_V2)
     rows = dict(entry.rows)
-    assert rows["数据来源单位"] == "黑河市市场监督管理局（统一社会信用代码 11231100MB1234567X）"
-    assert rows["处罚机关"].endswith("（统一社会信用代码 11231100MB1234567X）")
+    assert rows["数据来源单位"] == "黑河市市场监督管理局爱辉分局（统一社会信用代码 11231100MB7654321Y）"
+    assert rows["处罚机关"] == "黑河市市场监督管理局（统一社会信用代码 11231100MB1234567X）"
+    assert rows["程序类型"] == "普通程序"
     assert rows["违法事实"] == "当事人在其网店发布虚假广告，联系电话138****5678"
     assert rows["没收金额"] == "0.35万元" and rows["暂扣或吊销证照"] == "未提供" and rows["备注"] == "未提供"
     assert rows["公示截止期"] == "2026年3月5日" and rows["处罚有效期至"] == "2099年12月31日"
@@ -114,3 +118,17 @@ def test_a_v1_snapshot_has_the_four_sections_it_always_had():
     assert [s.key for s in found] == ["domains", "arrears", "repairs"]
     assert dict(found[1].parts[0].entries[0].rows)["数据来源单位"] == "未提供"
     assert present.chinese_ordinal(3) == "三" and present.chinese_ordinal(12) == "十二"
+
+
+def test_the_printed_record_reads_every_field_the_snapshot_writes(app, report_world):
+    """The seam between snapshot.py and present.py: each field record_part writes is printed under its label."""
+    from models.base import local_today
+    from models.policy.report.snapshot import record_part
+
+    record = report_world.record(subject_class="个体工商户", valid_until=dt.date(2030, 6, 30),
+                                 source_unit="黑河市某分局", source_unit_code="11231100MB7654321Y",
+                                 procedure="普通程序")
+    rows = dict(present.penalty_entry(record_part(record, False, local_today())).rows)
+    assert rows["行政相对人类别"] == "个体工商户" and rows["处罚有效期至"] == "2030年6月30日"
+    assert rows["数据来源单位"] == "黑河市某分局（统一社会信用代码 11231100MB7654321Y）"
+    assert rows["程序类型"] == "普通程序"

@@ -170,14 +170,16 @@ def _first(item, keys):
 PENALTY_OPTIONAL = (
     ("违法事实", ("facts", "violation_facts"), given),
     ("处罚依据", ("basis", "legal_basis"), given),
+    ("程序类型", ("procedure",), given),
     ("没收金额", ("confiscated_wan", "confiscation_wan"), lambda v: wan(v) or MISSING),
     ("暂扣或吊销证照", ("licence", "license", "licences"), given),
-    ("处罚有效期至", ("penalty_valid_until", "effective_until"), lambda v: cn_date(v) or MISSING),
+    ("处罚有效期至", ("valid_until", "penalty_valid_until", "effective_until"), lambda v: cn_date(v) or MISSING),
     ("公示截止期", ("publicity_until", "publicity_end"), lambda v: cn_date(v) or MISSING),
-    ("行政相对人类别", ("subject_kind", "subject_type", "subject_category"), given),
+    ("行政相对人类别", ("subject_class", "subject_kind", "subject_type", "subject_category"), given),
     ("备注", ("remark", "remarks", "note"), given),
 )
-SOURCE_KEYS, SOURCE_CODE_KEYS = ("source", "source_unit", "data_source"), ("source_uscc", "source_code")
+SOURCE_KEYS = ("source", "source_unit", "data_source")
+SOURCE_CODE_KEYS = ("source_unit_code", "source_uscc", "source_code")  # the first is the snapshot's (snapshot.py)
 
 
 def _with_code(name, code):
@@ -226,12 +228,12 @@ def penalty_entry(record):
 
 
 def _sources(item):
-    """The 数据来源单位 of an item: one name, or several joined by 、."""
+    """The 数据来源单位 of an item: one name (with its code when given), or several joined by 、."""
     present, value = _first(item, ("sources", *SOURCE_KEYS))
     if isinstance(value, list):
         names = [v.get("name") if isinstance(v, dict) else v for v in value]
         return "、".join(given(n) for n in names if n) or MISSING
-    return given(value) if present else MISSING
+    return _with_code(value, _first(item, SOURCE_CODE_KEYS)[1]) if present else MISSING
 
 
 def arrears_entry(item):

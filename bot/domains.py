@@ -145,7 +145,21 @@ def _read_clause(clause, offset, domains, reading):
     if everything:
         reading.everything = True
         reading.spans.append((offset + everything.start(), offset + everything.end()))
-    reading.unknown += _unknown_items(clause, mentions)
+    for item in _unknown_items(clause, mentions):
+        code = _unique_prefix(item, domains)
+        if code is None:
+            reading.unknown.append(item)
+            continue
+        reading.named.append(code)  # 「消防 市场」: a whole list item that begins one domain's name and no other's
+        at = clause.find(item)
+        reading.spans.append((offset + at, offset + at + len(item)))
+
+
+def _unique_prefix(item, domains):
+    """The code of the one domain whose name or short name begins with `item` (two characters or more), or None."""
+    codes = {info.code for info in domains for word in (info.name, *info.aliases)
+             if len(item) >= 2 and word != item and word.startswith(item)}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _runs(clause, mentions):
@@ -166,7 +180,9 @@ def _unknown_items(clause, mentions):
     chars = list(clause)
     for start, end, _ in mentions:
         chars[start:end] = ["\0"] * (end - start)
-    items = [PARTICLES.sub("", item.strip()) for item in LIST_SEPARATOR.split("".join(chars))]
+    # between names, a space separates list items as a 、 does (「消防 市场 近一年」)
+    items = [PARTICLES.sub("", item.strip()) for part in LIST_SEPARATOR.split("".join(chars))
+             for item in part.split()]
     if not any(item.strip("\0") == "" and item for item in items):
         return []  # no item is just a domain name: not a list of domains
     unknown = []

@@ -78,6 +78,14 @@ def test_a_list_item_that_is_not_a_domain_is_named():
     assert chosen == ["fire"] and said.unknown == ["税务"]
     assert read("开个税务和消防的证明")[0].unknown == ["税务"]
     assert domains.nearest_names("税务", DOMAINS)[0] == "水务"
+    assert read("税务 消防")[0].unknown == ["税务"]  # a space separates list items as 、 does
+
+
+def test_a_list_item_that_begins_one_domain_name_is_that_domain():
+    said, chosen = read("消防 市场")
+    assert sorted(chosen) == ["fire", "market"] and said.unknown == []
+    assert sorted(read("市场、消防")[1]) == ["fire", "market"]
+    assert read("市场主体 消防")[0].unknown == ["市场主体"]  # not a beginning of 市场监管: named back, not taken
 
 
 def test_company_names_are_not_domains():

@@ -169,8 +169,12 @@ def stop_workers(procs):
         proc.wait()
 
 
-def wait_until(predicate):
+def wait_until(predicate, limit=300.0):
+    """Poll `predicate` until it holds; RuntimeError after `limit` seconds (a bench never hangs)."""
+    deadline = time.monotonic() + limit
     while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited {limit:g} s for {getattr(predicate, '__name__', 'a condition')}")
         time.sleep(0.01)
 
 
@@ -210,7 +214,9 @@ class TreeMemory:
 
 
 def job_times(rt, job_id):
-    """(enqueued→started, started→ended) seconds of an RQ job, from RQ's own timestamps."""
+    """(enqueued→started, started→ended) seconds of an RQ job, from RQ's own timestamps (waiting for RQ to write
+    ended_at, which it does just after the job's last write: later on a loaded machine)."""
+    wait_until(lambda: Job.fetch(job_id, connection=rt.redis).ended_at is not None)
     job = Job.fetch(job_id, connection=rt.redis)
     return (job.started_at - job.enqueued_at).total_seconds(), (job.ended_at - job.started_at).total_seconds()
 
@@ -229,7 +235,6 @@ def measure_latency(app, rt, double, enterprise, runs):
             report = Report.get(Report.request == request.id)
             wait_until(lambda r=report: qr_sent(r.id) is not None)
             wait_until(lambda r=report: Report.get_by_id(r.id).pdf_ready_at is not None)
-            time.sleep(0.05)  # RQ records ended_at just after the job's last write
             build_wait, build_run = job_times(rt, pipeline.build_job_id(request.id))
             pdf_wait, pdf_run = job_times(rt, pipeline.pdf_job_id(report.id))
             rows.append({"qr": (qr_sent(report.id).sent_at - request.created_at).total_seconds(),

@@ -16,7 +16,7 @@ CSP_TEMPLATE = (
 
 def init_app(app):
     """Trust X-Forwarded-* only from PROXY_COUNT proxies; make the limiter (storage in Redis) for this app."""
-    hops = app.config.get("PROXY_COUNT", 0)
+    hops = app.config["PROXY_COUNT"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     limiter = Limiter(

@@ -47,10 +47,10 @@ def init_app(app):
     """Register the blueprint, CSRF checked on it only, and the idle-expiring session."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked by the staff blueprint only (not /wechat, not the API)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
-    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=app.config.get("STAFF_IDLE_MINUTES", 30))
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=app.config["STAFF_IDLE_MINUTES"])
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"  # Flask holds the key already (None): setdefault would not set it
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SECURE"] = app.config.get("PUBLIC_BASE_URL", "").startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = (app.config["PUBLIC_BASE_URL"] or "").startswith("https://")
     app.extensions["staff_csrf"] = CSRFProtect(app)
     app.jinja_env.globals.update(to_local=to_local)
     app.register_blueprint(bp)
@@ -90,7 +90,7 @@ def session_staff(active=True):
     token = session.get(SESSION_KEY)
     if token is None:
         return None
-    live = session_for(token, current_app.config.get("STAFF_IDLE_MINUTES", 30) * 60, touch=active)
+    live = session_for(token, current_app.config["STAFF_IDLE_MINUTES"] * 60, touch=active)
     if live is None:
         _end_session()
         flash("登录已失效（超时或已退出），请重新登录。")

@@ -13,12 +13,11 @@ from runtime import configure_logging
 
 
 def create_app(config=None):
-    """Build the app: defaults and environment, then the `config` mapping (tests), then integrations. Served (not
-    run as a `flask` command), production refuses to start without its required settings."""
+    """Build the app: the settings (the `config` mapping, tests', over the environment over the defaults; read and
+    checked once, config.py), then integrations. Served (not run as a `flask` command), production refuses to start
+    without its required settings."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
-    settings = load_config(app.instance_path)
-    settings.update(config or {})
-    app.config.update(settings)
+    app.config.update(load_config(app.instance_path, config))  # every setting typed and checked, once
     if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # the web; `flask worker|scheduler|menu push` check themselves
         require_settings(app.config)
     try:

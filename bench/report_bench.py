@@ -297,7 +297,7 @@ def pdf_stages(runs, tmp, config):
 
 def build_steps(config, runs):
     """Per report, in this process: the snapshot and each signature of the canonical data (SM2-SM3, Ed25519)."""
-    rule_set = rules.get_rule_set(config.get("RULE_SET"))
+    rule_set = rules.get_rule_set(config["RULE_SET"])
     ed_key = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     sm2_key = sm2.load_private_key(config["SM2_SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     steps = {"snapshot": [], "sm2": [], "ed25519": []}

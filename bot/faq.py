@@ -22,11 +22,11 @@ def by_id(question_id):
 
 def render(question, config, domains):
     """The answer's text with its placeholders filled from the configuration and the active domains."""
-    rule_set = get_rule_set(config.get("RULE_SET"))
+    rule_set = get_rule_set(config["RULE_SET"])
     return question.answer.format(
         valid_days=config["REPORT_VALID_DAYS"],
         issuer=config["REPORT_ISSUER"],
-        contact=config.get("GUIDE_CONTACT") or texts.CONTACT_NONE,
+        contact=config["GUIDE_CONTACT"] or texts.CONTACT_NONE,
         guide=f"{config['PUBLIC_BASE_URL']}/guide",
         domain_count=len(domains),
         domain_names="、".join(d.name for d in domains),

@@ -8,16 +8,13 @@ import re
 
 from bot import texts, writing
 from models.policy import uscc
+from models.refusals import Refusal
 
 MAX_TEXT = 50
 
 
-class ParseError(ValueError):
+class ParseError(Refusal, ValueError):
     """A wrong answer; `message` is a Chinese sentence with an example of a right one."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 CANCEL_WORDS = {"取消", "退出", "不办了", "算了", "不弄了", "cancel", "quit", "exit", "stop"}

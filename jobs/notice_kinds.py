@@ -142,14 +142,14 @@ def check_settings(config):
     """Raise TemplateSettingError for the first malformed template setting (a start refuses a wrong one; an absent
     one is fine)."""
     for kind in KINDS.values():
-        parse_setting(kind.name, config.get(kind.setting))
+        parse_setting(kind.name, config[kind.setting])
 
 
 def template_for(payload, config):
     """(template id, {key: value}) for a notice payload, or None when its kind has no template configured (or the
     row is an older one without facts). TemplateFieldError when a value does not fit its field."""
     kind = payload.get("notice")
-    setting = parse_setting(kind, config.get(KINDS[kind].setting)) if kind in KINDS else None
+    setting = parse_setting(kind, config[KINDS[kind].setting]) if kind in KINDS else None
     if setting is None:
         return None
     template_id, keys = setting

@@ -32,7 +32,6 @@ BUILD_TIMEOUT = 120  # seconds; the sweep's threshold must stay above it
 PDF_TIMEOUT = 120
 RETRY_INTERVALS = [10, 60, 300]  # back-off between attempts for transient faults
 MAX_ATTEMPTS = 8  # build starts (RQ retries and sweeps together) before the sweep gives up
-DEFAULT_STUCK_SECONDS = 300
 PDF_SWEEP_WINDOW = dt.timedelta(days=1)
 PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
@@ -128,13 +127,13 @@ def issue_report(request, config):
     issued_at = utcnow().replace(microsecond=0)
     valid_until = issued_at + dt.timedelta(days=config["REPORT_VALID_DAYS"])
     token = secrets.token_urlsafe(24)
-    rule_set = rules.get_rule_set(config.get("RULE_SET"))
+    rule_set = rules.get_rule_set(config["RULE_SET"])
     key = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     sm2_key = sm2.load_private_key(config["SM2_SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     local_day = to_local(issued_at).date()
     frozen = snapshot.freeze(
         request, rule_set, report_header(config, token, issued_at, valid_until),
-        today=local_day, stale_days=config.get("FEED_STALE_DAYS", 45),
+        today=local_day, stale_days=config["FEED_STALE_DAYS"],
     )
     try:
         with numbering.write_transaction():
@@ -228,7 +227,7 @@ def sweep_stuck_requests():
     """Periodic: re-enqueue requests stuck in queued/building and reports still without a PDF."""
     rt = current()
     now = utcnow()
-    cutoff = now - dt.timedelta(seconds=rt.config.get("REPORT_STUCK_SECONDS", DEFAULT_STUCK_SECONDS))
+    cutoff = now - dt.timedelta(seconds=rt.config["REPORT_STUCK_SECONDS"])
     revived = 0
     for request in ReportRequest.stuck_since(cutoff):
         if request.attempts >= MAX_ATTEMPTS:

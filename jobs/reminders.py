@@ -28,9 +28,9 @@ def send_daily_reminders(at=None):
         return []
     sections = defaultdict(list)  # robot url (or None) -> markdown sections
     base = rt.config["PUBLIC_BASE_URL"]
-    for department, lines in _case_lines(today, rt.config.get("CASE_REMIND_WORKDAYS", 1), base).items():
+    for department, lines in _case_lines(today, rt.config["CASE_REMIND_WORKDAYS"], base).items():
         sections[wecom.resolve_robot(department.robot_url, rt.config)].append(_section(department, "案件", lines))
-    for department, lines in _feed_lines(today, rt.config.get("FEED_STALE_DAYS", 45)).items():
+    for department, lines in _feed_lines(today, rt.config["FEED_STALE_DAYS"]).items():
         sections[wecom.resolve_robot(department.robot_url, rt.config)].append(_section(department, "数据", lines))
     created = []
     for url, parts in sections.items():

@@ -36,7 +36,7 @@ def robot_key(url):
 
 def resolve_robot(notice_robot_url, config):
     """The webhook a notice goes to: the department's robot, else WECOM_ROBOT_URL, else None (logged)."""
-    return notice_robot_url or config.get("WECOM_ROBOT_URL") or None
+    return notice_robot_url or config["WECOM_ROBOT_URL"] or None
 
 
 def split_markdown(text, limit=MARKDOWN_LIMIT):
@@ -103,7 +103,7 @@ def enqueue_notice(rt, notice_id):
     rt.redis.hset(ROBOTS, key, url)
     if str(notice.id).encode() not in rt.redis.lrange(outbox, 0, -1):
         rt.redis.rpush(outbox, notice.id)
-    schedule_flush(rt, key, rt.config.get("WECOM_BATCH_SECONDS", 5))
+    schedule_flush(rt, key, rt.config["WECOM_BATCH_SECONDS"])
     return key
 
 
@@ -153,7 +153,7 @@ def _flush(rt, key):
         return None
     url = url.decode()
     base = rt.config["PUBLIC_BASE_URL"]
-    batches = compose(_pending(rt, key), rt.config.get("WECOM_BATCH_MAX", 10),
+    batches = compose(_pending(rt, key), rt.config["WECOM_BATCH_MAX"],
                       markdown=lambda notice: notice_markdown(notice, base))
     for content, ids in batches:
         wait = window_wait(rt, key)
@@ -173,7 +173,7 @@ def _flush(rt, key):
 def window_wait(rt, key):
     """Seconds until the sliding window of robot `key` has room for one more message (0 when it has now)."""
     sent = _keys(key)[1]
-    window, limit = float(rt.config.get("WECOM_RATE_WINDOW", 60)), int(rt.config.get("WECOM_RATE_LIMIT", 20))
+    window, limit = rt.config["WECOM_RATE_WINDOW"], rt.config["WECOM_RATE_LIMIT"]
     now = time.time()
     rt.redis.zremrangebyscore(sent, 0, now - window)
     if rt.redis.zcard(sent) < limit:
@@ -187,7 +187,7 @@ def _record_send(rt, key):
     sent = _keys(key)[1]
     now = time.time()
     rt.redis.zadd(sent, {f"{now}:{uuid.uuid4().hex[:8]}": now})
-    rt.redis.expire(sent, int(float(rt.config.get("WECOM_RATE_WINDOW", 60)) * 2) + 1)
+    rt.redis.expire(sent, int(rt.config["WECOM_RATE_WINDOW"] * 2) + 1)
 
 
 def _mark_sent(rt, key, ids):
@@ -203,7 +203,7 @@ def _failed(rt, key, url, ids, exc):
     log.warning("WeCom robot %s: %s", key, exc)
     attempts = StaffNotice.note_failure(ids, exc)
     if exc.errcode == RATE_LIMITED:
-        return float(rt.config.get("WECOM_RATE_WINDOW", 60))
+        return rt.config["WECOM_RATE_WINDOW"]
     if exc.errcode == BAD_KEY:
         return _bad_key(rt, key, url)
     return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
@@ -212,7 +212,7 @@ def _failed(rt, key, url, ids, exc):
 def _bad_key(rt, key, url):
     """Every pending notice of a robot whose key WeCom refuses goes to the default robot, or is marked failed."""
     outbox = _keys(key)[0]
-    default = rt.config.get("WECOM_ROBOT_URL")
+    default = rt.config["WECOM_ROBOT_URL"]
     notices = _pending(rt, key)
     rt.redis.delete(outbox)
     for notice in notices:

@@ -13,6 +13,7 @@ from jobs.notice_kinds import (
     template_for,
 )
 
+UNSET = {kind.setting: None for kind in KINDS.values()}  # every setting is present, None when unset (config.py)
 FACTS = {
     "case_outcome": {"kind": "信用修复", "number": "XF-20261127-0002", "decision_no": "黑环罚〔2025〕12号",
                      "accepted": False, "resolution": None, "reason": "尚未履行[处罚](http://x)",
@@ -44,8 +45,8 @@ def test_every_kind_has_a_text_from_its_facts():
 
 
 def test_a_kind_without_a_template_setting_has_none_and_never_stops_a_start():
-    check_settings({})
-    assert all(template_for(notice_payload(kind, facts), {}) is None for kind, facts in FACTS.items())
+    check_settings(UNSET)
+    assert all(template_for(notice_payload(kind, facts), UNSET) is None for kind, facts in FACTS.items())
 
 
 @pytest.mark.parametrize("kind", sorted(FACTS))
@@ -62,7 +63,7 @@ def test_a_setting_may_renumber_the_keys_but_not_change_a_slots_type():
         with pytest.raises(TemplateSettingError):
             parse_setting("view_digest", wrong)
     with pytest.raises(TemplateSettingError):
-        check_settings({"WECHAT_TEMPLATE_CASE_OUTCOME": "tpl kind=character_string1"})
+        check_settings({**UNSET, "WECHAT_TEMPLATE_CASE_OUTCOME": "tpl kind=character_string1"})
 
 
 def test_what_a_template_cannot_carry_waits_for_the_next_message():

@@ -4,7 +4,8 @@ Body: {"kind": "penalty"|"social_arrears"|"fund_arrears"|"repair"|"enforcement"|
        "as_of": "2026-11-20", "items": [{<the Chinese column names of the import files, any spelling>: value, …}, …]}
 Replies (JSON, Chinese messages): 200 with the counts, per-item errors (index, field, reason) and the held and skipped
 items (index, reason), indexes 0-based as in the array; 400 malformed body; 401 missing or unknown key; 403 the
-department may not write this kind; 413 body or item count too large.
+department may not write this kind; 413 body or item count too large. Every refusal is a `Refusal` (models/refusals.py)
+rendered by this blueprint's handler as `{"ok": false, "error": "<Chinese>"}` with its status (docs/CONTRACT.md §4).
 """
 
 from flask import Blueprint, current_app, jsonify, request
@@ -13,7 +14,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from jobs.delivery import enqueue_rows
 from models.policy import departments
 from models.policy.ingestion.formats import CellError, parse_date
-from models.policy.ingestion.ingest import UnreadableFile, import_items
+from models.policy.ingestion.ingest import import_items
+from models.refusals import Refusal
 from models.tables.registry import DATA_KINDS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -39,6 +41,12 @@ def _bad_request(exc):
     return _error(400, "请求体不是有效的JSON")
 
 
+@bp.errorhandler(Refusal)
+def _refused(exc):
+    """A refusal raised here or below (an unreadable batch, a kind the department may not send …), with its status."""
+    return _error(exc.status, exc.message)
+
+
 def _department():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -48,21 +56,21 @@ def _department():
 
 
 def _body():
-    """(kind, as_of, items) from the JSON body, or an error response."""
+    """(kind, as_of, items) from the JSON body; Refusal (400, 413) when it is not one."""
     body = request.get_json(silent=False)
     if not isinstance(body, dict):
-        return _error(400, "请求体应为JSON对象，包含kind、as_of和items")
+        raise Refusal("请求体应为JSON对象，包含kind、as_of和items")
     kind, items = body.get("kind"), body.get("items")
     if not isinstance(kind, str) or kind not in API_KINDS:
-        return _error(400, f"kind应为{'、'.join(API_KINDS)}之一（字符串）")
+        raise Refusal(f"kind应为{'、'.join(API_KINDS)}之一（字符串）")
     if not isinstance(items, list) or not items:
-        return _error(400, "items应为非空数组")
+        raise Refusal("items应为非空数组")
     if len(items) > MAX_ITEMS:
-        return _error(413, f"一次最多报送{MAX_ITEMS}条，请分批报送")
+        raise Refusal(f"一次最多报送{MAX_ITEMS}条，请分批报送", status=413)
     try:
         as_of = parse_date(body["as_of"]) if body.get("as_of") else None
-    except (CellError, TypeError, ValueError, OverflowError):
-        return _error(400, "as_of日期无法识别，请写作2026-11-20")
+    except (CellError, TypeError, ValueError, OverflowError) as exc:
+        raise Refusal("as_of日期无法识别，请写作2026-11-20") from exc
     return kind, as_of, items
 
 
@@ -71,21 +79,14 @@ def push_records():
     """Load a department's items through the same validation as the import files."""
     department = _department()
     if department is None:
-        return _error(401, "接口密钥缺失或无效，请在Authorization头中以Bearer方式提供本单位密钥")
-    limit = min(MAX_BYTES, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BYTES)
+        raise Refusal("接口密钥缺失或无效，请在Authorization头中以Bearer方式提供本单位密钥", status=401)
+    limit = min(MAX_BYTES, current_app.config["MAX_CONTENT_LENGTH"] or MAX_BYTES)
     if (request.content_length or 0) > limit:
-        return _error(413, f"请求体过大，请分批报送（每批不超过{MAX_ITEMS}条）")
-    parsed = _body()
-    if not isinstance(parsed, tuple):
-        return parsed
-    kind, as_of, items = parsed
+        raise Refusal(f"请求体过大，请分批报送（每批不超过{MAX_ITEMS}条）", status=413)
+    kind, as_of, items = _body()
     if not departments.has_kind(department, kind):
-        return _error(403, f"{department.name}无权报送{DATA_KINDS[kind]}数据")
-    try:
-        result = import_items(items, kind, department, source="api", actor=f"api:{department.code}",
-                              as_of=as_of)
-    except UnreadableFile as exc:
-        return _error(400, exc.message)
+        raise Refusal(f"{department.name}无权报送{DATA_KINDS[kind]}数据", status=403)
+    result = import_items(items, kind, department, source="api", actor=f"api:{department.code}", as_of=as_of)
     enqueue_rows(result.outbound)
     return jsonify({
         "ok": True, "batch_id": result.batch_id, "kind": kind,

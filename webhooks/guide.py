@@ -25,7 +25,7 @@ def guide():
         domains=list(Domain.ordered()),
         valid_days=config["REPORT_VALID_DAYS"],
         issuer=config["REPORT_ISSUER"],
-        contact=config.get("GUIDE_CONTACT"),
+        contact=config["GUIDE_CONTACT"],
         examples=texts.REQUEST_EXAMPLES,
         keywords=catalogue.help_lines(),
         rule_set=get_rule_set(config["RULE_SET"]),

@@ -70,7 +70,7 @@ class SessionCookies(SecureCookieSessionInterface):
 def init_app(app):
     """Trust X-Forwarded-* only from PROXY_COUNT proxies; make the limits (storage in Redis) for this app; sign
     session cookies with a signer made once."""
-    hops = app.config.get("PROXY_COUNT", 0)
+    hops = app.config["PROXY_COUNT"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionCookies()

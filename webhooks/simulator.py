@@ -36,7 +36,7 @@ DOUBLES_DOWN = "模拟服务未启动或无法连接，请确认 Procfile.dev �
 
 def init_app(app):
     """Register the simulator when (and only when) the app runs in development mode."""
-    if app.config.get("DEV_MODE"):
+    if app.config["DEV_MODE"]:
         app.register_blueprint(bp)
 
 
@@ -45,7 +45,7 @@ def init_app(app):
 
 def post_to_wechat(session, url, xml, config, openid):
     """POST one message to our `/wechat` at `url` as WeChat would; return (HTTP status, reply text or None)."""
-    token, aes_key, appid = config["WECHAT_TOKEN"], config.get("WECHAT_AES_KEY"), config["WECHAT_APPID"]
+    token, aes_key, appid = config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APPID"]
     args, body = signed_request(xml, token, aes_key, appid, openid)
     response = session.post(f"{url}?{urlencode(args)}", data=body, timeout=HTTP_TIMEOUT,
                             headers={"Content-Type": "text/xml"})
@@ -61,7 +61,7 @@ def double_base(config):
 
 def wecom_listing(config):
     """(URL of the WeCom double's listing, robot key) for WECOM_ROBOT_URL, or (None, None) when unset."""
-    url = config.get("WECOM_ROBOT_URL")
+    url = config["WECOM_ROBOT_URL"]
     if not url:
         return None, None
     parts = urlsplit(url)
@@ -71,8 +71,8 @@ def wecom_listing(config):
 
 def sms_listing(config):
     """URL of the SMS double's listing, from SMS_WEBHOOK_URL (`…/send`), or None when SMS is only logged."""
-    url = config.get("SMS_WEBHOOK_URL")
-    if config.get("SMS_BACKEND") != "http" or not url:
+    url = config["SMS_WEBHOOK_URL"]
+    if config["SMS_BACKEND"] != "http" or not url:
         return None
     return url.rstrip("/").removesuffix("/send") + "/_double/sms"
 

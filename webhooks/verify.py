@@ -74,9 +74,9 @@ def _form_targets():
     """Origins a form on these pages may end up at: a lookup or a stated unit lands on /v/<token>, which inside
     WeChat redirects once to the OAuth page; CSP form-action also governs those redirects, so the OAuth origin is
     allowed beside our own (else the form does nothing inside WeChat)."""
-    if not current_app.config.get("VERIFY_OAUTH"):
+    if not current_app.config["VERIFY_OAUTH"]:
         return ()
-    return (security.origin_of(current_app.config.get("WECHAT_OAUTH_BASE") or WECHAT_OPEN),)
+    return (security.origin_of(current_app.config["WECHAT_OAUTH_BASE"] or WECHAT_OPEN),)
 
 
 # -- pure helpers (no Flask) -------------------------------------------------------------------------------------
@@ -133,13 +133,13 @@ def _local_minute(moment):
 
 def published_keys(config):
     """The current SM2 and Ed25519 public keys and the retired Ed25519 ones (SIGNING_KEYS_RETIRED), with key ids."""
-    private = signing.load_private_key(config.get("SIGNING_KEY"), config["INSTANCE_PATH"], config["DEV_MODE"])
+    private = signing.load_private_key(config["SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     current = private.public_key()
-    sm2_key = sm2.load_private_key(config.get("SM2_SIGNING_KEY"), config["INSTANCE_PATH"], config["DEV_MODE"])
+    sm2_key = sm2.load_private_key(config["SM2_SIGNING_KEY"], config["INSTANCE_PATH"], config["DEV_MODE"])
     keys = [{"key_id": sm2_key.key_id, "algorithm": sm2.ALGORITHM, "public_key_hex": sm2_key.public_hex,
              "user_id": sm2.USER_ID, "status": "current"}, _key_entry(current, "current")]
     seen = {keys[1]["key_id"]}
-    for pem in retired_pems(config.get("SIGNING_KEYS_RETIRED")):
+    for pem in retired_pems(config["SIGNING_KEYS_RETIRED"]):
         entry = _key_entry(signing.load_public_key(pem), "retired")
         if entry["key_id"] not in seen:
             seen.add(entry["key_id"])
@@ -244,7 +244,7 @@ def _in_wechat():
 
 def _oauth_step(token):
     """Inside WeChat with no openid yet: redirect once to the authorize URL, or take the returned code."""
-    if not current_app.config.get("VERIFY_OAUTH") or not _in_wechat() or session.get("openid"):
+    if not current_app.config["VERIFY_OAUTH"] or not _in_wechat() or session.get("openid"):
         return None
     code = request.args.get("code")
     if request.args.get("state") == OAUTH_STATE:

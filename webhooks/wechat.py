@@ -86,7 +86,7 @@ def _answer(body, encrypted, rt):
         abort(400, str(exc))
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
     try:
-        text = respond(incoming, rt, cfg.get("WECHAT_REPLY_WAIT", 3.0))
+        text = respond(incoming, rt, cfg["WECHAT_REPLY_WAIT"])
     except (RedisError, PeeweeException):
         # Redis or the database is away (restarting, failing over): the owner is asked to resend instead of seeing
         # WeChat's "该公众号暂时无法提供服务" after three silent retries; effects are unique in the database.
@@ -114,7 +114,7 @@ def _check_fresh(args):
     """403 unless `timestamp` is within WECHAT_MAX_SKEW seconds of our clock: a recorded request replayed later is
     refused however well it is signed."""
     stamp = args.get("timestamp", "")
-    skew = current_app.config.get("WECHAT_MAX_SKEW", 300)
+    skew = current_app.config["WECHAT_MAX_SKEW"]
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or abs(time.time() - int(stamp)) > skew:
         _forbid(f"timestamp {stamp[:20]!r} (outside {skew} s)")
 
@@ -128,7 +128,7 @@ def _request_fingerprint(args):
 def _claim_request(rt, fingerprint):
     """None for a request not seen inside the window; for one seen (WeChat's retry, or a replay), the first
     request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered."""
-    window = 2 * current_app.config.get("WECHAT_MAX_SKEW", 300)
+    window = 2 * current_app.config["WECHAT_MAX_SKEW"]
     key = SEEN_PREFIX + fingerprint
     try:
         if rt.redis.set(key, "", nx=True, ex=window):
@@ -138,7 +138,7 @@ def _claim_request(rt, fingerprint):
         # database, and the timestamp check above still bounds a replay.
         logger.warning("request dedup unavailable (Redis)", exc_info=True)
         return None
-    deadline = time.monotonic() + current_app.config.get("WECHAT_REPLY_WAIT", 3.0)
+    deadline = time.monotonic() + current_app.config["WECHAT_REPLY_WAIT"]
     while True:
         stored = rt.redis.get(key)
         if stored:
@@ -158,7 +158,7 @@ def _forget_request(rt, fingerprint):
 
 def _remember_response(rt, fingerprint, response):
     """Keep the response for a repeat of the same signed request, for as long as its timestamp is acceptable."""
-    window = 2 * current_app.config.get("WECHAT_MAX_SKEW", 300)
+    window = 2 * current_app.config["WECHAT_MAX_SKEW"]
     stored = json.dumps({"body": response.get_data(as_text=True), "mimetype": response.mimetype})
     try:
         rt.redis.set(SEEN_PREFIX + fingerprint, stored, ex=window)

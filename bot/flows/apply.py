@@ -194,7 +194,7 @@ def _tell_replaced_owners(ctx, enterprise, request, earlier):
             continue
         text = texts.APPLY_SUPERSEDE_NOTICE.format(
             name=enterprise.name, when=when, purpose=purpose, number=report.number, issuer=config["REPORT_ISSUER"],
-            contact=config.get("GUIDE_CONTACT") or texts.CONTACT_NONE)
+            contact=config["GUIDE_CONTACT"] or texts.CONTACT_NONE)
         fields = {"thing1": "报告将被新报告替代", "thing2": enterprise.name[:20], "character_string3": report.number}
         ids.append(OutboundMessage.create_once(
             owner, "notice", {"text": text, "fields": fields, "url": None},

@@ -13,6 +13,7 @@ from typing import Any
 from bot import parse, texts
 from bot.domains import DomainInfo
 from bot.parse import ParseError
+from models.refusals import Refusal
 from models.tables.accounts import Binding
 from models.tables.registry import Domain
 
@@ -71,12 +72,8 @@ class Ctx:
         return self.questions(text) if self.questions else None
 
 
-class NotBound(Exception):
+class NotBound(Refusal):
     """The user asked about an enterprise they are not bound to."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def _always(ctx):

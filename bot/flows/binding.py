@@ -141,7 +141,7 @@ def tell_owners_new_binding(ctx, enterprise, binding):
     now = utcnow()
     text = texts.BIND_NEW_OWNER_NOTICE.format(
         name=enterprise.name, when=f"{to_local(now):%Y年%m月%d日 %H:%M}", issuer=config["REPORT_ISSUER"],
-        contact=config.get("GUIDE_CONTACT") or texts.CONTACT_NONE)
+        contact=config["GUIDE_CONTACT"] or texts.CONTACT_NONE)
     fields = {"thing1": "企业新增绑定用户", "thing2": enterprise.name[:20], "time3": f"{to_local(now):%Y-%m-%d %H:%M}"}
     return [
         OutboundMessage.create_once(owner, "notice", {"text": text, "fields": fields, "url": None},

@@ -31,7 +31,7 @@ class SMSUnavailable(SMSError):
 
 def send(config, mobile, text):
     """Send one SMS through the backend the configuration names; return "logged" or "sent"."""
-    backend = config.get("SMS_BACKEND", "log")
+    backend = config["SMS_BACKEND"]
     if backend == "log":
         return _send_log(config, mobile, text)
     if backend == "http":
@@ -41,7 +41,7 @@ def send(config, mobile, text):
 
 def _send_log(config, mobile, text):
     """Write the SMS to the log; refused outside development mode, where codes must not end up in logs."""
-    if not config.get("DEV_MODE"):
+    if not config["DEV_MODE"]:
         raise SMSNotConfigured("SMS_BACKEND=log is for development mode only; set SMS_BACKEND=http")
     logger.info("SMS to %s: %s", mobile, text)
     return "logged"
@@ -49,7 +49,7 @@ def _send_log(config, mobile, text):
 
 def _send_http(config, mobile, text):
     """POST the SMS as JSON to SMS_WEBHOOK_URL."""
-    url = config.get("SMS_WEBHOOK_URL")
+    url = config["SMS_WEBHOOK_URL"]
     if not url:
         raise SMSNotConfigured("SMS_BACKEND=http needs SMS_WEBHOOK_URL")
     try:

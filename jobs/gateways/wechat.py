@@ -19,10 +19,9 @@ from runtime import current
 logger = logging.getLogger(__name__)
 
 TOKEN_ERRORS = (40001, 40014, 42001)
-BUSY_BACKOFF = (0.2, 0.5, 1.0)  # seconds between tries on -1 (config WECHAT_BUSY_BACKOFF); len() + 1 tries in all
 TOKEN_EARLY_REFRESH = 300  # renew this many seconds before WeChat's expiry
 LOCK_TIMEOUT = 15
-HTTP_CONNECT_TIMEOUT, HTTP_READ_TIMEOUT = 3.05, 10  # a read timeout: WeChat may have acted
+HTTP_CONNECT_TIMEOUT = 3.05  # the read timeout is WECHAT_HTTP_TIMEOUT (after it, WeChat may have acted)
 WECHAT_API = "https://api.weixin.qq.com/"
 WECHAT_OPEN = "https://open.weixin.qq.com"
 
@@ -102,11 +101,12 @@ class _SharedTokenClient(WeChatClient):
 class WeChatAPI:
     """Calls to the official-account API on behalf of every process; construct per use, it holds no state."""
 
-    def __init__(self, config, redis, busy_backoff=BUSY_BACKOFF):
+    def __init__(self, config, redis, busy_backoff=None):
+        """`busy_backoff`: seconds between tries on -1 (WECHAT_BUSY_BACKOFF unless given); len() + 1 tries in all."""
         self.config = config
         self.redis = redis
-        self.busy_backoff = busy_backoff
-        self.timeout = (HTTP_CONNECT_TIMEOUT, float(config.get("WECHAT_HTTP_TIMEOUT", HTTP_READ_TIMEOUT)))
+        self.busy_backoff = config["WECHAT_BUSY_BACKOFF"] if busy_backoff is None else busy_backoff
+        self.timeout = (HTTP_CONNECT_TIMEOUT, config["WECHAT_HTTP_TIMEOUT"])
         self.client = _SharedTokenClient(self, config)
         self.token_key = f"wechat:access_token:{config['WECHAT_APPID']}"
         self.lock_key = f"wechat:access_token_lock:{config['WECHAT_APPID']}"
@@ -115,7 +115,7 @@ class WeChatAPI:
     def from_runtime(cls, rt=None):
         """A gateway on the current process's Runtime."""
         rt = rt or current()
-        return cls(rt.config, rt.redis, busy_backoff=tuple(rt.config.get("WECHAT_BUSY_BACKOFF", BUSY_BACKOFF)))
+        return cls(rt.config, rt.redis)
 
     # -- the access token ---------------------------------------------------------------------------------------
 
@@ -223,14 +223,14 @@ class WeChatAPI:
 
     def oauth_authorize_url(self, redirect_uri, state):
         """Where to send a browser inside WeChat to learn its openid silently (snsapi_base)."""
-        base = (self.config.get("WECHAT_OAUTH_BASE") or WECHAT_OPEN).rstrip("/")
+        base = (self.config["WECHAT_OAUTH_BASE"] or WECHAT_OPEN).rstrip("/")
         query = urlencode({"appid": self.config["WECHAT_APPID"], "redirect_uri": redirect_uri,
                            "response_type": "code", "scope": "snsapi_base", "state": state})
         return f"{base}/connect/oauth2/authorize?{query}#wechat_redirect"
 
     def oauth_exchange(self, code):
         """Exchange a one-use OAuth code for the user's openid."""
-        base = (self.config.get("WECHAT_OAUTH_BASE") or WECHAT_API).rstrip("/")
+        base = (self.config["WECHAT_OAUTH_BASE"] or WECHAT_API).rstrip("/")
         params = {"appid": self.config["WECHAT_APPID"], "secret": self.config["WECHAT_SECRET"], "code": code,
                   "grant_type": "authorization_code"}
         url = f"{base}/sns/oauth2/access_token"

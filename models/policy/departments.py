@@ -7,18 +7,15 @@ import re
 import secrets
 
 from models.base import db, utcnow
+from models.refusals import Refusal
 from models.tables.registry import DATA_KINDS, DOMAIN_KINDS, SEVERITIES, ApiKey, Department, DepartmentGrant, Domain
 
 KEY_PREFIX = "hg_"
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-class DepartmentError(ValueError):
+class DepartmentError(Refusal, ValueError):
     """A department or grant cannot be added or changed; `message` says why in Chinese."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def parse_grant(text):

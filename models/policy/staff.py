@@ -8,6 +8,7 @@ from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import db, local_today, utcnow
+from models.refusals import Refusal
 from models.tables.accounts import Binding, BindingReview, StaffAudit, StaffSession, StaffUser, WechatUser
 from models.tables.records import FeedStatus
 from models.tables.registry import DATA_KINDS, FEED_KINDS, Department, DepartmentGrant
@@ -18,12 +19,8 @@ ROLES = {OFFICE: "信用办", DEPARTMENT: "数据提供部门"}
 PASSWORD_MIN = 10
 
 
-class StaffError(ValueError):
+class StaffError(Refusal, ValueError):
     """A staff account cannot be created or changed; `message` says why in Chinese."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def create_staff(username, password, role, department_code=None):

@@ -11,6 +11,8 @@ The USCC alphabet is 0-9 and A-Z without I, O, S, V, Z (31 characters).
 
 import unicodedata
 
+from models.refusals import Refusal
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
 WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
@@ -25,12 +27,8 @@ FORBIDDEN = set("IOSVZ")
 STRIP = {ord(c): None for c in " \t\r\n\u3000-‐‑–—·."}
 
 
-class InvalidUSCC(ValueError):
+class InvalidUSCC(Refusal, ValueError):
     """The text is not a valid 统一社会信用代码; `message` says why, in Chinese."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def normalise(raw):

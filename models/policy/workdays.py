@@ -6,18 +6,15 @@ import io
 from pathlib import Path
 
 from models.base import db
+from models.refusals import Refusal
 from models.tables.cases import Holiday
 
 DEFAULT_CALENDAR = Path(__file__).resolve().parents[1] / "data" / "holidays-cn.csv"  # models/data
 HEADERS = ("date", "name", "workday")
 
 
-class CalendarError(ValueError):
+class CalendarError(Refusal, ValueError):
     """A holiday file that cannot be read; `message` names the line and the problem."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def parse_calendar(text):

@@ -14,6 +14,7 @@ from peewee import (
 )
 
 from models.base import BaseModel, db, utcnow
+from models.refusals import Refusal
 
 # Data kinds a department may provide.
 PENALTY = "penalty"
@@ -103,12 +104,8 @@ class Domain(BaseModel):
         return self
 
 
-class DomainError(ValueError):
+class DomainError(Refusal, ValueError):
     """A domain cannot be added or changed; `message` says why in Chinese."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class Department(BaseModel):

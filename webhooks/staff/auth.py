@@ -18,14 +18,14 @@ def _fail_keys(username):
 
 
 def _locked_out(username):
-    limit = current_app.config.get("STAFF_LOGIN_MAX_FAILURES", 5)
+    limit = current_app.config["STAFF_LOGIN_MAX_FAILURES"]
     redis = _rt().redis
     user_key, ip_key = _fail_keys(username)
     return int(redis.get(user_key) or 0) >= limit or int(redis.get(ip_key) or 0) >= limit * 4
 
 
 def _count_failure(username):
-    ttl = current_app.config.get("STAFF_LOGIN_LOCK_MINUTES", 15) * 60
+    ttl = current_app.config["STAFF_LOGIN_LOCK_MINUTES"] * 60
     pipe = _rt().redis.pipeline()
     for key in _fail_keys(username):
         pipe.incr(key)
@@ -41,7 +41,7 @@ def login():
     username, password = request.form.get("username", ""), request.form.get("password", "")
     if _locked_out(username):
         audit(None, "login_locked", username)
-        minutes = current_app.config.get("STAFF_LOGIN_LOCK_MINUTES", 15)
+        minutes = current_app.config["STAFF_LOGIN_LOCK_MINUTES"]
         return render_template("staff/login.html", error=f"登录失败次数过多，请 {minutes} 分钟后再试。"), 429
     staff = check_login(username, password)
     if staff is None:

@@ -7,13 +7,12 @@ from peewee import DoesNotExist
 
 from jobs.notices import binding_decided
 from models.policy.staff import (
-    ReviewError,
     approve_binding,
     audit,
     refuse_binding,
 )
 from models.tables.accounts import BindingReview
-from webhooks.staff.common import bp, office_only
+from webhooks.staff.common import bp, office_only, refused_back_to
 
 # -- binding reviews (office) --------------------------------------------------------------------------------------
 
@@ -33,6 +32,7 @@ def binding_detail(review_id):
 
 @bp.post("/bindings/<int:review_id>/<decision>")
 @office_only
+@refused_back_to("staff.binding_detail", "review_id")
 def binding_decide(review_id, decision):
     """Approve (create the binding) or refuse with a reason; tell the applicant in the chat."""
     if decision not in ("approve", "refuse"):
@@ -44,9 +44,6 @@ def binding_decide(review_id, decision):
             review = refuse_binding(review_id, g.staff, request.form.get("reason", ""))
     except DoesNotExist:
         abort(404)
-    except ReviewError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.binding_detail", review_id=review_id), 303)
     binding_decided(review)
     audit(g.staff, f"binding_{decision}", review.enterprise.uscc, review=review.id, reason=review.reason)
     flash("已保存。")

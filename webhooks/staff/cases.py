@@ -10,7 +10,6 @@ from models.base import local_today
 from models.policy.casework.cases import (
     KINDS,
     STATUS_LABELS,
-    CaseError,
     accept_case,
     is_overdue,
     reject_case,
@@ -25,7 +24,7 @@ from models.tables.accounts import BindingReview
 from models.tables.blobs import StoredBlob
 from models.tables.cases import OPEN_STATES, Case, CaseEvidence
 from models.tables.registry import Department
-from webhooks.staff.common import INLINE_MIMES, _rt, bp
+from webhooks.staff.common import INLINE_MIMES, _rt, bp, refused_back_to
 
 # -- cases ---------------------------------------------------------------------------------------------------------
 
@@ -72,12 +71,14 @@ def _actor():
 
 
 @bp.post("/cases/<int:case_id>/review")
+@refused_back_to("staff.case_detail", "case_id")
 def case_review(case_id):
     case = _case_or_404(case_id)
     return _transition(case, "case_review", lambda: start_review(case, _actor()))
 
 
 @bp.post("/cases/<int:case_id>/accept")
+@refused_back_to("staff.case_detail", "case_id")
 def case_accept(case_id):
     case = _case_or_404(case_id)
     resolution, reason = request.form.get("resolution", ""), request.form.get("reason", "")
@@ -91,6 +92,7 @@ def case_accept(case_id):
 
 
 @bp.post("/cases/<int:case_id>/reject")
+@refused_back_to("staff.case_detail", "case_id")
 def case_reject(case_id):
     case = _case_or_404(case_id)
     reason = request.form.get("reason", "")
@@ -104,12 +106,8 @@ def case_reject(case_id):
 
 
 def _transition(case, action, act, **detail):
-    """Run a case transition; audit it; show its error on the case page when refused."""
-    try:
-        act()
-    except CaseError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.case_detail", case_id=case.id), 303)
+    """Run a case transition and audit it (refused, it is shown on the case page: `refused_back_to`)."""
+    act()
     audit(g.staff, action, case.number, **detail)
     flash("已保存。")
     return redirect(url_for("staff.case_detail", case_id=case.id), 303)

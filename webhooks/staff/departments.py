@@ -8,7 +8,7 @@ from models.policy.casework.severity import SOURCE_LABELS
 from models.policy.robots import robot_url_problem
 from models.policy.staff import audit
 from models.tables.registry import DATA_KINDS, DOMAIN_KINDS, SEVERITIES, ApiKey, Department, Domain
-from webhooks.staff.common import bp, office_only
+from webhooks.staff.common import bp, office_only, refused_back_to
 
 
 def _back(code):
@@ -24,15 +24,12 @@ def departments():
 
 @bp.post("/departments")
 @office_only
+@refused_back_to("staff.departments")
 def department_add():
     """A new department (a county bureau, a vertical unit …) with its first grant."""
     form = request.form
-    try:
-        grant = dept_model.parse_grant(_grant_text(form))
-        department = dept_model.add_department(form.get("code", ""), form.get("name", ""), [grant])
-    except dept_model.DepartmentError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.departments"), 303)
+    grant = dept_model.parse_grant(_grant_text(form))
+    department = dept_model.add_department(form.get("code", ""), form.get("name", ""), [grant])
     audit(g.staff, "department_add", department.code, name=department.name, grant=_grant_text(form))
     flash(f"已添加{department.name}。")
     return _back(department.code)
@@ -59,13 +56,10 @@ def department_detail(code, new_key=None):
 
 @bp.post("/departments/<code>/grants")
 @office_only
+@refused_back_to("staff.department_detail", "code")
 def department_grant(code):
     department = _department_or_404(code)
-    try:
-        kind, domain = dept_model.parse_grant(_grant_text(request.form))
-    except dept_model.DepartmentError as exc:
-        flash(exc.message, "error")
-        return _back(code)
+    kind, domain = dept_model.parse_grant(_grant_text(request.form))
     dept_model.grant(department, kind, domain)
     audit(g.staff, "grant_add", code, kind=kind, domain=domain.code if domain else None)
     flash("授权已添加。")
@@ -100,14 +94,11 @@ def department_authorities(code):
 
 @bp.post("/departments/<code>/severity")
 @office_only
+@refused_back_to("staff.department_detail", "code")
 def department_severity(code):
     """The department's published default class for records sent without 失信程度 (empty: 一般, marked 默认)."""
     department = _department_or_404(code)
-    try:
-        dept_model.set_default_severity(department, request.form.get("severity", ""))
-    except dept_model.DepartmentError as exc:
-        flash(exc.message, "error")
-        return _back(code)
+    dept_model.set_default_severity(department, request.form.get("severity", ""))
     audit(g.staff, "default_severity_set", code, severity=department.default_severity)
     flash("默认失信程度已保存。")
     return _back(code)

@@ -6,8 +6,8 @@ granted it and loads. Every change is in the staff audit log."""
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from models.policy.staff import audit
-from models.tables.registry import Domain, DomainError
-from webhooks.staff.common import bp, office_only
+from models.tables.registry import Domain
+from webhooks.staff.common import bp, office_only, refused_back_to
 
 
 def _aliases(form):
@@ -22,12 +22,9 @@ def domains():
 
 @bp.post("/domains")
 @office_only
+@refused_back_to("staff.domains")
 def domain_add():
-    try:
-        domain = Domain.add(request.form.get("code", ""), request.form.get("name", ""), _aliases(request.form))
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.domains"), 303)
+    domain = Domain.add(request.form.get("code", ""), request.form.get("name", ""), _aliases(request.form))
     audit(g.staff, "domain_add", domain.code, name=domain.name, aliases=domain.alias_list())
     flash(f"已添加领域“{domain.name}”。请为报送该领域数据的部门添加授权。")
     return redirect(url_for("staff.domains"), 303)
@@ -35,14 +32,11 @@ def domain_add():
 
 @bp.post("/domains/<code>/aliases")
 @office_only
+@refused_back_to("staff.domains")
 def domain_aliases(code):
     domain = Domain.by_code(code) or abort(404)
     before = domain.alias_list()
-    try:
-        domain.set_aliases(_aliases(request.form))
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.domains"), 303)
+    domain.set_aliases(_aliases(request.form))
     audit(g.staff, "domain_aliases", code, before=before, after=domain.alias_list())
     flash(f"“{domain.name}”的简称已保存。")
     return redirect(url_for("staff.domains"), 303)

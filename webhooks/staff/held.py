@@ -6,10 +6,10 @@ The credit office sees and releases every held record; a department its own, exc
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from models.policy.casework.severity import record_severity
-from models.policy.ingestion.review import ReleaseRefused, held_record, held_records, release_held
+from models.policy.ingestion.review import held_record, held_records, release_held
 from models.policy.staff import audit, is_office
 from models.tables.records import HELD_AUTHORITY, HELD_IMPLAUSIBLE, HOLD_LABELS, ORDINARY, SIMPLIFIED, hold_reasons
-from webhooks.staff.common import bp
+from webhooks.staff.common import bp, refused_back_to
 
 
 @bp.app_template_filter("severity_label")
@@ -34,16 +34,13 @@ def held():
 
 
 @bp.post("/held/<kind>/<int:record_id>/release")
+@refused_back_to("staff.held")
 def held_release(kind, record_id):
     record = held_record(kind, record_id, _department_id()) or abort(404)
     if HELD_AUTHORITY in _codes(record) and not is_office(g.staff):
         abort(403)
     reasons = hold_reasons(record)
-    try:
-        release_held(record, f"staff:{g.staff.username}", request.form.get("procedure") or None)
-    except ReleaseRefused as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.held"), 303)
+    release_held(record, f"staff:{g.staff.username}", request.form.get("procedure") or None)
     audit(g.staff, "held_release", f"{kind}:{record_id}", reasons=reasons, procedure=request.form.get("procedure"))
     flash("已确认，该记录自即日起计入报告。")
     return redirect(url_for("staff.held"), 303)

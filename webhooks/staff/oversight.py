@@ -17,8 +17,8 @@ from webhooks.staff.common import bp, office_only
 def freshness():
     """Each department × domain × data kind with its last load and 数据截至, overdue feeds first."""
     ids = None if is_office(g.staff) else [g.staff.department_id]
-    rows = feed_freshness(ids, stale_days=current_app.config.get("FEED_STALE_DAYS", 45))
-    return render_template("staff/freshness.html", rows=rows, stale_days=current_app.config.get("FEED_STALE_DAYS"))
+    rows = feed_freshness(ids, stale_days=current_app.config["FEED_STALE_DAYS"])
+    return render_template("staff/freshness.html", rows=rows, stale_days=current_app.config["FEED_STALE_DAYS"])
 
 
 @bp.get("/audit")

@@ -23,6 +23,7 @@ from models.policy.report.corrections import mark_reports_corrected
 from models.policy.report.numbering import next_sequence
 from models.policy.report.rules import is_no_penalty
 from models.policy.workdays import add_workdays
+from models.refusals import Refusal
 from models.tables.accounts import Binding
 from models.tables.cases import (
     ACCEPTED,
@@ -57,12 +58,8 @@ STATUS_LABELS = {SUBMITTED: "已提交", IN_REVIEW: "审核中", ACCEPTED: "已�
 REASON_MAX = 1000
 
 
-class CaseError(Exception):
+class CaseError(Refusal):
     """A case cannot be opened or moved; `message` is a Chinese sentence for the owner or the staff member."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class NotEligible(CaseError):

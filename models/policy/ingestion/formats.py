@@ -26,6 +26,8 @@ from zlib import error as zlib_error
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from models.refusals import Refusal
+
 XLSX_MAGIC = b"PK\x03\x04"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 SNIFF_CHUNK = 1 << 20
@@ -69,12 +71,8 @@ class ReadLimits:
 NO_LIMITS = ReadLimits()
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(Refusal):
     """The file as a whole cannot be read; `message` is one Chinese sentence for the department."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 class CellError(ValueError):

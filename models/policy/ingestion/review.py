@@ -8,6 +8,7 @@ department speaks for that authority. Every release is audited.
 
 from models.base import db
 from models.policy.ingestion.storage import apply_change, register_lookup, review_for, same_name
+from models.refusals import Refusal
 from models.tables.listings import LISTING_MODELS
 from models.tables.records import (
     HELD_IMPLAUSIBLE,
@@ -23,12 +24,8 @@ from models.tables.registry import PENALTY
 MODELS = {PENALTY: PenaltyRecord, "arrears": ArrearsRecord, **LISTING_MODELS}
 
 
-class ReleaseRefused(Exception):
+class ReleaseRefused(Refusal):
     """A held record cannot be released; `message` says why, in Chinese."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def held_record(kind, record_id, department_id=None):

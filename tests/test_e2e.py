@@ -276,7 +276,9 @@ def test_chat_page_sends_a_photo_from_the_file_picker(dev_stack, tmp_path):
         replies = wait_until(lambda: [r for r in page.evaluate(
             "[...document.querySelectorAll('.row.them .bubble')].map(b => b.innerText)") if "已收到第 1 张照片" in r],
             WAIT, "the photo's reply")
-        shown = page.evaluate("[...document.querySelectorAll('.row.me .bubble img')].map(i => i.naturalWidth)")
+        shown = wait_until(lambda: [w for w in page.evaluate(  # the <img> loads after its bubble and the reply appear
+            "[...document.querySelectorAll('.row.me .bubble img')].map(i => i.naturalWidth)") if w], WAIT,
+            "the photo shown")
     assert replies and shown == [60]
 
 

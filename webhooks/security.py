@@ -29,9 +29,17 @@ def init_app(app):
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    limiter.request_filter(_unlimited)
     app.extensions["hegui_limiter"] = limiter
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     return limiter
+
+
+UNLIMITED_BLUEPRINTS = frozenset({"wechat"})  # WeChat's callback: signed, limited by no rule; skipped outright
+
+
+def _unlimited():
+    return request.blueprint in UNLIMITED_BLUEPRINTS
 
 
 def limit_misses(app, blueprint, limit_value, scope, exempt_when=None):

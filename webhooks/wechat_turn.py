@@ -107,6 +107,7 @@ class Turn:
         deadline = time.monotonic() + state.LOCK_WAIT
         while _text(answer[0]) == "locked":  # another message of this user is being answered: wait for its end
             if time.monotonic() >= deadline:
+                self.abort()  # the message is claimed but not answered: WeChat's retry may try again
                 raise LockError("the user's lock stayed taken")
             time.sleep(LOCK_POLL)
             answer = _BEGIN(self.redis, keys, ["lock", *args])

@@ -1,5 +1,5 @@
 """One message's turn at /wechat in two Redis round trips: a script that claims and loads, one that stores and
-releases (docs/WECHAT.md §1.5).
+releases (docs/WECHAT.md §1.4).
 
 `begin` claims the signed request (its fingerprint, for the replay window), returns the cached reply of a message
 already answered, claims the message (in flight), takes the user lock and reads the conversation (bot/state.py), the

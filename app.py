@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 import runtime
 from config import ROOT, ConfigError, load_config, require_settings
@@ -14,10 +15,21 @@ from runtime import configure_logging
 CONNECT_ON_FIRST_QUERY = frozenset({"wechat"})  # a known user's message needs no database (jobs/interactions.py)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request without the cookie (WeChat's callback, a verifier's first view)
+    gets its empty session without building the signing serializer first."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config=None):
     """Build the app: defaults and environment, then the `config` mapping (tests), then integrations. Served (not
     run as a `flask` command), production refuses to start without its required settings."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.session_interface = CookieSessions()
     settings = load_config(app.instance_path)
     settings.update(config or {})
     app.config.update(settings)

@@ -3,13 +3,15 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 import runtime
 from config import ROOT, ConfigError, load_config, require_settings
 from jobs import notice_kinds
 from models.base import bind_database, db
 from runtime import configure_logging
+
+CONNECT_ON_FIRST_QUERY = frozenset({"wechat"})  # a known user's message needs no database (jobs/interactions.py)
 
 
 def create_app(config=None):
@@ -34,12 +36,14 @@ def create_app(config=None):
 
 
 def init_database(app):
-    """Bind the models to DATABASE_URL; connect per request, close in teardown."""
+    """Bind the models to DATABASE_URL; connect per request (on the first query for CONNECT_ON_FIRST_QUERY: peewee
+    connects then), close in teardown."""
     bind_database(app.config["DATABASE_URL"])
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        if request.blueprint not in CONNECT_ON_FIRST_QUERY:
+            db.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
     def _close(exc):

@@ -90,6 +90,18 @@ def configure_logging(json_lines=False, level=logging.INFO):
     root.setLevel(level)
 
 
+class LuaScript:
+    """A Redis script run by its SHA (loaded on first use, again after a script flush): one round trip."""
+
+    def __init__(self, source):
+        self.source = source
+        self.sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
+
+    def __call__(self, conn, keys=(), args=()):
+        try:
+            return conn.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            return conn.eval(self.source, len(keys), *keys, *args)
 
 
 @dataclass

@@ -82,19 +82,20 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def gunicorn_argv(python, target, port, workers):
-    """The gunicorn command line every served app gets (as the Procfile: sync workers, --timeout 30)."""
+def gunicorn_argv(python, target, port, workers, threads=1):
+    """The gunicorn command line every served app gets (as the Procfile: --timeout 30; sync workers, or gthread
+    ones with `threads` > 1, as devtools.stack starts ours)."""
     return [str(python), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--timeout", "30", target]
+            "--threads", str(threads), "--timeout", "30", target]
 
 
 @contextlib.contextmanager
-def gunicorn(target, env, workers, log_path, python=None):
+def gunicorn(target, env, workers, log_path, python=None, threads=1):
     """gunicorn serving `target` (in the peers' environment unless `python`); yields its base URL once it answers."""
     port = free_port()
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(gunicorn_argv(python or ensure_peers(), target, port, workers), cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        argv = gunicorn_argv(python or ensure_peers(), target, port, workers, threads)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

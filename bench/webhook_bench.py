@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench.webhook_bench [--database sqlite|postgres|URL] [--duration 10] [--connections 64]
 
-Every server runs under gunicorn with the same settings (`--workers 2`, sync, `--timeout 30`); wrk drives each with
-`-t2 -c64` for a fixed duration over a pool of encrypted (safe mode) text messages built right before the run, each
-with a fresh MsgId, nonce and timestamp, so no two requests are alike (a repeat is counted and printed). Ours runs
-as the end-to-end stack starts it (devtools.stack: production-like settings, a generated key, the doubles), on
-SQLite or on a PostgreSQL database made for the run and dropped. Each server first gets one message per user (the
-users exist: steady state) and a short warm-up, and must answer one message with a reply we can decrypt. Last: the
-same MsgId over and over (WeChat's retries; the cached answer). Redis: database --redis-db, flushed before and after.
+Every server runs under gunicorn with the same settings (`--workers 2`, sync unless --web-threads, `--timeout 30`);
+wrk drives each with `-t2 -c64` for a fixed duration over a pool of encrypted (safe mode) text messages built right
+before the run, each with a fresh MsgId, nonce and timestamp, so no two requests are alike (a repeat is counted and
+printed). Ours runs as the end-to-end stack starts it (devtools.stack: production-like settings, a generated key, the
+doubles), on SQLite or on a PostgreSQL database made for the run and dropped. Each server first gets one message per
+user (the users exist: steady state) and a short warm-up, and must answer one message with a reply we can decrypt.
+Last: the same MsgId over and over (WeChat's retries; the cached answer). Redis: database --redis-db, flushed before
+and after.
 """
 
 import argparse
@@ -60,6 +61,8 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of every server")
+    parser.add_argument("--web-threads", type=int, default=1,
+                        help="gunicorn threads per worker of every server (1: sync workers, as the Procfile)")
     parser.add_argument("--users", type=int, default=200, help="distinct openids the messages come from")
     parser.add_argument("--max-rate", type=int, default=8000,
                         help="requests/s the warm-up pool is sized for")
@@ -130,7 +133,7 @@ def run_peer(key, label, target, pool, args, tmp, redis_url):
     cfg = pool.config
     env = peer_env(dict(os.environ), WECHAT_TOKEN=cfg["WECHAT_TOKEN"],
                    WECHAT_AES_KEY=cfg["WECHAT_AES_KEY"], WECHAT_APPID=cfg["WECHAT_APPID"], REDIS_URL=redis_url)
-    with gunicorn(target, env, args.workers, Path(tmp) / f"{key}.log") as base:
+    with gunicorn(target, env, args.workers, Path(tmp) / f"{key}.log", threads=args.web_threads) as base:
         reply = prime(base, pool, requests.Session())
         if key != "bare" and not reply:
             raise RuntimeError(f"{label} gave no text reply we could decrypt")
@@ -160,7 +163,9 @@ def run_ours(stack, pool, args, tmp, wanted):
 def report(results, args, figures):
     """Print each server's figures, ours with its ratio to every baseline from this run."""
     labels = {key: label for key, label, _ in PEERS} | {"ours": OURS, "repeat": REPEAT}
-    print(f"\nwebhook · {database_label(args.database)} · gunicorn --workers {args.workers} (sync) for every server · "
+    kind = "sync" if args.web_threads == 1 else f"gthread, --threads {args.web_threads}"
+    print(f"\nwebhook · {database_label(args.database)} · gunicorn --workers {args.workers} ({kind}) for every server"
+          " · "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s · {args.users} users · text {CONTENT!r}")
     print(f"{'server':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non-2xx':>8} {'errors':>7} "
           f"{'repeats':>8}")
@@ -194,8 +199,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
         try:
             with database(args.database, tmp, args.pg_admin) as url, \
-                    Stack(url, redis_url, Path(tmp) / "stack", workers=0, web_workers=args.workers, web_threads=1,
-                          scheduler=False) as stack:
+                    Stack(url, redis_url, Path(tmp) / "stack", workers=0, web_workers=args.workers,
+                          web_threads=args.web_threads, scheduler=False) as stack:
                 pool = MessagePool(stack.config, args.users)
                 for key, label, target in PEERS:
                     if key in wanted:

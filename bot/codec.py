@@ -4,6 +4,7 @@ WeChat's own side — signed and encrypted requests — built for the simulator,
 No Flask here: the webhook turns the typed errors into HTTP answers (BadMessage → 400, Forged → 403).
 """
 
+import functools
 import hashlib
 import re
 import secrets
@@ -146,7 +147,7 @@ def decrypt(envelope, keys, token, appid, msg_signature, timestamp, nonce):
         raise BadMessage("encrypted message without a key or an <Encrypt> element")
     for key in keys:
         try:
-            return WeChatCrypto(token, key, appid).decrypt_message(envelope, msg_signature, timestamp, nonce), key
+            return _crypto(token, key, appid).decrypt_message(envelope, msg_signature, timestamp, nonce), key
         except InvalidSignatureException as exc:
             raise Forged("msg_signature") from exc
         except (InvalidAppIdException, ValueError, struct.error, IndexError):
@@ -154,9 +155,15 @@ def decrypt(envelope, keys, token, appid, msg_signature, timestamp, nonce):
     raise BadMessage("cannot decrypt with the current or previous EncodingAESKey")
 
 
+@functools.lru_cache(maxsize=8)
+def _crypto(token, key, appid):
+    """wechatpy's crypto for one (Token, EncodingAESKey, AppID): it keeps only them, so one serves every message."""
+    return WeChatCrypto(token, key, appid)
+
+
 def encrypt(xml, key, token, appid, nonce, timestamp=None):
     """The encrypted envelope of `xml` (a reply, or WeChat's request), signed with msg_signature."""
-    return WeChatCrypto(token, key, appid).encrypt_message(xml, nonce, timestamp)
+    return _crypto(token, key, appid).encrypt_message(xml, nonce, timestamp)
 
 
 # -- WeChat's side: what it posts (the simulator, the stack, the tests) ----------------------------------------

@@ -28,32 +28,49 @@ APPLY = "apply"
 QUESTION = re.compile(r"怎么|怎样|如何|什么|吗|么|呢|多少|多久|哪|谁|能不能|可不可以|是不是|\?$|\bhow\b|\bwhat\b")
 
 
-def handle(incoming, rt, user, today=None):
-    """Return the passive reply text for one inbound message from `user` (the webhook's WechatUser), or None."""
-    ctx = Ctx(rt=rt, user=user, incoming=incoming, today=today or local_today())
+def handle(incoming, rt, user, today=None, conversation=None, mentions=True):
+    """Return the passive reply text for one inbound message from `user` (the webhook's WechatUser), or None.
+
+    The webhook hands over the `conversation` it read with the user lock held (bot/state.py) and applies its writes
+    afterwards, and says whether the user may have `mentions` waiting (jobs/interactions.py); called without one,
+    the bot takes the lock, reads and writes the conversation itself, and looks for mentions."""
+    if conversation is not None:
+        return _handle(incoming, rt, user, today, conversation, mentions)
+    with state.user_lock(rt.redis, user.openid):
+        conversation = state.open(rt.redis, user.openid)
+        reply = _handle(incoming, rt, user, today, conversation, mentions)
+        state.commit(rt.redis, conversation)
+    return reply
+
+
+def _handle(incoming, rt, user, today, conversation, mentions):
+    ctx = Ctx(rt=rt, user=user, incoming=incoming, today=today or local_today(), conversation=conversation)
     ctx.questions = lambda text: answer_question(ctx, text)
     if incoming.kind == "event" and incoming.event == "unsubscribe":
-        state.clear(rt.redis, user.openid)
+        conversation.clear()
         return None
-    with state.user_lock(rt.redis, user.openid):
-        ctx.state = state.load(rt.redis, user.openid)
-        was_live = ctx.state is not None
-        try:
-            reply = dispatch(ctx)
-        except NotBound as error:
-            ctx.state, reply = None, error.message
-        if ctx.state is not None:
-            state.save(rt.redis, user.openid, ctx.state)
-        elif was_live:
-            state.clear(rt.redis, user.openid)
-    return with_mentions(user, reply)
+    ctx.state = conversation.load()
+    was_live = ctx.state is not None
+    try:
+        reply = dispatch(ctx)
+    except NotBound as error:
+        ctx.state, reply = None, error.message
+    if ctx.state is not None:
+        conversation.save(ctx.state)
+    elif was_live:
+        conversation.clear()
+    return with_mentions(user, reply) if mentions else reply
 
 
 def with_mentions(user, reply):
     """Prefix the reply with what could not be delivered earlier (each said once)."""
     if reply is None:
         return None
-    mentions = pending_mentions(user)
+    return prefixed(pending_mentions(user), reply)
+
+
+def prefixed(mentions, reply):
+    """`reply` after the notices in `mentions` (none: the reply alone)."""
     if not mentions:
         return reply
     return "\n".join([texts.PENDING_HEAD, *mentions, "", reply])
@@ -79,7 +96,7 @@ def on_event(ctx):
     event, key = ctx.incoming.event, ctx.incoming.event_key or ""
     if event == "subscribe":
         ctx.state = None
-        state.clear(ctx.rt.redis, ctx.user.openid)
+        ctx.conversation.clear()
         return texts.WELCOME
     if event == "click" and key in KEY_TO_KEYWORD:
         return on_text(ctx, KEY_TO_KEYWORD[key])
@@ -129,7 +146,7 @@ def in_flow(ctx, text, word):
 
 def outside_flow(ctx, text, word):
     """A message with no live flow."""
-    lapsed = state.load_lapsed(ctx.rt.redis, ctx.user.openid)
+    lapsed = ctx.conversation.load_lapsed()
     reading = read_request(text, ctx.domains, ctx.today)
     question = faq.match(text)
     if lapsed is not None:
@@ -139,7 +156,7 @@ def outside_flow(ctx, text, word):
             ctx.state, ctx.flow = _revived(lapsed), FLOWS[APPLY]
             return ctx.flow.take(ctx, reading, texts.RESUMED.format(title=ctx.flow.title))
         if not lapsed.get("lapse_told") and not reading.strong() and question is None:
-            state.mark_lapse_told(ctx.rt.redis, ctx.user.openid, lapsed)
+            ctx.conversation.mark_lapse_told(lapsed)
             return texts.LAPSED.format(title=FLOWS[lapsed["flow"]].title)
     if word in parse.RESUME_WORDS:
         return texts.NOTHING_TO_RESUME
@@ -162,7 +179,7 @@ def _question_only(text, reading):
 def start(ctx, name):
     """Start flow `name`, dropping whatever was in progress (a lapsed one too)."""
     ctx.state = None
-    state.clear(ctx.rt.redis, ctx.user.openid)
+    ctx.conversation.clear()
     ctx.flow = FLOWS[name]
     return ctx.flow.begin(ctx)
 
@@ -170,7 +187,7 @@ def start(ctx, name):
 def start_apply(ctx, reading, lead=""):
     """申请报告 with what the message named filled in."""
     ctx.state = None
-    state.clear(ctx.rt.redis, ctx.user.openid)
+    ctx.conversation.clear()
     ctx.flow = FLOWS[APPLY]
     return ctx.flow.start_with(ctx, reading, lead)
 
@@ -189,9 +206,9 @@ def resume(ctx, lapsed):
 
 def cancel(ctx):
     """Drop the conversation in progress (live or lapsed)."""
-    current = ctx.state or state.load_lapsed(ctx.rt.redis, ctx.user.openid)
+    current = ctx.state or ctx.conversation.load_lapsed()
     ctx.state = None
-    state.clear(ctx.rt.redis, ctx.user.openid)
+    ctx.conversation.clear()
     if current is None:
         return texts.NOTHING_TO_CANCEL
     return texts.CANCELLED.format(title=FLOWS[current["flow"]].title)

@@ -28,6 +28,7 @@ PERIODIC = [
     ("wechat-sweep-outbound", 60, "jobs.delivery.sweep_outbound"),  # pending rows whose job was lost
     ("staff-daily-reminders", 600, "jobs.reminders.send_daily_reminders"),
     ("flush-view-log", 5, "jobs.views.flush_view_log"),  # verifiers' views, buffered in Redis by the verify page
+    ("flush-user-windows", 30, "jobs.interactions.flush_windows"),  # message times the webhook left in Redis
     ("purge-view-logs", 3600, "jobs.retention.purge_view_logs"),
     ("view-digests", 86400, "jobs.digest.send_view_digests"),  # slots start 00:00 UTC = 08:00 in 黑河
 ]

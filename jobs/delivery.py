@@ -20,7 +20,7 @@ from rq.job import Job, JobStatus
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bot import texts
-from jobs import notice_kinds
+from jobs import interactions, notice_kinds
 from jobs.compose import TemplateFieldError
 from jobs.gateways.wechat import (
     Busy,
@@ -86,16 +86,26 @@ def queue_notice(user_id, kind, facts, dedup_key, url=None):
 
 def enqueue_rows(outbound_ids):
     """Enqueue the delivery of rows that models/ wrote (e.g. an import's notices to owners); return how many."""
-    return sum(1 for row in OutboundMessage.pending_among(outbound_ids) if _enqueue_if_pending(row))
+    rows = [row for row in OutboundMessage.pending_among(outbound_ids) if row.state == PENDING]
+    if rows:
+        interactions.flag_mentions([row.user_id for row in rows])
+    for row in rows:
+        _enqueue(row)
+    return len(rows)
 
 
 def _enqueue_if_pending(row):
     if row.state == PENDING:
-        current().queue.enqueue(
-            "jobs.delivery.deliver", row.id, job_id=f"deliver-{row.id}",
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-        )
+        interactions.flag_mentions([row.user_id])  # it may have to be told at the next message instead
+        _enqueue(row)
     return row.id
+
+
+def _enqueue(row):
+    current().queue.enqueue(
+        "jobs.delivery.deliver", row.id, job_id=f"deliver-{row.id}",
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+    )
 
 
 # -- delivering ------------------------------------------------------------------------------------------------
@@ -154,7 +164,7 @@ def window_allows(user, now=None):
     """True when WeChat's windows let one more customer-service message go to `user` now: 5 within 48 h of their
     last message, or 3 within a minute of their last click, follow or scan (counted from our sent rows)."""
     now = now or utcnow()
-    for since, span, quota in ((user.last_message_at, MESSAGE_WINDOW, MESSAGE_QUOTA),
+    for since, span, quota in ((interactions.last_message_at(user), MESSAGE_WINDOW, MESSAGE_QUOTA),
                                (user.last_event_at, EVENT_WINDOW, EVENT_QUOTA)):
         if since is not None and now - since < span and OutboundMessage.custom_sent_since(user.id, since) < quota:
             return True
@@ -163,7 +173,7 @@ def window_allows(user, now=None):
 
 def _send_custom(row, send):
     """A customer-service message by `send(openid)`; outside the windows or over the count → deferred."""
-    user = WechatUser.get_by_id(row.user_id)
+    user = WechatUser.load(row.user_id)
     if not window_allows(user):
         return DEFERRED, "outside WeChat's customer-service windows or over their count", None
     try:
@@ -190,7 +200,7 @@ def _media_id(api, row):
     payload = dict(row.payload)
     uploaded = payload.get("media_at") and utcnow() - dt.datetime.fromisoformat(payload["media_at"]) < MEDIA_TTL
     if not uploaded:
-        blob = StoredBlob.get_by_id(payload["blob_id"])
+        blob = StoredBlob.load(payload["blob_id"])
         payload["media_id"] = api.upload_image(bytes(blob.content), filename=blob.filename or "image.png")
         payload["media_at"] = utcnow().isoformat()
         OutboundMessage.keep_payload(row.id, payload)
@@ -199,7 +209,7 @@ def _media_id(api, row):
 
 def _send_notice(api, row):
     """Custom text inside the windows, else the kind's template, else held for the owner's next message."""
-    user = WechatUser.get_by_id(row.user_id)
+    user = WechatUser.load(row.user_id)
     text = notice_kinds.notice_text(row.payload)
     if window_allows(user):
         try:
@@ -256,9 +266,12 @@ def sweep_outbound():
     rt = current()
     cutoff = utcnow() - dt.timedelta(seconds=rt.config["OUTBOUND_STALE_SECONDS"])
     revived = 0
-    for row in OutboundMessage.stale_pending(cutoff):
+    stale = OutboundMessage.stale_pending(cutoff)
+    if stale:
+        interactions.flag_mentions([row.user_id for row in stale])  # told at the next message, if it comes first
+    for row in stale:
         if _job_status(rt, f"deliver-{row.id}") not in WAITING:
-            _enqueue_if_pending(row)
+            _enqueue(row)
             revived += 1
     if revived:
         logger.warning("sweep re-enqueued %s pending deliveries whose job was gone", revived)
@@ -275,11 +288,16 @@ def _job_status(rt, job_id):
 def pending_mentions(user):
     """Chinese notices for the bot to prepend: undelivered, uncertain or long-pending messages and held notices,
     once each."""
+    return take_mentions(user)[0]
+
+
+def take_mentions(user):
+    """(pending_mentions' notices, True when the user still has rows that may have to be told later)."""
     user_id = getattr(user, "id", user)
     stale = dt.timedelta(seconds=current().config["OUTBOUND_STALE_SECONDS"])
-    mentions = [_mention(row) for row in OutboundMessage.undelivered_for(user_id, utcnow() - stale)
-                if row.claim_mention()]
-    return mentions + PendingNotice.take_for(user_id)
+    rows, unsettled = OutboundMessage.mentionable_for(user_id, utcnow() - stale)
+    mentions = [_mention(row) for row in rows if row.claim_mention()]
+    return mentions + PendingNotice.take_for(user_id), unsettled
 
 
 def _mention(row):

@@ -38,3 +38,20 @@ def test_init_db_seeds_domains_in_seed_order_and_is_idempotent(runner):
     assert {g.kind for g in DepartmentGrant.select().where(DepartmentGrant.department == hrss)} == {
         "penalty", "repair", "social_arrears"
     }
+
+
+def test_sessions_without_a_cookie_are_empty_and_a_signed_one_is_read(app):
+    from flask import request
+
+    from webhooks.security import SessionCookies
+
+    sessions = app.session_interface
+    assert isinstance(sessions, SessionCookies)
+    with app.test_request_context("/wechat"):
+        opened = sessions.open_session(app, request)
+        assert dict(opened) == {} and not opened.modified
+    cookie = sessions.get_signing_serializer(app).dumps({"staff": "s-1"})
+    with app.test_request_context("/", headers={"Cookie": f"{sessions.get_cookie_name(app)}={cookie}"}):
+        assert dict(sessions.open_session(app, request)) == {"staff": "s-1"}
+    with app.test_request_context("/", headers={"Cookie": f"{sessions.get_cookie_name(app)}=forged"}):
+        assert dict(sessions.open_session(app, request)) == {}

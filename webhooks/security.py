@@ -60,6 +60,12 @@ class SessionCookies(SecureCookieSessionInterface):
     def __init__(self):
         self.signers = {}
 
+    def open_session(self, app, request):
+        """A request without the cookie (WeChat's callback, a verifier's first view) gets its empty session at once."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         if keys not in self.signers:

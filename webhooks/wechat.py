@@ -13,21 +13,22 @@ import time
 from flask import Blueprint, Response, abort, current_app, request
 from peewee import PeeweeException
 from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
 
 from bot import codec, engine, texts
+from jobs import interactions
+from jobs.delivery import take_mentions
 from models.base import utcnow
 from models.tables.accounts import user_for_openid
 from runtime import reset_trace_id, set_trace_id, trace_id_for
+from webhooks import wechat_turn
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
 
 MAX_BODY = 64 * 1024
-INFLIGHT_TTL = 30  # seconds a first delivery may take before a retry may handle the message itself
-REPLY_TTL = 600
 POLL_INTERVAL = 0.1
 SUCCESS = "success"
-SEEN_PREFIX = "wechat:seen:"  # a signed request (timestamp, nonce, signature) already answered inside the window
 
 
 # -- the views -------------------------------------------------------------------------------------------------
@@ -56,21 +57,27 @@ def receive():
     _check_fresh(request.args)
     rt = current_app.extensions["hegui"]
     fingerprint = _request_fingerprint(request.args)
-    seen = _claim_request(rt, fingerprint)
-    if seen is not None:
-        return seen
     try:
-        response = _answer(body, encrypted, rt)
+        message, incoming, key = _decode(body, encrypted)
+    except HTTPException:
+        seen = _seen_response(rt, fingerprint)  # a replay of an answered request gets its answer, whatever its body
+        if seen is not None:
+            return seen
+        raise
+    token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
+    turn = wechat_turn.Turn(rt.redis, fingerprint, incoming, _seen_window())
+    try:
+        return _answer(turn, message, incoming, key, rt)
     except BaseException:
         _forget_request(rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
         raise
-    _remember_response(rt, fingerprint, response)
-    return response
+    finally:
+        reset_trace_id(token)
 
 
-def _answer(body, encrypted, rt):
-    """The response to an authenticated, fresh request: decrypt, parse, ask the bot (once per message), reply — in
-    safe and compatible mode encrypted with the key that decrypted the request (docs/WECHAT.md §1.6)."""
+def _decode(body, encrypted):
+    """(the message's fields, its Incoming, the AES key that decrypted it or None); 403 or 400 when it is not
+    WeChat's or not well formed."""
     cfg, args = current_app.config, request.args
     try:
         message, key = codec.parse_xml(body), None
@@ -84,22 +91,66 @@ def _answer(body, encrypted, rt):
         _forbid("msg_signature")
     except codec.BadMessage as exc:
         abort(400, str(exc))
-    token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
+    return message, incoming, key
+
+
+def _answer(turn, message, incoming, key, rt):
+    """The response to an authenticated, fresh, decoded request: the first one's (a replay), the message's reply
+    computed once (a repeat of the MsgId gets the stored one), or the bot's, in two Redis round trips."""
+    wait = current_app.config["WECHAT_REPLY_WAIT"]
     try:
-        text = respond(incoming, rt, cfg["WECHAT_REPLY_WAIT"])
-    except (RedisError, PeeweeException):
+        outcome = turn.begin()
+    except RedisError:
         # Redis or the database is away (restarting, failing over): the owner is asked to resend instead of seeing
         # WeChat's "该公众号暂时无法提供服务" after three silent retries; effects are unique in the database.
         logger.exception("storage unavailable while handling %s", incoming.msg_key)
-        text = texts.SERVICE_BUSY
-    finally:
-        reset_trace_id(token)
+        turn.outcome = "busy"
+        return _remember(rt, turn, _render(message, incoming, key, texts.SERVICE_BUSY))
+    if outcome == "seen":
+        return _first_response(rt, turn.fingerprint, turn.stored)
+    if outcome == "reply":
+        return _remember(rt, turn, _render(message, incoming, key, turn.stored))
+    if outcome == "inflight":
+        return _remember(rt, turn, _render(message, incoming, key, _await_reply(rt, turn, wait)))
+    try:
+        user = turn.cached_user or user_for_openid(incoming.openid)
+        may_have_mentions = turn.flagged or turn.cached_user is None
+        deferred_at = note_interaction(user, incoming, defer=True)
+        text = engine.handle(incoming, rt, user, conversation=turn.conversation, mentions=False)
+        unsettled = may_have_mentions and text is None  # no reply: nothing was told, the flag stays
+        if may_have_mentions and text is not None:
+            said, unsettled = take_mentions(user)
+            text = engine.prefixed(said, text)
+        response = _render(message, incoming, key, text)
+        if not turn.finish(text, response, user, deferred_at, flag=unsettled):
+            logger.warning("the user lock of %s expired while its message was answered", incoming.msg_key)
+        return response
+    except (RedisError, PeeweeException):
+        logger.exception("storage unavailable while handling %s", incoming.msg_key)
+        _quietly(turn.abort)
+        return _remember(rt, turn, _render(message, incoming, key, texts.SERVICE_BUSY))
+    except BaseException:
+        _quietly(turn.abort)  # let WeChat's retry try again
+        raise
+
+
+def _render(message, incoming, key, text):
+    """The passive reply carrying `text` (`success` for none) — in safe and compatible mode encrypted with the key
+    that decrypted the request (docs/WECHAT.md §1.6)."""
     if not text:
         return Response(SUCCESS, mimetype="text/plain")
+    cfg, args = current_app.config, request.args
     xml = codec.render_text_reply(incoming.openid, codec.field(message, "ToUserName") or "", text)
     if key:
         xml = codec.encrypt(xml, key, cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"], args.get("nonce", ""))
     return Response(xml, mimetype="application/xml")
+
+
+def _quietly(release):
+    try:
+        release()
+    except RedisError:
+        logger.warning("could not release a message's claims (Redis)", exc_info=True)
 
 
 # -- authentication and decoding -------------------------------------------------------------------------------
@@ -125,45 +176,48 @@ def _request_fingerprint(args):
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _claim_request(rt, fingerprint):
-    """None for a request not seen inside the window; for one seen (WeChat's retry, or a replay), the first
-    request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered."""
-    window = 2 * current_app.config["WECHAT_MAX_SKEW"]
-    key = SEEN_PREFIX + fingerprint
+def _seen_window():
+    return 2 * current_app.config["WECHAT_MAX_SKEW"]
+
+
+def _seen_response(rt, fingerprint):
+    """For a signed request seen inside the window (WeChat's retry, or a replay), the first request's response;
+    None for one not seen (or when Redis is away)."""
     try:
-        if rt.redis.set(key, "", nx=True, ex=window):
-            return None
+        stored = rt.redis.get(wechat_turn.seen_key(fingerprint))
     except RedisError:
-        # Redis away: the message is still answered (the bot then says 系统繁忙); its effects are unique in the
-        # database, and the timestamp check above still bounds a replay.
         logger.warning("request dedup unavailable (Redis)", exc_info=True)
         return None
+    return None if stored is None else _first_response(rt, fingerprint, stored.decode())
+
+
+def _first_response(rt, fingerprint, stored):
+    """The first request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered
+    (`success` after that)."""
     deadline = time.monotonic() + current_app.config["WECHAT_REPLY_WAIT"]
-    while True:
-        stored = rt.redis.get(key)
-        if stored:
-            first = json.loads(stored)
-            return Response(first["body"], mimetype=first["mimetype"])
+    while not stored:
         if time.monotonic() >= deadline:
             return Response(SUCCESS, mimetype="text/plain")
         time.sleep(POLL_INTERVAL)
+        stored = (rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
+    first = json.loads(stored)
+    return Response(first["body"], mimetype=first["mimetype"])
 
 
 def _forget_request(rt, fingerprint):
     try:
-        rt.redis.delete(SEEN_PREFIX + fingerprint)
+        rt.redis.delete(wechat_turn.seen_key(fingerprint))
     except RedisError:
         logger.warning("could not forget a failed request (Redis)", exc_info=True)
 
 
-def _remember_response(rt, fingerprint, response):
+def _remember(rt, turn, response):
     """Keep the response for a repeat of the same signed request, for as long as its timestamp is acceptable."""
-    window = 2 * current_app.config["WECHAT_MAX_SKEW"]
-    stored = json.dumps({"body": response.get_data(as_text=True), "mimetype": response.mimetype})
     try:
-        rt.redis.set(SEEN_PREFIX + fingerprint, stored, ex=window)
+        rt.redis.set(wechat_turn.seen_key(turn.fingerprint), wechat_turn.remembered(response), ex=turn.window)
     except RedisError:
         logger.warning("could not remember the response of a signed request (Redis)", exc_info=True)
+    return response
 
 
 def _signature_ok(args):
@@ -182,30 +236,12 @@ def _read_body():
     return body
 
 
-# -- dedup, the user row, the bot ------------------------------------------------------------------------------
+# -- the user row ---------------------------------------------------------------------------------------------
 
 
-def respond(incoming, rt, wait):
-    """The reply text for `incoming`, computed once: repeats get the stored reply (or none after `wait` s)."""
-    reply_key = f"wechat:reply:{incoming.openid}:{incoming.msg_key}"
-    inflight_key = f"wechat:inflight:{incoming.openid}:{incoming.msg_key}"
-    cached = rt.redis.get(reply_key)
-    if cached is not None:
-        return json.loads(cached)["text"]
-    if not rt.redis.set(inflight_key, "1", nx=True, ex=INFLIGHT_TTL):
-        return _await_reply(rt, reply_key, wait)
-    try:
-        user = record_interaction(incoming)
-        text = engine.handle(incoming, rt, user)
-    except BaseException:
-        rt.redis.delete(inflight_key)  # let WeChat's retry try again
-        raise
-    rt.redis.set(reply_key, json.dumps({"text": text}, ensure_ascii=False), ex=REPLY_TTL)
-    return text
-
-
-def _await_reply(rt, reply_key, wait):
+def _await_reply(rt, turn, wait):
     """Poll for the reply a first delivery of the same message is computing; None when it takes too long."""
+    reply_key = wechat_turn.reply_key(turn.incoming.openid, turn.incoming.msg_key)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         time.sleep(POLL_INTERVAL)
@@ -216,16 +252,29 @@ def _await_reply(rt, reply_key, wait):
 
 
 def record_interaction(incoming):
-    """Create the user if new; note follow state and the windows WeChat opens: a message (48 h) or a window event —
-    menu click, follow, scan — (1 minute); VIEW, LOCATION and the rest open none (docs/WECHAT.md §2.3). Return
-    the user: the bot is handed it and writes none of these columns."""
-    now = utcnow()
-    at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
+    """Create the user if new and note the interaction at once (note_interaction); return the user. The bot is
+    handed it and writes none of these columns. (The webhook itself reads the user from its cache and defers.)"""
     user = user_for_openid(incoming.openid)
+    note_interaction(user, incoming)
+    return user
+
+
+def note_interaction(user, incoming, defer=False, now=None):
+    """Note follow state and the windows WeChat opens: a message (48 h) or a window event — menu click, follow,
+    scan — (1 minute); VIEW, LOCATION and the rest open none (docs/WECHAT.md §2.3). With `defer`, a message's time is
+    written only when the stored one is WINDOW_SLACK behind, and returned otherwise for Redis (jobs/interactions.py)."""
+    now = now or utcnow()
+    at = dt.datetime.fromtimestamp(incoming.create_time, dt.UTC).replace(tzinfo=None) if incoming.create_time else now
+    at, deferred = min(at, now), None
     if incoming.kind != "event":
-        user.wrote_at(min(at, now))
+        stored = user.last_message_at
+        if defer and stored is not None and at - stored < interactions.WINDOW_SLACK:
+            deferred = at if at > stored else None
+        else:
+            user.wrote_at(at)
     elif incoming.event in codec.WINDOW_EVENTS:
-        user.acted_at(min(at, now))
+        user.acted_at(at)
     if incoming.event in ("subscribe", "unsubscribe"):
         user.set_following(incoming.event == "subscribe")
-    return user
+        user.subscribed = incoming.event == "subscribe"
+    return deferred

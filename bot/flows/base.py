@@ -31,6 +31,7 @@ class Ctx:
     state: dict | None = None
     flow: Any = None  # the Flow handling this message
     questions: Callable | None = None  # text → the FAQ's answer or None (the engine sets it)
+    conversation: Any = None  # bot/state.py's Conversation: the state as read, the writes asked for
 
     @property
     def slots(self):
@@ -47,8 +48,10 @@ class Ctx:
 
     @cached_property
     def bound(self):
-        """Enterprises this user is currently bound to, the active one first."""
-        found = Binding.enterprises_of(self.user)
+        """Enterprises this user is currently bound to, the active one first. The user's active enterprise is read
+        again with them: the webhook's user may come from its cache (jobs/interactions.py), and staff approval of a
+        binding writes the column too."""
+        found, self.user.active_enterprise_id = Binding.enterprises_and_active(self.user)
         found.sort(key=lambda e: e.id != self.user.active_enterprise_id)
         return found
 

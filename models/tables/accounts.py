@@ -4,7 +4,16 @@ their sessions."""
 import datetime as dt
 import hashlib
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, IntegrityError, TextField
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    IntegrityError,
+    TextField,
+)
 
 from models.base import BaseModel, JSONText, db, utcnow
 from models.tables.registry import Department, Enterprise
@@ -32,6 +41,25 @@ class WechatUser(BaseModel):
          .where((WechatUser.id == self.id) & (column.is_null() | (column < at)))
          .execute())
         setattr(self, column.name, max(filter(None, (getattr(self, column.name), at))))
+
+    @classmethod
+    def load(cls, user_id):
+        """The user with this id (DoesNotExist when there is none)."""
+        return cls.get_by_id(user_id)
+
+    @classmethod
+    def openids_of(cls, user_ids):
+        """{user id: openid} of these users."""
+        ids = list(set(user_ids))
+        return {row.id: row.openid for row in cls.select(cls.id, cls.openid).where(cls.id.in_(ids))} if ids else {}
+
+    @classmethod
+    def note_messages(cls, times):
+        """Note the last message of several users, {user id: at}, in one transaction (a later time only)."""
+        column = cls.last_message_at
+        with db.atomic():
+            for user_id, at in times.items():
+                cls.update({column: at}).where((cls.id == user_id) & (column.is_null() | (column < at))).execute()
 
     def set_following(self, following):
         """Follow state as the last subscribe / unsubscribe event said."""
@@ -126,6 +154,20 @@ class Binding(BaseModel):
             .where((cls.user == user) & cls.revoked_at.is_null())
             .order_by(cls.created_at, cls.id)
         )
+
+    @classmethod
+    def enterprises_and_active(cls, user):
+        """(the enterprises `user` is bound to now, in the order they were bound; the user's active enterprise id as
+        stored now) in one query."""
+        rows = list(
+            WechatUser.select(WechatUser.active_enterprise.alias("user_active_id"), Enterprise)
+            .join(cls, JOIN.LEFT_OUTER, on=((cls.user == WechatUser.id) & cls.revoked_at.is_null()))
+            .join(Enterprise, JOIN.LEFT_OUTER, on=(cls.enterprise == Enterprise.id))
+            .where(WechatUser.id == user.id)
+            .order_by(cls.created_at, cls.id).objects(Enterprise)
+        )
+        active = rows[0].user_active_id if rows else None
+        return [row for row in rows if row.id is not None], active
 
     @classmethod
     def bind(cls, user, enterprise, method="sms"):

@@ -21,6 +21,11 @@ class StoredBlob(BaseModel):
         return cls.get_or_none(cls.id == blob_id)
 
     @classmethod
+    def load(cls, blob_id):
+        """The blob with this id (DoesNotExist when there is none)."""
+        return cls.get_by_id(blob_id)
+
+    @classmethod
     def media_placeholder(cls, media_id):
         """An empty blob standing for the WeChat photo `media_id` until jobs/media.py fetches it."""
         return cls.create(mime="application/octet-stream", filename=MEDIA_PREFIX + media_id, content=b"")

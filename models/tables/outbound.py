@@ -112,6 +112,18 @@ class OutboundMessage(BaseModel):
                                        & (cls.state.in_([DEFERRED, UNKNOWN]) | failed | waiting))
                     .order_by(cls.created_at, cls.id))
 
+    @classmethod
+    def mentionable_for(cls, user_id, pending_before):
+        """(undelivered_for's rows, True when the user has rows not settled yet — pending or sending, never mentioned
+        — that may still become one of them) in one query."""
+        rows = list(cls.select().where((cls.user == user_id) & cls.mentioned_at.is_null()
+                                       & (cls.state.in_([PENDING, SENDING, DEFERRED, UNKNOWN])
+                                          | ((cls.state == UNSENT) & (cls.kind != "notice"))))
+                    .order_by(cls.created_at, cls.id))
+        told = [row for row in rows if row.state not in (PENDING, SENDING)
+                or (row.state == PENDING and row.created_at < pending_before)]
+        return told, any(row.state in (PENDING, SENDING) for row in rows)
+
     def claim_mention(self):
         """Mark the row mentioned (a pending one deferred: it is told now, never sent later); False if it was."""
         values = {OutboundMessage.mentioned_at: utcnow()}

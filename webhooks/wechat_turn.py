@@ -1,0 +1,147 @@
+"""One message's turn at /wechat in two Redis round trips: a script that claims and loads, one that stores and
+releases (docs/WECHAT.md §1.4).
+
+`begin` claims the signed request (its fingerprint, for the replay window), returns the cached reply of a message
+already answered, claims the message (in flight), takes the user lock and reads the conversation (bot/state.py), the
+cached user row and the mentions flag (jobs/interactions.py) — all in one script, which stops at the first claim that
+fails. `finish` applies the conversation's writes, stores the reply (for a repeat of the MsgId) and the response
+(for a repeat of the signed request), the user row, a deferred message time and the mentions flag, then releases
+the lock. `abort` releases what `begin` took when the message could not be answered, so WeChat's retry tries again.
+"""
+
+import json
+import secrets
+import time
+
+from redis.exceptions import LockError
+
+from bot import state
+from jobs import interactions
+from runtime import LuaScript
+
+SEEN_PREFIX = "wechat:seen:"  # a signed request (timestamp, nonce, signature) already answered inside the window
+INFLIGHT_TTL = 30  # seconds a first delivery may take before a retry may handle the message itself
+REPLY_TTL = 600
+LOCK_POLL = 0.1
+
+# KEYS: seen, reply, inflight, lock, live, lapsed, user row, mentions flag.
+# ARGV: mode ("claim", or "lock" when only the lock is still to take), seen window s, inflight s, token, lock ms.
+_BEGIN = LuaScript("""
+if ARGV[1] == 'claim' then
+  if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[2]) then
+    return {'seen', redis.call('GET', KEYS[1]) or ''}
+  end
+  local reply = redis.call('GET', KEYS[2])
+  if reply then return {'reply', reply} end
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return {'inflight'} end
+end
+if not redis.call('SET', KEYS[4], ARGV[4], 'NX', 'PX', ARGV[5]) then return {'locked'} end
+return {'go', redis.call('GET', KEYS[5]) or '', redis.call('GET', KEYS[6]) or '', redis.call('GET', KEYS[7]) or '',
+        redis.call('GETDEL', KEYS[8]) or ''}
+""")
+
+# KEYS: lock, live, lapsed, reply, seen, user row, deferred message times, mentions flag.
+# ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s, 6 user row, 7 row s, 8 user id, 9 message time
+# (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's writes.
+_FINISH = LuaScript(state.APPLY_WRITES_LUA + """
+local owned = redis.call('GET', KEYS[1]) == ARGV[1]
+apply_writes(KEYS[2], KEYS[3], 12)
+redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5])
+redis.call('SET', KEYS[6], ARGV[6], 'EX', ARGV[7])
+if ARGV[9] ~= '' then
+  local old = redis.call('HGET', KEYS[7], ARGV[8])
+  if (not old) or old < ARGV[9] then redis.call('HSET', KEYS[7], ARGV[8], ARGV[9]) end
+end
+if ARGV[10] ~= '' then redis.call('SET', KEYS[8], '1', 'EX', ARGV[11]) end
+if owned then redis.call('DEL', KEYS[1]) end
+return owned and 1 or 0
+""")
+
+# KEYS: lock, inflight, mentions flag. ARGV: token, "1" to put the taken flag back, flag s.
+_ABORT = LuaScript("""
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+if ARGV[2] ~= '' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) end
+return 1
+""")
+
+
+def reply_key(openid, msg_key):
+    return f"wechat:reply:{openid}:{msg_key}"
+
+
+def inflight_key(openid, msg_key):
+    return f"wechat:inflight:{openid}:{msg_key}"
+
+
+def seen_key(fingerprint):
+    return SEEN_PREFIX + fingerprint
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+class Turn:
+    """The Redis side of one message: `begin`, then `finish` or `abort`."""
+
+    def __init__(self, redis, fingerprint, incoming, window):
+        self.redis, self.fingerprint, self.incoming, self.window = redis, fingerprint, incoming, window
+        openid = incoming.openid
+        self.token = secrets.token_hex(16)
+        self.keys = {"seen": seen_key(fingerprint), "reply": reply_key(openid, incoming.msg_key),
+                     "inflight": inflight_key(openid, incoming.msg_key), "lock": state.lock_key(openid),
+                     "live": state.live_key(openid), "lapsed": state.lapsed_key(openid),
+                     "user": interactions.user_key(openid), "mentions": interactions.mentions_key(openid)}
+        self.outcome, self.stored, self.conversation, self.cached_user, self.flagged = None, None, None, None, False
+
+    def begin(self):
+        """One of "seen" (self.stored: the first response, "" while it is being made), "reply" (self.stored: the
+        cached reply text), "inflight" (a first delivery is computing it) or "go" (the lock is held; the conversation,
+        cached row and flag are loaded). LockError when the user's lock stays taken for LOCK_WAIT s."""
+        k = self.keys
+        keys = [k["seen"], k["reply"], k["inflight"], k["lock"], k["live"], k["lapsed"], k["user"], k["mentions"]]
+        args = [self.window, INFLIGHT_TTL, self.token, state.LOCK_TIMEOUT * 1000]
+        answer = _BEGIN(self.redis, keys, ["claim", *args])
+        deadline = time.monotonic() + state.LOCK_WAIT
+        while _text(answer[0]) == "locked":  # another message of this user is being answered: wait for its end
+            if time.monotonic() >= deadline:
+                self.abort()  # the message is claimed but not answered: WeChat's retry may try again
+                raise LockError("the user's lock stayed taken")
+            time.sleep(LOCK_POLL)
+            answer = _BEGIN(self.redis, keys, ["lock", *args])
+        self.outcome = _text(answer[0])
+        if self.outcome == "seen":
+            self.stored = _text(answer[1])
+        elif self.outcome == "reply":
+            self.stored = json.loads(answer[1])["text"]
+        elif self.outcome == "go":
+            live, lapsed, row, flag = answer[1:]
+            self.conversation = state.Conversation(self.incoming.openid, live or None, lapsed or None)
+            self.cached_user = interactions.decode_user(_text(row))
+            self.flagged = bool(flag)
+        return self.outcome
+
+    def finish(self, text, response, user, deferred_at=None, flag=False):
+        """Store what the message changed and release the lock; False when the lock was lost meanwhile (held past
+        its timeout), in which case the writes were still made."""
+        k = self.keys
+        keys = [k["lock"], k["live"], k["lapsed"], k["reply"], k["seen"], k["user"], interactions.WROTE,
+                k["mentions"]]
+        args = [self.token, json.dumps({"text": text}, ensure_ascii=False), REPLY_TTL, remembered(response),
+                self.window, interactions.encode_user(user), interactions.USER_TTL, str(user.id),
+                deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
+                *self.conversation.write_args()]
+        return bool(_FINISH(self.redis, keys, args))
+
+    def abort(self):
+        """Release the lock and the in-flight claim; put a taken mentions flag back."""
+        k = self.keys
+        _ABORT(self.redis, [k["lock"], k["inflight"], k["mentions"]],
+               [self.token, "1" if self.flagged else "", interactions.MENTIONS_TTL])
+
+
+def remembered(response):
+    """A response as kept for a repeat of the same signed request."""
+    return json.dumps({"body": response.get_data(as_text=True), "mimetype": response.mimetype})

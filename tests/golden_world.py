@@ -63,9 +63,9 @@ def domain(code):
 class Maker:
     """Rows for one enterprise (or, with enterprise=None, for its USCC only)."""
 
-    def __init__(self, enterprise):
+    def __init__(self, enterprise, first=0):
         self.enterprise = enterprise
-        self.n = 0
+        self.n = first  # numbers (文号, case numbers) go on from here
 
     def _next(self):
         self.n += 1
@@ -257,7 +257,7 @@ def request(world, enterprise, domains=None):
 
 def scaled(enterprise, n, domain_codes):
     """`n` more records of each kind per domain for `enterprise`: shown, repaired, objected, held, excluded."""
-    m, user = Maker(enterprise), WechatUser.get(WechatUser.openid == "o-golden")
+    m, user = Maker(enterprise, first=10_000), WechatUser.get(WechatUser.openid == "o-golden")
     for code in domain_codes:
         for i in range(n):
             day = dt.date(2025, 1, 1) + dt.timedelta(days=i)

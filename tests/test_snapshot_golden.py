@@ -16,6 +16,7 @@ import pytest
 
 from models.base import db
 from models.policy.report import rules, signing, snapshot
+from models.tables.registry import Domain
 from models.tables.requests import ReportRequest
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
@@ -97,3 +98,16 @@ def _statements(world, who, version, domains):
     statements = []
     _freeze(world, who, version, domains, statements)
     return statements
+
+
+@pytest.mark.parametrize("version", ["heihe-2024", "ndrc-2025"])
+def test_statements_per_snapshot_do_not_grow_with_domains_or_records(app, version):
+    world = golden_world.build()
+    every = [d.code for d in Domain.ordered()]
+    one = _statements(world, "e", version, ["market"])
+    assert one and all(s.lstrip().upper().startswith("SELECT") for s in one)  # a snapshot only reads
+    assert len(one) <= 9, one  # a handful: domains, feeds, penalties, repairs, arrears (and the three sections)
+    assert len(_statements(world, "e", version, every)) == len(one)
+    assert len(_statements(world, "g", version, every)) <= len(one)  # nothing found: nothing more asked
+    golden_world.scaled(world.e, 4, every)
+    assert len(_statements(world, "e", version, every)) == len(one)

@@ -46,11 +46,11 @@ class Listed(BaseModel):
     @classmethod
     def _for_report(cls, enterprise, period):
         """Active items matching `period` that a report of `enterprise` shows or is held back by, in one query: its
-        verified ones and the held ones of its USCC (split by `review`). Without `raw` (never printed)."""
+        verified ones and the held ones of its USCC (split by `review`). Without `raw` (never printed). The query."""
         columns = [f for f in cls._meta.sorted_fields if f.name not in ("raw", "created_at", "updated_at")]
         mine = (cls.enterprise == enterprise.id) & (cls.review == VERIFIED)
         held = (cls.uscc == enterprise.uscc) & (cls.review != VERIFIED)
-        return list(cls.select(*columns).where((cls.status == ACTIVE) & (mine | held) & period))
+        return cls.select(*columns).where((cls.status == ACTIVE) & (mine | held) & period)
 
 
 class EnforcementRecord(Listed):

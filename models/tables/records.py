@@ -232,16 +232,16 @@ class PenaltyRecord(BaseModel):
         """Every record a report of `enterprise` for [start, end] may show or be held back by, in every domain, in
         one query: decided in the period, active or repaired; the enterprise's verified ones and the held ones of
         its USCC (split by `review`). Each carries its department's `default_severity` and the boolean columns
-        `flags` (aliased expressions on the record, e.g. an open objection). Without `raw` (never printed)."""
+        `flags` (aliased expressions on the record, e.g. an open objection). Without `raw` (never printed). Only
+        `enterprise.id` and `.uscc` are read. The query (iterate it, or run it as models.base.Prepared)."""
         columns = [f for f in cls._meta.sorted_fields if f.name not in ("raw", "created_at", "updated_at")]
-        query = (
+        return (
             cls.select(*columns, Department.id, Department.default_severity, *flags)
             .join(Department)
             .where(cls.decided_on.between(start, end) & cls.status.in_([ACTIVE, REPAIRED])
                    & (((cls.enterprise == enterprise.id) & (cls.review == VERIFIED))
                       | ((cls.uscc == enterprise.uscc) & (cls.review != VERIFIED))))
         )
-        return list(query)
 
 
 class ArrearsRecord(BaseModel):
@@ -278,13 +278,12 @@ class ArrearsRecord(BaseModel):
             | (cls.settled_on.is_null() & (cls.period_end >= start)))
         held = (cls.uscc == enterprise.uscc) & (cls.review != VERIFIED) & (cls.period_end >= start)
         columns = [f for f in cls._meta.sorted_fields if f.name not in ("raw", "created_at", "updated_at")]
-        query = (
+        return (
             cls.select(*columns, Department.id, Department.name)
             .join(Department)
             .where(cls.kind.in_(list(kinds)) & (cls.period_start <= end) & (cls.withdrawn == False)  # noqa: E712
                    & (shown | held))
         )
-        return list(query)
 
 
 class CreditRepair(BaseModel):
@@ -305,7 +304,7 @@ class CreditRepair(BaseModel):
         columns the rules read): those of its verified records shown in the period (for their latest repair) and
         those of its repaired records decided in the period or repaired in it (the report's list of repairs)."""
         record = PenaltyRecord
-        query = (
+        return (
             cls.select(cls.id, cls.record, cls.decision_no, cls.repaired_on, record.id, record.decision_no,
                        record.domain, record.decided_on, record.status, record.category, record.content,
                        record.procedure)
@@ -314,7 +313,6 @@ class CreditRepair(BaseModel):
                    & ((record.decided_on.between(start, end) & record.status.in_([ACTIVE, REPAIRED]))
                       | ((record.status == REPAIRED) & cls.repaired_on.between(start, end))))
         )
-        return list(query)
 
 
 class FeedStatus(BaseModel):
@@ -330,12 +328,12 @@ class FeedStatus(BaseModel):
         indexes = ((("department", "domain", "kind"), True),)
 
     @classmethod
-    def certified_dates(cls):
-        """{(domain id or None, kind): [complete_until, …]} of every feed that certifies anything, in one query: its
+    def certified(cls):
+        """(domain id or None, kind, complete_until) of every feed that certifies anything, as one query: its
         department active and still holding the grant of that kind (and domain), its 数据截至 known."""
         grant = (DepartmentGrant.department == cls.department) & (DepartmentGrant.kind == cls.kind) & (
             (DepartmentGrant.domain == cls.domain) | (DepartmentGrant.domain.is_null() & cls.domain.is_null()))
-        query = (
+        return (
             cls.select(cls.domain, cls.kind, cls.complete_until)
             .join(Department)
             .switch(cls)
@@ -343,11 +341,19 @@ class FeedStatus(BaseModel):
             .where((Department.active == True) & cls.complete_until.is_null(False))  # noqa: E712
             .tuples()
         )
+
+    @staticmethod
+    def dates_by_feed(rows):
+        """{(domain id or None, kind): [complete_until, …]} of `certified` rows."""
         dates = {}
-        for domain_id, kind, until in query:
+        for domain_id, kind, until in rows:
             dates.setdefault((domain_id, kind), []).append(until)
         return dates
 
+    @classmethod
+    def certified_dates(cls):
+        """dates_by_feed of every certifying feed."""
+        return cls.dates_by_feed(cls.certified())
 
 class RecordChange(BaseModel):
     """Audit trail: every change to a record, by whom, from which batch, before and after."""

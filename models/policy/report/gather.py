@@ -8,13 +8,34 @@ per domain or kind, what is shown and what is held. Each query runs once, when a
 under heihe-2024 never asks for the 565号 kinds.
 """
 
+import datetime as dt
 from functools import cached_property
+from types import SimpleNamespace
 
+from models.base import Prepared
 from models.policy.report import feeds, rules
 from models.tables.cases import Case
 from models.tables.listings import LISTING_MODELS
 from models.tables.records import VERIFIED, ArrearsRecord, CreditRepair, FeedStatus, PenaltyRecord
-from models.tables.registry import ARREARS_KINDS
+from models.tables.registry import ARREARS_KINDS, Domain
+
+# The queries' SQL is built once per process (models.base.Prepared) from these stand-ins: (enterprise id, USCC,
+# period start, period end), values no report asks for.
+STANDINS = (-914_000_001, "\x00stand-in USCC", dt.date(1001, 1, 1), dt.date(1002, 2, 2))
+
+
+def _prepared(build):
+    """`build(enterprise, start, end)` as a Prepared taking (enterprise id, USCC, start, end)."""
+    return Prepared(lambda i, uscc, start, end: build(SimpleNamespace(id=i, uscc=uscc), start, end), *STANDINS)
+
+
+PENALTIES = _prepared(lambda e, start, end: PenaltyRecord.for_report(e, start, end,
+                                                                     Case.objection_open(PenaltyRecord.id)))
+REPAIRS = _prepared(CreditRepair.for_report)
+ARREARS = _prepared(lambda e, start, end: ArrearsRecord.for_report(e, start, end, ARREARS_KINDS))
+LISTED = {kind: _prepared(model.for_report) for kind, model in LISTING_MODELS.items()}
+FEEDS = Prepared(FeedStatus.certified)
+DOMAINS = Prepared(lambda: Domain.ordered(active_only=False))
 
 
 class Facts:
@@ -23,12 +44,13 @@ class Facts:
     def __init__(self, scope):
         self.scope = scope
         self._listed = {}  # kind: (verified items, held items)
+        self._values = (scope.enterprise.id, scope.enterprise.uscc, scope.start, scope.end)
 
     # ---- feeds ---------------------------------------------------------------------------------------------------
 
     @cached_property
     def feed_dates(self):
-        return FeedStatus.certified_dates()
+        return FeedStatus.dates_by_feed(FEEDS())
 
     def coverage(self, domain, kind):
         """Coverage of `kind` for `domain` (None: a kind without domains) over the scope's period."""
@@ -40,9 +62,8 @@ class Facts:
     @cached_property
     def _penalties(self):
         """{domain id: rows} of the records shown or held (each with `under_objection`)."""
-        scope, by_domain = self.scope, {}
-        rows = PenaltyRecord.for_report(scope.enterprise, scope.start, scope.end, Case.objection_open(PenaltyRecord.id))
-        for row in rows:
+        by_domain = {}
+        for row in PENALTIES(*self._values):
             row.under_objection = bool(row.under_objection)  # SQLite answers 0 / 1
             by_domain.setdefault(row.domain_id, []).append(row)
         return by_domain
@@ -57,7 +78,7 @@ class Facts:
 
     @cached_property
     def _repairs(self):
-        return CreditRepair.for_report(self.scope.enterprise, self.scope.start, self.scope.end)
+        return REPAIRS(*self._values)
 
     @cached_property
     def _latest_repairs(self):
@@ -75,8 +96,7 @@ class Facts:
 
     @cached_property
     def _arrears(self):
-        scope = self.scope
-        return ArrearsRecord.for_report(scope.enterprise, scope.start, scope.end, ARREARS_KINDS)
+        return ARREARS(*self._values)
 
     def arrears(self, kind):
         """The verified rows of `kind` that existed in the period (each with its Department)."""
@@ -90,10 +110,15 @@ class Facts:
     def listed(self, kind):
         """(verified items, held items) of a 565号 kind matching the period, unordered."""
         if kind not in self._listed:
-            scope = self.scope
-            rows = LISTING_MODELS[kind].for_report(scope.enterprise, scope.start, scope.end)
+            rows = LISTED[kind](*self._values)
             self._listed[kind] = ([r for r in rows if r.review == VERIFIED], [r for r in rows if r.review != VERIFIED])
         return self._listed[kind]
+
+
+def chosen_domains(codes):
+    """The domains of `codes` in the register's order (unknown codes left out), from one prepared query."""
+    wanted = set(codes)
+    return [d for d in DOMAINS() if d.code in wanted]
 
 
 def facts_of(scope):

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 
 from models.base import utcnow
 from models.policy.casework.severity import publicity_until, record_severity
-from models.policy.report import feeds
+from models.policy.report import feeds, gather
 from models.policy.report.arrears import arrears_part
 from models.policy.report.gather import Facts, facts_of
 from models.policy.report.parts import COMPLETE, Scope, cn_date, coverage_part, incomplete_clause, iso, money
 from models.policy.report.sections import section_parts
 from models.tables.listings import ReportItem
 from models.tables.records import REPAIRED
-from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
+from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS
 from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest
 
 SCHEMA = "hegui.report/2"
@@ -43,7 +43,7 @@ class Frozen:
 
 def chosen_domains(codes):
     """The requested domains in the register's order; SnapshotError on an unknown code."""
-    domains = list(Domain.select().where(Domain.code.in_(list(codes))).order_by(Domain.position))
+    domains = gather.chosen_domains(codes)
     unknown = set(codes) - {d.code for d in domains}
     if unknown or not domains:
         raise SnapshotError(f"unknown or no domains: {sorted(unknown)}")

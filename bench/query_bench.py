@@ -78,7 +78,8 @@ def load(url, records, seed_value=7, progress=None):
         if is_postgres():
             db.execute_sql("SET LOCAL session_replication_role = replica")  # no FK triggers while loading
         generator.write(max(records // 10, 10), records, is_postgres(), progress or _quiet)
-        _say(progress, "secondary indexes")
+        if dropped:
+            _say(progress, f"{len(dropped)} secondary indexes")
         for _name, definition in dropped:
             db.execute_sql(definition)
     extras()
@@ -278,7 +279,7 @@ def report_tier(label, args, figures, loaded=None):
     look = timed["lookup"]
     l50, l95, l99 = median(look), percentile(look, 95), percentile(look, 99)
     print(f"{'lookup by USCC (the baseline)':52} {l50:>9.3f} {l95:>9.3f} {l99:>9.3f}")
-    tier = f"{records:,} records"
+    tier = label
     for version in RULE_SETS:
         snap = timed[version]
         s50, s95, s99 = median(snap), percentile(snap, 95), percentile(snap, 99)
@@ -326,7 +327,9 @@ def reuse(target, args, figures):
         upgrade()
         extras()
         analyze()
-        report_tier(target, args, figures)
+        records = db.execute_sql('SELECT COUNT(*) FROM "penalty_record"').fetchone()[0]
+        print(f"reusing {target}")
+        report_tier(f"{records:,} records", args, figures)
     finally:
         db.close()
 

@@ -247,6 +247,13 @@ def full_scans(sql, lines):
     return sorted(found)
 
 
+def rows_of(table):
+    """About how many rows `table` holds (a planner may rightly scan a small table whole)."""
+    if is_postgres():
+        return int(db.execute_sql("SELECT reltuples FROM pg_class WHERE relname = %s", (table,)).fetchone()[0])
+    return db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+
 def check_plans(statements, show):
     """{statement number: big tables scanned whole} over the distinct reads; with `show`, EXPLAIN ANALYZE of each."""
     scans = {}
@@ -255,7 +262,7 @@ def check_plans(statements, show):
             continue  # never explain a write: ANALYZE would run it (a snapshot only reads)
         whole = full_scans(sql, plan(sql, params))
         if whole:
-            scans[n] = whole
+            scans[n] = [f"{table} ({rows_of(table):,} rows)" for table in whole]
         if show:
             print(f"\n-- statement {n} (ran {times}×): {sql}\n   params: {params}")
             for line in plan(sql, params, analyze_it=True):

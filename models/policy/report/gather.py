@@ -2,7 +2,7 @@
 number of statements however many domains it covers and records it finds (issue 14).
 
 Each query asks for the enterprise and the period across every domain at once (the queries live beside their
-tables: `FeedStatus.certified_dates`, `PenaltyRecord.for_report`, `CreditRepair.for_report`,
+tables: `FeedStatus.certified`, `PenaltyRecord.for_report`, `CreditRepair.for_report`,
 `ArrearsRecord.for_report` and the 565号 kinds' `for_report`); the rules (models/policy/report/rules.py) then pick,
 per domain or kind, what is shown and what is held. Each query runs once, when a part first needs it: a snapshot
 under heihe-2024 never asks for the 565号 kinds.

@@ -80,3 +80,46 @@ class BaseModel(Model):
 def ping():
     """One round trip to the database (the health check); peewee's error when it does not answer."""
     db.execute_sql("SELECT 1").fetchone()
+
+
+class Prepared:
+    """A select of fixed shape whose SQL is built once and run again with other values (issue 14: building a
+    snapshot's SQL cost more than running it). `build(*values)` makes the query; it is built with `standins`, values
+    no real call passes (one per argument, of its type), and each real call puts its values where the stand-ins' went.
+    The rows are what the query itself would give (models, joined ones attached)."""
+
+    def __init__(self, build, *standins):
+        self.build, self.standins = build, standins
+        self._compiled = {}  # (database class, its parameter style): (query, sql, params, slots)
+
+    def _compile(self, database):
+        query = self.build(*self.standins)
+        sql, params = database.get_sql_context().sql(query).query()
+        slots = [(i, j) for i, value in enumerate(params) for j, standin in enumerate(self.standins)
+                 if type(value) is type(standin) and value == standin]
+        # Built again with other stand-ins, the SQL must be the same and differ only in those slots: a value the
+        # query converted (so that it is no longer found) would otherwise be run as its stand-in.
+        other_sql, other = database.get_sql_context().sql(self.build(*map(_other, self.standins))).query()
+        changed = {i for i, (a, b) in enumerate(zip(params, other, strict=True)) if a != b}
+        if other_sql != sql or changed != {i for i, _j in slots}:
+            raise ValueError(f"the stand-ins of {sql!r} do not map onto its parameters")
+        return query, sql, tuple(params), slots
+
+    def __call__(self, *values):
+        database = db.obj
+        key = (type(database), database.param)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(database)
+        query, sql, params, slots = compiled
+        params = list(params)
+        for i, j in slots:
+            params[i] = values[j]
+        return list(query._get_cursor_wrapper(database.execute_sql(sql, params)))  # peewee's own row reading
+
+
+def _other(standin):
+    """Another stand-in of the same type."""
+    if isinstance(standin, dt.date):
+        return standin + dt.timedelta(days=1)
+    return standin + (1 if isinstance(standin, int) else "'")

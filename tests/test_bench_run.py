@@ -40,3 +40,13 @@ def test_write_readme_refuses_a_readme_without_markers(tmp_path, monkeypatch):
 def test_the_repository_readme_has_the_markers():
     text = run.README.read_text(encoding="utf-8")
     assert text.index(run.TABLE_START) < text.index(run.TABLE_END)
+
+
+def test_the_query_bench_runs_on_both_databases_sqlite_without_the_10m_tier():
+    query = next(b for b in run.BENCHES if b.name == "query")
+    assert query.databases == ("sqlite", "postgres")
+    lite, pg = run.argv_for(query, "sqlite", True, "f.json"), run.argv_for(query, "postgres", True, "f.json")
+    assert lite[lite.index("--tiers") + 1] == "10000,1000000" and lite[lite.index("--database") + 1] == "sqlite"
+    assert pg[pg.index("--tiers") + 1] == "10000,1000000,10000000" and pg[pg.index("--database") + 1] == "postgres"
+    quick = run.argv_for(query, "sqlite", False, "f.json")
+    assert quick[quick.index("--tiers") + 1] == "10000" and "--redis-db" not in quick

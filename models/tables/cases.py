@@ -9,6 +9,7 @@ from peewee import (
     IntegerField,
     IntegrityError,
     TextField,
+    fn,
 )
 
 from models.base import BaseModel, db, utcnow
@@ -42,6 +43,14 @@ class Case(BaseModel):
     resolution_reason = TextField(null=True)
     created_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
+
+    @classmethod
+    def objection_open(cls, record_id):
+        """True (an SQL expression, aliased `under_objection`) when the penalty record `record_id` (a column or
+        value) has an open objection (异议处理中)."""
+        query = cls.select(cls.id).where((cls.record == record_id) & (cls.kind == OBJECTION)
+                                         & cls.status.in_(list(OPEN_STATES)))
+        return fn.EXISTS(query).alias("under_objection")
 
     @classmethod
     def for_message(cls, msg_key):

@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from models.base import BaseModel, JSONText, db, utcnow
-from models.tables.registry import Department, Domain, Enterprise, name_key
+from models.tables.registry import Department, DepartmentGrant, Domain, Enterprise, name_key
 
 # PenaltyRecord.status
 ACTIVE = "active"
@@ -227,6 +227,22 @@ class PenaltyRecord(BaseModel):
         query = cls.select().where(cls.review != VERIFIED).order_by(cls.id).limit(limit)
         return query if department_id is None else query.where(cls.department == department_id)
 
+    @classmethod
+    def for_report(cls, enterprise, start, end, *flags):
+        """Every record a report of `enterprise` for [start, end] may show or be held back by, in every domain, in
+        one query: decided in the period, active or repaired; the enterprise's verified ones and the held ones of
+        its USCC (split by `review`). Each carries its department's `default_severity` and the boolean columns
+        `flags` (aliased expressions on the record, e.g. an open objection). Without `raw` (never printed). Only
+        `enterprise.id` and `.uscc` are read. The query (iterate it, or run it as models.base.Prepared)."""
+        columns = [f for f in cls._meta.sorted_fields if f.name not in ("raw", "created_at", "updated_at")]
+        return (
+            cls.select(*columns, Department.id, Department.default_severity, *flags)
+            .join(Department)
+            .where(cls.decided_on.between(start, end) & cls.status.in_([ACTIVE, REPAIRED])
+                   & (((cls.enterprise == enterprise.id) & (cls.review == VERIFIED))
+                      | ((cls.uscc == enterprise.uscc) & (cls.review != VERIFIED))))
+        )
+
 
 class ArrearsRecord(BaseModel):
     kind = CharField(max_length=20)  # social_arrears / fund_arrears
@@ -250,6 +266,25 @@ class ArrearsRecord(BaseModel):
     class Meta:
         indexes = ((("kind", "uscc", "period_start", "department"), True),)
 
+    @classmethod
+    def for_report(cls, enterprise, start, end, kinds):
+        """The arrears rows of `kinds` a report for [start, end] shows or is held back by, in one query (split by
+        `review`): the enterprise's verified ones that existed at some time in the period (unsettled, or settled on
+        or after `start`, or settled on a date nobody sent while their months reach into the period), and the held
+        ones of its USCC whose months reach into it; never withdrawn ones. With the sending Department's name; without
+        `raw`."""
+        shown = (cls.enterprise == enterprise.id) & (cls.review == VERIFIED) & (
+            (cls.settled == False) | (cls.settled_on >= start)  # noqa: E712
+            | (cls.settled_on.is_null() & (cls.period_end >= start)))
+        held = (cls.uscc == enterprise.uscc) & (cls.review != VERIFIED) & (cls.period_end >= start)
+        columns = [f for f in cls._meta.sorted_fields if f.name not in ("raw", "created_at", "updated_at")]
+        return (
+            cls.select(*columns, Department.id, Department.name)
+            .join(Department)
+            .where(cls.kind.in_(list(kinds)) & (cls.period_start <= end) & (cls.withdrawn == False)  # noqa: E712
+                   & (shown | held))
+        )
+
 
 class CreditRepair(BaseModel):
     record = ForeignKeyField(PenaltyRecord, backref="repairs")
@@ -262,6 +297,22 @@ class CreditRepair(BaseModel):
 
     class Meta:
         indexes = ((("record", "decision_no"), True),)
+
+    @classmethod
+    def for_report(cls, enterprise, start, end):
+        """In one query, the repairs a report of `enterprise` for [start, end] needs, each with its record (the
+        columns the rules read): those of its verified records shown in the period (for their latest repair) and
+        those of its repaired records decided in the period or repaired in it (the report's list of repairs)."""
+        record = PenaltyRecord
+        return (
+            cls.select(cls.id, cls.record, cls.decision_no, cls.repaired_on, record.id, record.decision_no,
+                       record.domain, record.decided_on, record.status, record.category, record.content,
+                       record.procedure)
+            .join(record)
+            .where((record.enterprise == enterprise.id) & (record.review == VERIFIED)
+                   & ((record.decided_on.between(start, end) & record.status.in_([ACTIVE, REPAIRED]))
+                      | ((record.status == REPAIRED) & cls.repaired_on.between(start, end))))
+        )
 
 
 class FeedStatus(BaseModel):
@@ -276,6 +327,33 @@ class FeedStatus(BaseModel):
     class Meta:
         indexes = ((("department", "domain", "kind"), True),)
 
+    @classmethod
+    def certified(cls):
+        """(domain id or None, kind, complete_until) of every feed that certifies anything, as one query: its
+        department active and still holding the grant of that kind (and domain), its 数据截至 known."""
+        grant = (DepartmentGrant.department == cls.department) & (DepartmentGrant.kind == cls.kind) & (
+            (DepartmentGrant.domain == cls.domain) | (DepartmentGrant.domain.is_null() & cls.domain.is_null()))
+        return (
+            cls.select(cls.domain, cls.kind, cls.complete_until)
+            .join(Department)
+            .switch(cls)
+            .join(DepartmentGrant, on=grant)
+            .where((Department.active == True) & cls.complete_until.is_null(False))  # noqa: E712
+            .tuples()
+        )
+
+    @staticmethod
+    def dates_by_feed(rows):
+        """{(domain id or None, kind): [complete_until, …]} of `certified` rows."""
+        dates = {}
+        for domain_id, kind, until in rows:
+            dates.setdefault((domain_id, kind), []).append(until)
+        return dates
+
+    @classmethod
+    def certified_dates(cls):
+        """dates_by_feed of every certifying feed."""
+        return cls.dates_by_feed(cls.certified())
 
 class RecordChange(BaseModel):
     """Audit trail: every change to a record, by whom, from which batch, before and after."""

@@ -6,7 +6,7 @@ settlement, are one debt: one line, naming every source, counted once. Rows that
 settled) are not merged: both are shown with their sources, so no disagreement is hidden.
 """
 
-from models.policy.report import rules
+from models.policy.report.gather import facts_of
 from models.policy.report.parts import COMPLETE, coverage_part, incomplete_clause, iso, money
 from models.tables.registry import FUND_ARREARS, SOCIAL_ARREARS
 
@@ -34,13 +34,14 @@ def merged_items(records):
 def arrears_part(scope, kind, shown_ids=None):
     """社保 or 公积金 arrears: coverage, statement and items (the ids of the rows shown appended to `shown_ids`)."""
     label = ARREARS_LABELS[kind]
+    facts = facts_of(scope)
     coverage = scope.coverage(None, kind)
-    merged = merged_items(rules.report_arrears(scope.enterprise, kind, scope.start, scope.end))
+    merged = merged_items(facts.arrears(kind))
     if shown_ids is not None:
         for _item, ids in merged:
             shown_ids.extend(ids)
     items = [item for item, _ids in merged]
-    held = rules.held_arrears(scope.enterprise, kind, scope.start, scope.end)
+    held = facts.held_arrears(kind)
     return {
         "kind": kind,
         "label": label,

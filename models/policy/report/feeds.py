@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from models.base import db, local_today, utcnow
 from models.tables.records import FeedStatus
-from models.tables.registry import Department, DepartmentGrant
 
 COMPLETE = "complete"
 STALE = "stale"
@@ -64,29 +63,14 @@ def touch_load(department, kind, domain_ids, loaded_at=None):
                 feed.save()
 
 
-def _feed_dates(domain, kind):
-    """complete_until of every feed of (domain, kind) whose department is active and still holds the grant."""
-    granted = DepartmentGrant.select(DepartmentGrant.department).where(
-        (DepartmentGrant.kind == kind)
-        & (DepartmentGrant.domain.is_null() if domain is None else DepartmentGrant.domain == domain)
-    )
-    query = (
-        FeedStatus.select(FeedStatus.complete_until)
-        .join(Department)
-        .where(
-            (FeedStatus.kind == kind)
-            & (FeedStatus.domain.is_null() if domain is None else FeedStatus.domain == domain)
-            & (Department.active == True)  # noqa: E712
-            & FeedStatus.department.in_(granted)
-            & FeedStatus.complete_until.is_null(False)
-        )
-    )
-    return [row.complete_until for row in query]
-
-
 def coverage(domain, kind, period_end, today=None, stale_days=DEFAULT_STALE_DAYS):
     """Coverage(state, complete_until) of `kind` data for `domain` (None: arrears) for a period ending `period_end`."""
-    dates = _feed_dates(domain, kind)
+    dates = FeedStatus.certified_dates().get((getattr(domain, "id", domain), kind), [])
+    return judge(dates, period_end, today, stale_days)
+
+
+def judge(dates, period_end, today=None, stale_days=DEFAULT_STALE_DAYS):
+    """Coverage from the complete_until `dates` of the feeds of one (domain, kind) (FeedStatus.certified_dates)."""
     if not dates:
         return Coverage(MISSING, None)
     complete_until = min(dates)

@@ -1,6 +1,6 @@
 """What the parts of a snapshot share: the scope it is taken of, dates and amounts as printed, coverage as JSON."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from models.policy.report import feeds
@@ -10,7 +10,8 @@ COMPLETE, STALE, MISSING = feeds.COMPLETE, feeds.STALE, feeds.MISSING
 
 @dataclass(frozen=True)
 class Scope:
-    """What a snapshot is taken of: the enterprise, the period, the rules, and the day coverage is judged on."""
+    """What a snapshot is taken of: the enterprise, the period, the rules, and the day coverage is judged on; `facts`
+    the rows `freeze` gathered for it (models/policy/report/gather.py), None for a part asked for alone."""
 
     enterprise: object
     start: object
@@ -18,8 +19,11 @@ class Scope:
     rule_set: object
     today: object
     stale_days: int = feeds.DEFAULT_STALE_DAYS
+    facts: object = field(default=None, compare=False, repr=False)
 
     def coverage(self, domain, kind):
+        if self.facts is not None:
+            return self.facts.coverage(domain, kind)
         return feeds.coverage(domain, kind, self.end, today=self.today, stale_days=self.stale_days)
 
 

@@ -24,7 +24,6 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from models.tables.records import (
-    ACTIVE,
     HELD_IMPLAUSIBLE,
     REPAIRED,
     SIMPLIFIED,
@@ -33,7 +32,7 @@ from models.tables.records import (
     CreditRepair,
     PenaltyRecord,
 )
-from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT, Department
+from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT
 
 DEFAULT_VERSION = "heihe-2024"
 COMMON_NOTES = [
@@ -118,73 +117,57 @@ def get_rule_set(version=None, default=DEFAULT_VERSION):
         raise UnknownRuleSet(f"unknown rule set {name!r}; known: {', '.join(sorted(RULE_SETS))}") from None
 
 
-def _in_period(enterprise_clause, domain, start, end):
-    return (
-        enterprise_clause
-        & (PenaltyRecord.domain == domain)
-        & PenaltyRecord.decided_on.between(start, end)
-        & PenaltyRecord.status.in_([ACTIVE, REPAIRED])
-    )
+# Which of the rows gathered for a report (PenaltyRecord.for_report, ArrearsRecord.for_report, CreditRepair.for_report:
+# the period and the enterprise are chosen there, in one query each) it shows or is held back by.
+
+def shown_penalties(rows, domain_id, rule_set):
+    """The verified records among `rows` in the domain that count, repaired ones included, by decision date."""
+    found = [r for r in rows if r.domain_id == domain_id and r.review == VERIFIED and rule_set.counts(r)]
+    return sorted(found, key=lambda r: (r.decided_on, r.id))
+
+
+def held_penalties_in(rows, domain_id, rule_set):
+    """The records among `rows` in the domain held for review (of the enterprise's USCC) that might count."""
+    return [r for r in rows if r.domain_id == domain_id and r.review != VERIFIED and rule_set.might_count(r)]
+
+
+def shown_repairs(repairs, start, end):
+    """Repairs of repaired records decided in [start, end], or dated in it, by repair date."""
+    found = [r for r in repairs if r.record.status == REPAIRED
+             and (start <= r.record.decided_on <= end or start <= r.repaired_on <= end)]
+    return sorted(found, key=lambda r: (r.repaired_on, r.id))
+
+
+def latest_repairs(repairs):
+    """{record id: its most recent repair} among `repairs`."""
+    latest = {}
+    for r in sorted(repairs, key=lambda r: (r.repaired_on, r.id)):
+        latest[r.record_id] = r
+    return latest
 
 
 def report_penalties(enterprise, domain, start, end, rule_set):
     """The penalty records of `enterprise` in `domain` decided in [start, end] that count, repaired ones included."""
-    query = (
-        PenaltyRecord.select()
-        .where(_in_period(PenaltyRecord.enterprise == enterprise, domain, start, end)
-               & (PenaltyRecord.review == VERIFIED))
-        .order_by(PenaltyRecord.decided_on, PenaltyRecord.id)
-    )
-    return [record for record in query if rule_set.counts(record)]
+    return shown_penalties(PenaltyRecord.for_report(enterprise, start, end), domain.id, rule_set)
 
 
 def held_penalties(enterprise, domain, start, end, rule_set):
     """Records with this enterprise's USCC in `domain` and the period, held for review, that might count."""
-    query = PenaltyRecord.select().where(
-        _in_period(PenaltyRecord.uscc == enterprise.uscc, domain, start, end) & (PenaltyRecord.review != VERIFIED))
-    return [record for record in query if rule_set.might_count(record)]
+    return held_penalties_in(PenaltyRecord.for_report(enterprise, start, end), domain.id, rule_set)
 
 
 def report_arrears(enterprise, kind, start, end):
     """Arrears of `kind` that existed at some time in [start, end]: unsettled, or settled on or after `start`, or
     settled on a date nobody sent while its months reach into the period."""
-    return list(
-        ArrearsRecord.select(ArrearsRecord, Department)
-        .join(Department)
-        .where(
-            (ArrearsRecord.enterprise == enterprise)
-            & (ArrearsRecord.kind == kind)
-            & (ArrearsRecord.period_start <= end)
-            & (
-                (ArrearsRecord.settled == False)  # noqa: E712
-                | (ArrearsRecord.settled_on >= start)
-                | (ArrearsRecord.settled_on.is_null() & (ArrearsRecord.period_end >= start))
-            )
-            & (ArrearsRecord.withdrawn == False)  # noqa: E712
-            & (ArrearsRecord.review == VERIFIED)
-        )
-        .order_by(ArrearsRecord.period_start, ArrearsRecord.id)
-    )
+    rows = ArrearsRecord.for_report(enterprise, start, end, [kind])
+    return sorted((a for a in rows if a.review == VERIFIED), key=lambda a: (a.period_start, a.id))
 
 
 def held_arrears(enterprise, kind, start, end):
     """Arrears rows with this enterprise's USCC held for review whose months reach into the period."""
-    return ArrearsRecord.select().where(
-        (ArrearsRecord.uscc == enterprise.uscc) & (ArrearsRecord.kind == kind) & (ArrearsRecord.period_start <= end)
-        & (ArrearsRecord.period_end >= start) & (ArrearsRecord.withdrawn == False)  # noqa: E712
-        & (ArrearsRecord.review != VERIFIED)).count()
+    return sum(1 for a in ArrearsRecord.for_report(enterprise, start, end, [kind]) if a.review != VERIFIED)
 
 
 def report_repairs(enterprise, start, end):
     """Credit repairs of the enterprise's records decided in the period, or dated in it."""
-    return list(
-        CreditRepair.select(CreditRepair, PenaltyRecord)
-        .join(PenaltyRecord)
-        .where(
-            (PenaltyRecord.enterprise == enterprise)
-            & (PenaltyRecord.review == VERIFIED)
-            & (PenaltyRecord.status == REPAIRED)
-            & (PenaltyRecord.decided_on.between(start, end) | CreditRepair.repaired_on.between(start, end))
-        )
-        .order_by(CreditRepair.repaired_on, CreditRepair.id)
-    )
+    return shown_repairs(CreditRepair.for_report(enterprise, start, end), start, end)

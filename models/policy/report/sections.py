@@ -7,10 +7,9 @@ the chosen domains whose 行政强制 data is complete; the lists and the judgme
 held item that might be this enterprise's keeps the section from being certified clean.
 """
 
+from models.policy.report.gather import facts_of
 from models.policy.report.parts import COMPLETE, MISSING, coverage_part, incomplete_clause, iso, money
-from models.tables.listings import CriminalJudgment, DishonestListing, EnforcementRecord
-from models.tables.records import ACTIVE, VERIFIED
-from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT, Domain
+from models.tables.registry import CRIMINAL, DISHONEST_LIST, ENFORCEMENT
 
 LABELS = {ENFORCEMENT: "行政强制", DISHONEST_LIST: "严重失信主体名单", CRIMINAL: "刑事判决（单位犯罪）"}
 PARTIAL = "partial"
@@ -24,15 +23,6 @@ def section_parts(scope, domains, shown):
     return [build[kind]() for kind in scope.rule_set.sections]
 
 
-def _mine(model, scope):
-    """Verified, active items of the enterprise; and the clause for held ones of its USCC."""
-    return (model.enterprise == scope.enterprise) & (model.status == ACTIVE) & (model.review == VERIFIED)
-
-
-def _held(model, scope):
-    return (model.uscc == scope.enterprise.uscc) & (model.status == ACTIVE) & (model.review != VERIFIED)
-
-
 def _common(item):
     return {"source_unit": item.source_unit, "source_unit_code": item.source_unit_code, "remark": item.remark}
 
@@ -41,17 +31,15 @@ def _common(item):
 
 def enforcement_part(scope, domains, shown):
     """行政强制 decisions in the chosen domains decided in the period, with the coverage of each domain."""
-    ids = [d.id for d in domains]
-    period = EnforcementRecord.decided_on.between(scope.start, scope.end) & EnforcementRecord.domain.in_(ids)
-    found = list(EnforcementRecord.select(EnforcementRecord, Domain).join(Domain)
-                 .where(_mine(EnforcementRecord, scope) & period)
-                 .order_by(EnforcementRecord.decided_on, EnforcementRecord.id))
-    held = EnforcementRecord.select().where(_held(EnforcementRecord, scope) & period).count()
+    names = {d.id: d.name for d in domains}
+    mine, held_items = facts_of(scope).listed(ENFORCEMENT)
+    found = sorted((e for e in mine if e.domain_id in names), key=lambda e: (e.decided_on, e.id))
+    held = sum(1 for e in held_items if e.domain_id in names)
     shown.extend((ENFORCEMENT, e.id) for e in found)
     items = [dict(_common(e), decision_no=e.decision_no, category=e.category, method=e.method, reason=e.reason,
                   basis=e.basis, target=e.target, amount_wan=money(e.amount_wan, 4), decided_on=iso(e.decided_on),
                   period_start=iso(e.period_start), period_end=iso(e.period_end), released_on=iso(e.released_on),
-                  authority=e.authority, authority_code=e.authority_code, domain=e.domain.name) for e in found]
+                  authority=e.authority, authority_code=e.authority_code, domain=names[e.domain_id]) for e in found]
     coverage = domains_coverage(scope, domains, ENFORCEMENT)
     return {"kind": ENFORCEMENT, "label": LABELS[ENFORCEMENT], "coverage": coverage,
             "statement": enforcement_statement(coverage, items, held), "items": items}
@@ -101,11 +89,8 @@ def enforcement_statement(coverage, items, held):
 
 def dishonest_part(scope, shown):
     """Listings the enterprise was on at some time in the period."""
-    period = (DishonestListing.listed_on <= scope.end) & (
-        DishonestListing.removed_on.is_null() | (DishonestListing.removed_on >= scope.start))
-    found = list(DishonestListing.select().where(_mine(DishonestListing, scope) & period)
-                 .order_by(DishonestListing.listed_on, DishonestListing.id))
-    held = DishonestListing.select().where(_held(DishonestListing, scope) & period).count()
+    mine, held_items = facts_of(scope).listed(DISHONEST_LIST)
+    found, held = sorted(mine, key=lambda d: (d.listed_on, d.id)), len(held_items)
     shown.extend((DISHONEST_LIST, d.id) for d in found)
     items = [dict(_common(d), list_name=d.list_name, unit=d.unit, unit_code=d.unit_code, decision_no=d.decision_no,
                   reason=d.reason, basis=d.basis, listed_on=iso(d.listed_on), removed_on=iso(d.removed_on),
@@ -119,10 +104,8 @@ def dishonest_part(scope, shown):
 
 def criminal_part(scope, shown):
     """Judgments against the enterprise as a unit, given in the period."""
-    period = CriminalJudgment.judged_on.between(scope.start, scope.end)
-    found = list(CriminalJudgment.select().where(_mine(CriminalJudgment, scope) & period)
-                 .order_by(CriminalJudgment.judged_on, CriminalJudgment.id))
-    held = CriminalJudgment.select().where(_held(CriminalJudgment, scope) & period).count()
+    mine, held_items = facts_of(scope).listed(CRIMINAL)
+    found, held = sorted(mine, key=lambda c: (c.judged_on, c.id)), len(held_items)
     shown.extend((CRIMINAL, c.id) for c in found)
     items = [dict(_common(c), case_no=c.case_no, cause=c.cause, court=c.court, court_code=c.court_code,
                   procedure=c.procedure, judged_on=iso(c.judged_on), effective_on=iso(c.effective_on),

@@ -9,18 +9,18 @@ and, when the rule set covers them, `sections` for 行政强制, 严重失信主
 the templates treat every added key as optional.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models.base import utcnow
 from models.policy.casework.severity import publicity_until, record_severity
-from models.policy.report import feeds, rules
+from models.policy.report import feeds, gather
 from models.policy.report.arrears import arrears_part
+from models.policy.report.gather import Facts, facts_of
 from models.policy.report.parts import COMPLETE, Scope, cn_date, coverage_part, incomplete_clause, iso, money
 from models.policy.report.sections import section_parts
-from models.tables.cases import OBJECTION, OPEN_STATES, Case
 from models.tables.listings import ReportItem
-from models.tables.records import REPAIRED, CreditRepair
-from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS, Domain
+from models.tables.records import REPAIRED
+from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS
 from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest
 
 SCHEMA = "hegui.report/2"
@@ -43,7 +43,7 @@ class Frozen:
 
 def chosen_domains(codes):
     """The requested domains in the register's order; SnapshotError on an unknown code."""
-    domains = list(Domain.select().where(Domain.code.in_(list(codes))).order_by(Domain.position))
+    domains = gather.chosen_domains(codes)
     unknown = set(codes) - {d.code for d in domains}
     if unknown or not domains:
         raise SnapshotError(f"unknown or no domains: {sorted(unknown)}")
@@ -55,6 +55,7 @@ def freeze(request, rule_set, header, today, stale_days=feeds.DEFAULT_STALE_DAYS
     if request.period_start > request.period_end:
         raise SnapshotError("period starts after it ends")
     scope = Scope(request.enterprise, request.period_start, request.period_end, rule_set, today, stale_days)
+    scope = replace(scope, facts=Facts(scope))  # every part reads the rows gathered once, in a few set queries
     frozen = Frozen(data={})
     chosen = chosen_domains(request.domains)
     domains = []
@@ -92,11 +93,11 @@ def enterprise_part(enterprise):
 
 def domain_part(scope, domain):
     """One domain: its coverage, statement and counted records; returns (part, record ids)."""
+    facts = facts_of(scope)
     coverage = scope.coverage(domain, PENALTY)
-    records = rules.report_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set)
-    objected = records_under_objection([r.id for r in records])
-    items = [record_part(r, r.id in objected, scope.today) for r in sorted(records, key=lambda r: (r.decided_on, r.id))]
-    held = len(rules.held_penalties(scope.enterprise, domain, scope.start, scope.end, scope.rule_set))
+    records = facts.penalties(domain)
+    items = [record_part(r, r.under_objection, scope.today, facts.latest_repair(r.id)) for r in records]
+    held = facts.held_penalties(domain)
     part = {
         "code": domain.code,
         "name": domain.name,
@@ -107,32 +108,9 @@ def domain_part(scope, domain):
     return part, [r.id for r in records]
 
 
-def records_under_objection(record_ids):
-    """Ids among `record_ids` with an open objection case (异议处理中)."""
-    if not record_ids:
-        return set()
-    query = (
-        Case.select(Case.record)
-        .where(Case.record.in_(record_ids))
-        .where(Case.kind == OBJECTION)
-        .where(Case.status.in_(OPEN_STATES))
-    )
-    return {case.record_id for case in query}
-
-
-def latest_repair(record):
-    """The most recent CreditRepair of a record, or None."""
-    return (
-        CreditRepair.select()
-        .where(CreditRepair.record == record)
-        .order_by(CreditRepair.repaired_on.desc(), CreditRepair.id.desc())
-        .first()
-    )
-
-
-def record_part(record, under_objection, today):
-    """One counted penalty record as printed: what the department sent, and its state on `today`."""
-    repair = latest_repair(record)
+def record_part(record, under_objection, today, repair=None):
+    """One counted penalty record as printed: what the department sent, its latest `repair` (a CreditRepair or
+    None), and its state on `today`."""
     repair_part = {"decision_no": repair.decision_no, "repaired_on": repair.repaired_on.isoformat()} if repair else None
     severity = record_severity(record)
     until = publicity_until(record, severity)
@@ -189,16 +167,13 @@ def domain_statement(name, coverage, items, held=0):
 
 def repairs_part(scope, domains):
     """Credit repairs in the period of the enterprise's 违法记录 in the chosen `domains` (nothing outside the scope)."""
-    domain_ids = {d.id for d in domains}
-    found = [
-        r for r in rules.report_repairs(scope.enterprise, scope.start, scope.end)
-        if r.record.domain_id in domain_ids and scope.rule_set.counts(r.record)
-    ]
-    repairs = sorted(found, key=lambda r: (r.repaired_on, r.id))
+    names = {d.id: d.name for d in domains}
+    repairs = [r for r in facts_of(scope).repairs()
+               if r.record.domain_id in names and scope.rule_set.counts(r.record)]
     return [
         {
             "record_decision_no": r.record.decision_no,
-            "domain": r.record.domain.name,
+            "domain": names[r.record.domain_id],
             "decision_no": r.decision_no,
             "repaired_on": r.repaired_on.isoformat(),
         }

@@ -216,7 +216,7 @@ def _verify_snapshot(number, token, issued, valid_until, enterprise, public_base
         domains.append(part)
     return {
         "schema": "hegui.report/1", "title": "市场主体专用信用报告（替代有无违法记录证明）", "number": number,
-        "issuer": "黑河市社会信用体系建设领导小组办公室 (信用黑河)",
+        "issuer": "黑河市社会信用体系建设领导小组办公室（信用黑河）",
         "issued_at": issued.replace(tzinfo=dt.UTC).astimezone(local).isoformat(timespec="seconds"),
         "valid_until": valid_until.replace(tzinfo=dt.UTC).astimezone(local).isoformat(timespec="seconds"),
         "enterprise": {"name": enterprise.name, "uscc": enterprise.uscc, "legal_rep": enterprise.legal_rep,

@@ -34,7 +34,7 @@ from models.tables.schema import ALL_MODELS
 HERE = Path(__file__).parent / "data" / "national"
 ISSUED, AS_OF = dt.date(2026, 12, 1), "2026-11-30"
 PERIOD = (dt.date(2025, 1, 1), dt.date(2026, 11, 30))
-HEADER = {"number": "HH-20261201-000001", "issuer": "黑河市社会信用体系建设领导小组办公室 (信用黑河)",
+HEADER = {"number": "HH-20261201-000001", "issuer": "黑河市社会信用体系建设领导小组办公室（信用黑河）",
           "issued_at": "2026-12-01T09:00:00+08:00", "valid_until": "2026-12-31T09:00:00+08:00",
           "verify": {"url": "http://hegui.test/v/national", "lookup": "http://hegui.test/verify"}}
 # (file, CLI kind, API kind, department) in the manifest's load order; the register first (核验 at import).

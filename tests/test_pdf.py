@@ -16,7 +16,7 @@ NOTICE = summary.Notice(contact="黑河市信用信息中心 0456-8220000（工�
 
 
 def _snapshot(world):
-    header = {"number": "HH-20261127-000042", "issuer": "黑河市社会信用体系建设领导小组办公室 (信用黑河)",
+    header = {"number": "HH-20261127-000042", "issuer": "黑河市社会信用体系建设领导小组办公室（信用黑河）",
               "issued_at": "2026-11-27T09:30:00+08:00", "valid_until": "2026-12-27T09:30:00+08:00",
               "verify": {"url": URL, "lookup": "http://hegui.test/verify"}}
     return snapshot.freeze(world.request(), rules.get_rule_set(), header, today=world.today).data

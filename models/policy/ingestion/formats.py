@@ -245,6 +245,10 @@ def verbatim(value):
 
 def text(value):
     """A cell as stripped text ('' for empty); integral floats lose their '.0'."""
+    if type(value) is str:  # the common case first
+        if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+            value = unicodedata.normalize("NFKC", value)
+        return value.replace("\x00", "").strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

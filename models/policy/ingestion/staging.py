@@ -6,8 +6,9 @@ Per chunk (`PenaltyStage.load`, on a worker thread using the load's own connecti
   2. `COPY` of the chunk into `penalty_chunk` (TEMP, dropped with the transaction).
   3. Duplicates of an earlier chunk, from `penalty_seen` (TEMP: the hashes of the keys loaded so far, as the
      row-by-row path's `seen` holds them, and their row numbers: the file's keys stay in the database, not in memory).
-  4. The rows matching a stored record, compared column by column in SQL: those the same as stored (and trivially
-     so: not withdrawn, of a granted domain) are counted; only those that differ, withdraw, or are held come back.
+  4. Each row matched once against the stored records and compared column by column in SQL: those the same as
+     stored (and trivially so: not withdrawn, of a granted domain) are counted; only those that differ, withdraw, or
+     are held come back, with the new rows that correct or withdraw nothing or are held.
   5. The new rows: `INSERT … SELECT` into penalty_record and, in the same statement, their 'create' audit rows by
      `INSERT … SELECT` with the after-image built by the database (what `plain(record, blanks=False)` gives).
 The main thread then applies, through `PenaltyLoader._change` (diff, save, audit, reports marked corrected), the few
@@ -15,6 +16,7 @@ rows that change a stored record, and reports the rejected and held ones exactly
 """
 
 import json
+import logging
 import operator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +28,7 @@ from models.policy.ingestion.penalties import COMPARED, stored_penalties
 from models.policy.ingestion.storage import register_holds, register_lookup
 from models.tables.records import ACTIVE, WITHDRAWN, PenaltyRecord, merge_holds, review_of
 
+log = logging.getLogger(__name__)
 ADD, WITHDRAW = "新增", "撤销"
 NULL = "\\N"
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -76,12 +79,20 @@ CREATE TEMP TABLE penalty_seen (key_hash bigint PRIMARY KEY, row_number integer)
 """
 DUPLICATES = "SELECT c.row_number, s.row_number FROM penalty_chunk c JOIN penalty_seen s USING (key_hash)"
 REMEMBER = "INSERT INTO penalty_seen SELECT key_hash, row_number FROM penalty_chunk"
-ATTENTION = f"""SELECT c.row_number, p.review, p.holds, NOT ({TRIVIAL}) FROM penalty_chunk c
-                JOIN penalty_record p ON {MATCH} WHERE p.review <> 'verified' OR NOT ({TRIVIAL})"""
-UNCHANGED = f"""SELECT count(*), array_agg(DISTINCT p.domain_id) FROM penalty_chunk c
-                JOIN penalty_record p ON {MATCH} WHERE {TRIVIAL}"""
-UNMATCHED = f"""SELECT c.row_number FROM penalty_chunk c WHERE (c.op <> '{ADD}' OR c.review <> 'verified')
-                AND NOT EXISTS (SELECT 1 FROM penalty_record p WHERE {MATCH})"""
+# Each chunk row matched once against the stored records: back come only the rows Python must see (new ones that
+# correct or withdraw nothing, or are held; stored ones that change, withdraw, or are held) and the unchanged count.
+CLASSIFY = f"""
+WITH m AS MATERIALIZED (
+    SELECT c.row_number, c.op, c.review AS sent, p.id AS record_id, p.review, p.holds, p.domain_id,
+           p.id IS NOT NULL AND {TRIVIAL} AS trivial
+    FROM penalty_chunk c LEFT JOIN penalty_record p ON {MATCH})
+SELECT 'new', row_number, NULL, NULL FROM m WHERE record_id IS NULL AND (op <> '{ADD}' OR sent <> 'verified')
+UNION ALL
+SELECT CASE WHEN trivial THEN 'held' ELSE 'change' END, row_number, review, holds FROM m
+    WHERE record_id IS NOT NULL AND (NOT trivial OR review <> 'verified')
+UNION ALL
+SELECT 'unchanged', count(*)::int, to_json(array_agg(DISTINCT domain_id))::text, NULL FROM m WHERE trivial
+"""
 INSERT = f"""
 WITH fresh AS (
     INSERT INTO penalty_record ({COLUMN_LIST})
@@ -160,11 +171,13 @@ class PenaltyStage:
 
     def close(self):
         """Wait for the worker (the connection is not to be used by two threads) and stop it; an error it raised
-        is the caller's to see through `finish`, and is not raised again here."""
+        is the caller's to see through `finish`; one raised while the caller was failing already is logged."""
         if self.pending is not None:
             _rows, future = self.pending
             self.pending = None
-            future.exception()
+            failed = future.exception()
+            if failed is not None:
+                log.warning("batch %s: the chunk being merged failed too", self.loader.batch.id, exc_info=failed)
         self.executor.shutdown(wait=True)
 
     def _outcome(self, rows, found):
@@ -178,7 +191,7 @@ class PenaltyStage:
             values = by_number[number]
             shown = first + 1 if self.unit == "项" else first
             out.reject(number, loader.key_column, f"与第{shown}{self.unit}重复", values.get("domain_id"))
-        for number in found["unmatched"]:
+        for number, _review, _holds in found["new"]:
             values = by_number[number]
             try:
                 loader.check_new(values)
@@ -186,12 +199,9 @@ class PenaltyStage:
                 out.reject(number, exc.column, exc.reason, exc.scope)
                 continue
             out.hold(number, values["review"], values["record_holds"])
-        changing = []
-        for number, review, holds, special in found["attention"]:
-            if special:
-                changing.append((number, by_number[number]))
-            else:
-                out.hold(number, review, json.loads(holds) if holds else None)
+        for number, review, holds in found["held"]:
+            out.hold(number, review, json.loads(holds) if holds else None)
+        changing = [(number, by_number[number]) for number, _review, _holds in found["change"]]
         if changing:
             existing = stored_penalties({loader.key(v) for _, v in changing})
             registry = register_lookup(v["uscc"] for _, v in changing if "uscc" in v)
@@ -222,14 +232,16 @@ class PenaltyStage:
         if duplicates:
             self._execute("DELETE FROM penalty_chunk WHERE row_number = ANY(%s)", ([n for n, _ in duplicates],))
         self._execute(REMEMBER)
-        params = {"granted": self.granted}
-        attention = self._execute(ATTENTION, params)
-        [(unchanged, kept)] = self._execute(UNCHANGED, params)
-        unmatched = [n for (n,) in self._execute(UNMATCHED)]
+        classified = {"new": [], "held": [], "change": []}
+        for kind, number, review, holds in self._execute(CLASSIFY, {"granted": self.granted}):
+            if kind == "unchanged":
+                unchanged, kept = number, json.loads(review or "[]")
+            else:
+                classified[kind].append((number, review, holds))
         [(inserted, added)] = self._execute(INSERT, {"actor": loader.actor, "batch": loader.batch.id,
                                                      "at": now, "now": now.isoformat()})
-        return {"duplicates": duplicates, "attention": attention, "unchanged": unchanged, "unmatched": unmatched,
-                "inserted": inserted, "scopes": {d for d in (kept or []) + (added or []) if d is not None}}
+        return {"duplicates": duplicates, "unchanged": unchanged, "inserted": inserted, **classified,
+                "scopes": {d for d in kept + (added or []) if d is not None}}
 
     def _record(self, number, values, registry, now):
         """The chunk row of `values` (in CHUNK_COLUMNS' order): the record as it would be inserted (核验 done), its

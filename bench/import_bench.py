@@ -2,7 +2,7 @@
 the same file in the same run, on PostgreSQL or SQLite.
 
     .venv/bin/python -m bench.import_bench [--sizes 20000,100000] [--database postgres|sqlite]
-    .venv/bin/python -m bench.import_bench --million          # and 1,000,000 rows (opt-in: about 6 GB of free disk)
+    .venv/bin/python -m bench.import_bench --million          # and 1,000,000 rows (opt-in: about 5 GB of free disk)
 
 For each size: a fresh database (PostgreSQL: made and dropped; SQLite: a file), one enterprise per ten rows so the
 rows pass 核验, a UTF-8 CSV in the departments' format (one row in five marked 简易程序 with a fine §51 does not
@@ -14,13 +14,14 @@ scratch table of text columns (the target is ≥ 0.3× its rows/s), and the same
 a table `LIKE penalty_record INCLUDING ALL` (its indexes and defaults, no foreign keys, no audit rows: the database's
 own floor for writing these rows); on SQLite csv.reader + executemany into a scratch table in one transaction.
 
-Disk: the CSV is about 350 bytes a row, the loaded database about 3 KB a row (the records, their indexes, the audit
-rows), so 1 M rows need about 6 GB free (CSV, database, WAL, the baselines' tables); the bench prints the sizes.
+Disk: the CSV is about 350 bytes a row, the loaded database about 2.5 KB a row (the records, their indexes, the audit
+rows), so 1 M rows need about 5 GB free (CSV, database, WAL, the baselines' tables); the bench prints the sizes.
 """
 
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import shutil
@@ -84,18 +85,40 @@ def write_csv(path, rows, enterprises, rng):
                           "黑河市市场监督管理局", "市场监管", "普通程序" if n % 5 else "简易程序"])
 
 
+def own_cpu():
+    """CPU seconds of this process so far (every thread, user and system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu():
+    """CPU seconds of this connection's PostgreSQL backend so far (the server is on this machine), 0 on SQLite."""
+    if not url_is_postgres():
+        return 0.0
+    pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def url_is_postgres():
+    return not db.obj.__class__.__name__.startswith("Sqlite")
+
+
 def child(url, path):
-    """In the child process: import the file once; print seconds, the result and memory as JSON."""
+    """In the child process: import the file once; print seconds, CPU seconds (this process and the database
+    backend: less at the mercy of a shared machine's load than the wall clock), the result and memory as JSON."""
     bind_database(url, pooled=False)
     db.connect()
     before = rss_kb()
+    cpu, server = own_cpu(), backend_cpu()
     started = time.perf_counter()
     result = ingest.import_file(path, Path(path).name, "penalty", "market", actor="bench")
     seconds = time.perf_counter() - started
+    cpu, server = own_cpu() - cpu, backend_cpu() - server
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     db.close()
     print(json.dumps({"seconds": seconds, "summary": result.summary(), "unchanged": result.unchanged,
-                      "rss_before_kb": before, "peak_kb": peak}))
+                      "rss_before_kb": before, "peak_kb": peak, "cpu": cpu, "server_cpu": server}))
 
 
 def import_in_child(url, path):
@@ -109,6 +132,7 @@ def import_in_child(url, path):
 
 def copy_scratch(path):
     """PostgreSQL: COPY the CSV into a scratch table of text columns; (rows, seconds)."""
+    cpu, server = own_cpu(), backend_cpu()
     started = time.perf_counter()
     cursor = db.connection().cursor()
     cursor.execute(f"CREATE TABLE bench_scratch ({', '.join(f'c{i} text' for i in range(len(HEADERS)))})")
@@ -116,8 +140,9 @@ def copy_scratch(path):
         cursor.copy_expert("COPY bench_scratch FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
     db.commit()
     seconds = time.perf_counter() - started
+    cpu, server = own_cpu() - cpu, backend_cpu() - server
     cursor.execute("SELECT count(*) FROM bench_scratch")
-    return cursor.fetchone()[0], seconds
+    return cursor.fetchone()[0], seconds, cpu + server
 
 
 def indexed_floor():
@@ -159,7 +184,7 @@ def executemany_scratch(sqlite_path, path):
     seconds = time.perf_counter() - started
     count = conn.execute("SELECT count(*) FROM bench_scratch").fetchone()[0]
     conn.close()
-    return count, seconds
+    return count, seconds, None
 
 
 def run_size(rows, args, tmp):
@@ -201,30 +226,39 @@ def run_size(rows, args, tmp):
 
 
 def report(rows, found, args, figures):
-    """Print one size's rows: seconds, rows/s, the ratio to COPY, memory; the baselines beside them."""
-    floor_rows, floor_seconds = found["floor"]
+    """Print one size's rows: seconds, rows/s, the ratio to the floor, CPU, memory; the baselines beside them."""
+    floor_rows, floor_seconds, floor_cpu = found["floor"]
     floor_rate = rows / floor_seconds
     postgres = args.database == "postgres"
     floor_label = "COPY into a scratch table" if postgres else "executemany into a scratch table"
     print(f"\n{rows:,} penalty rows, CSV {found['csv_mb']:.1f} MB, database {found['database_mb']:.0f} MB, "
           f"{database_label(args.database)} · {machine_load()}")
-    print(f"{'path':<64}{'seconds':>9}{'rows/s':>10}{'× floor':>9}{'RSS before MB':>15}{'peak MB':>9}")
+    print(f"{'path':<62}{'seconds':>8}{'rows/s':>9}{'× floor':>8}{'CPU µs/row':>16}{'× floor':>8}"
+          f"{'RSS MB':>7}{'peak':>6}")
     for label, part in ((f"import_file, first load ({found['first']['summary']})", found["first"]),
                         (f"import_file, re-import (unchanged {found['again']['unchanged']})", found["again"])):
-        rate = rows / part["seconds"]
-        print(f"{label:<64}{part['seconds']:>9.1f}{rate:>10,.0f}{ratio(rate, floor_rate):>9}"
-              f"{part['rss_before_kb'] / 1024:>15.0f}{part['peak_kb'] / 1024:>9.0f}")
-    print(f"{f'{floor_label} ({floor_rows} rows)':<64}{floor_seconds:>9.1f}{floor_rate:>10,.0f}{'1.00×':>9}")
+        rate, cpu = rows / part["seconds"], part["cpu"] + part["server_cpu"]
+        split = f"{part['cpu'] / rows * 1e6:.0f}+{part['server_cpu'] / rows * 1e6:.0f}" if postgres else \
+            f"{part['cpu'] / rows * 1e6:.0f}"
+        print(f"{label:<62}{part['seconds']:>8.1f}{rate:>9,.0f}{ratio(rate, floor_rate):>8}{split:>16}"
+              f"{ratio(floor_cpu, cpu) if floor_cpu else '':>8}{part['rss_before_kb'] / 1024:>7.0f}"
+              f"{part['peak_kb'] / 1024:>6.0f}")
+    cpu_text = f"{floor_cpu / rows * 1e6:>16.0f}" if floor_cpu else ""
+    print(f"{f'{floor_label} ({floor_rows} rows)':<62}{floor_seconds:>8.1f}{floor_rate:>9,.0f}{'1.00×':>8}{cpu_text}")
+    if postgres:
+        print("(CPU µs/row: this process + the PostgreSQL backend; × floor: the floor's CPU over the import's)")
     base = f"{floor_label}: {floor_rate:,.0f} rows/s ({floor_seconds:.1f} s)"
     if postgres:
         indexed = found["indexed"]
-        print(f"{'  then INSERT … SELECT into a table LIKE penalty_record (indexes)':<64}{indexed:>9.1f}"
-              f"{rows / indexed:>10,.0f}{ratio(rows / indexed, floor_rate):>9}")
+        print(f"{'  then INSERT … SELECT into a table LIKE penalty_record (indexes)':<62}{indexed:>8.1f}"
+              f"{rows / indexed:>9,.0f}{ratio(rows / indexed, floor_rate):>8}")
         base += f"; INSERT … SELECT into a table like penalty_record: {rows / indexed:,.0f} rows/s"
     for label, part in (("first load", found["first"]), ("re-import", found["again"])):
         rate = rows / part["seconds"]
+        cpu = (f"; CPU {(part['cpu'] + part['server_cpu']) / rows * 1e6:.0f} µs/row "
+               f"({ratio(floor_cpu, part['cpu'] + part['server_cpu'])} COPY's)") if floor_cpu else ""
         figures.add(f"import: {rows:,} rows, {label}",
-                    f"{rate:,.0f} rows/s ({part['seconds']:.1f} s, {ratio(rate, floor_rate)} the floor); "
+                    f"{rate:,.0f} rows/s ({part['seconds']:.1f} s, {ratio(rate, floor_rate)} the floor){cpu}; "
                     f"peak RSS {part['peak_kb'] / 1024:.0f} MB (before {part['rss_before_kb'] / 1024:.0f} MB)", base)
 
 
@@ -232,7 +266,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", "--rows", dest="sizes", default="20000,100000", help="row counts, comma-separated")
     parser.add_argument("--million", action="store_true",
-                        help="also 1,000,000 rows (about 6 GB of free disk, tens of minutes)")
+                        help="also 1,000,000 rows (about 5 GB of free disk, tens of minutes)")
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--pg-admin", default=DEFAULT_ADMIN, help="URL of a database where CREATE DATABASE may run")
     parser.add_argument("--figures", default=None, help="also write the figures as JSON here (bench.run reads it)")

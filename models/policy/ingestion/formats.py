@@ -150,7 +150,7 @@ def _csv_rows(binary, limits):
             limits.check_rows(number)
             if number % 1000 == 0:
                 limits.check_time()
-            if any(v.strip() for v in values):
+            if "".join(values).strip():  # not a blank row (some cell holds more than spaces)
                 yield number, values[:MAX_COLUMNS]
     except csv.Error as exc:
         raise UnreadableFile(f"CSV格式错误：{exc}") from exc

@@ -58,7 +58,7 @@ def _after_image():
         if field.name in ("created_at", "updated_at"):
             value = "%(now)s"
         elif field.name in ("holds", "raw"):
-            value = f"{column}::jsonb"
+            value = f"{column}::json"
         elif isinstance(field, peewee.DecimalField):
             value = f"{column}::text"
         elif isinstance(field, peewee.DateField):
@@ -68,7 +68,7 @@ def _after_image():
         else:
             value = column
         parts.append(f"'{field.name}', {value}")
-    return f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))::text"
+    return f"json_strip_nulls(json_build_object({', '.join(parts)}))::text"  # json: text built, never parsed
 
 
 SETUP = f"""

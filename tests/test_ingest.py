@@ -410,10 +410,11 @@ def test_an_unexpected_fault_leaves_no_batch_running(app, register, write_table,
     good = register[0]
     path = write_table("a.csv", RECORD_HEADERS, as_cells([penalty(good.name, good.uscc, 1)], "csv"))
 
-    def broken(self, rows):
+    def broken(self, rows, *args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest.PenaltyLoader, "flush", broken)
+    monkeypatch.setattr(ingest.PenaltyLoader, "flush", broken)  # the row-by-row path (SQLite)
+    monkeypatch.setattr(ingest.PenaltyStage, "_load", broken)  # the staged one (PostgreSQL), on its worker thread
     with pytest.raises(RuntimeError):
         ingest.import_file(path, path.name, "penalty", "ecology")
     batch = ImportBatch.get()

@@ -1,6 +1,7 @@
 """One row's cells: the typed readings every loader shares, and what a row's outcome can be (rejected, skipped)."""
 
 import functools
+import time
 from dataclasses import dataclass, field
 
 from models.base import local_today
@@ -101,29 +102,71 @@ def _checked_uscc(raw):
 
 def date_cell(row, column, needed=True, not_future=True):
     raw = row.get(column)
-    if raw is None or raw == "" or text(raw) == "":
+    if raw is None or raw == "":
+        value, reason = None, None
+    elif type(raw) is str:
+        value, reason = _date_text(raw)
+    else:
+        value, reason = _date_value(raw)
+    if reason is not None:
+        raise RowRejected(column, reason)
+    if value is None:
         if needed:
             raise RowRejected(column, "不能为空")
         return None
-    try:
-        value = parse_date(raw)
-    except CellError as exc:
-        raise RowRejected(column, str(exc)) from None
-    if not_future and value > local_today():
+    if not_future and value > today():
         raise RowRejected(column, f"日期{value.isoformat()}晚于今天")
     return value
 
 
-def decimal_cell(row, column, places, maximum):
-    if row.get(column) is None:
-        return None
+@functools.lru_cache(maxsize=8192)
+def _date_text(raw):
+    """(date or None when blank, None) or (None, reason): a file's dates repeat, each spelling is read once."""
+    return _date_value(raw)
+
+
+def _date_value(raw):
+    if text(raw) == "":
+        return None, None
     try:
-        value = parse_decimal(row.get(column), places)
+        return parse_date(raw), None
     except CellError as exc:
-        raise RowRejected(column, str(exc)) from None
+        return None, str(exc)
+
+
+_today = [float("-inf"), None]
+
+
+def today():
+    """local_today(), read at most once a second (a file's every row asks)."""
+    moment = time.monotonic()
+    if moment - _today[0] > 1:
+        _today[:] = [moment, local_today()]
+    return _today[1]
+
+
+def decimal_cell(row, column, places, maximum):
+    raw = row.get(column)
+    if raw is None:
+        return None
+    value, reason = _decimal_text(raw, places) if type(raw) is str else _decimal_value(raw, places)
+    if reason is not None:
+        raise RowRejected(column, reason)
     if value is not None and value > maximum:
         raise RowRejected(column, "金额过大，请核对单位")
     return value
+
+
+@functools.lru_cache(maxsize=8192)
+def _decimal_text(raw, places):
+    return _decimal_value(raw, places)
+
+
+def _decimal_value(raw, places):
+    try:
+        return parse_decimal(raw, places), None
+    except CellError as exc:
+        return None, str(exc)
 
 
 def operation(row):

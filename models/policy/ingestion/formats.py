@@ -148,7 +148,7 @@ def _csv_rows(binary, limits):
             limits.check_rows(number)
             if number % 1000 == 0:
                 limits.check_time()
-            if any(v.strip() for v in values):
+            if "".join(values).strip():  # not a blank row (some cell holds more than spaces)
                 yield number, values[:MAX_COLUMNS]
     except csv.Error as exc:
         raise UnreadableFile(f"CSV格式错误：{exc}") from exc
@@ -243,6 +243,10 @@ def verbatim(value):
 
 def text(value):
     """A cell as stripped text ('' for empty); integral floats lose their '.0'."""
+    if type(value) is str:  # the common case first
+        if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+            value = unicodedata.normalize("NFKC", value)
+        return value.replace("\x00", "").strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

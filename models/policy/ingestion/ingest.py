@@ -26,6 +26,7 @@ from models.policy.ingestion.listings import CriminalLoader, DishonestLoader, En
 from models.policy.ingestion.penalties import PenaltyLoader
 from models.policy.ingestion.repairs import RepairLoader
 from models.policy.ingestion.review import ReleaseRefused, recheck, release_held
+from models.policy.ingestion.staging import PenaltyStage
 from models.policy.ingestion.storage import insert_rows
 from models.policy.report import feeds
 from models.tables.records import DONE, FAILED, HELD, RUNNING, UNREADABLE, ImportBatch, RejectedRow
@@ -46,7 +47,7 @@ from models.tables.registry import (
 
 log = logging.getLogger(__name__)
 
-CHUNK = 2000
+CHUNK = 5000  # rows validated, then written together (COPY / executemany, one merge on PostgreSQL)
 HEADER_SCAN = 10  # non-empty rows searched for the header (title and note rows above it)
 ARREARS = "arrears"
 KINDS = (ENTERPRISE, PENALTY, ARREARS, SOCIAL_ARREARS, FUND_ARREARS, REPAIR, ENFORCEMENT, DISHONEST_LIST, CRIMINAL)
@@ -230,17 +231,23 @@ def _run(loader, records, batch, as_of, progress, unit="行", limits=NO_LIMITS):
             if is_postgres():
                 # Key lookups by IN-lists of 500: with the table's statistics stale (a big load in progress, or a
                 # fresh table) the planner's default selectivity makes them full scans, quadratic over a file.
-                db.execute_sql("SET LOCAL enable_seqscan = off")
-            seen, chunk, done = {}, [], 0
-            for number, row in records:
-                chunk.append(_validated(loader, number, row, seen, result, blocked, unit))
-                if len(chunk) >= CHUNK:
-                    done += _flush(loader, chunk, result, blocked, scopes)
-                    chunk = []
-                    limits.check_time()
-                    if progress:
-                        progress(done)
-            done += _flush(loader, chunk, result, blocked, scopes)
+                # And no JIT: those plans' costs would have every chunk's statements compiled, for seconds each.
+                db.execute_sql("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
+            sink = _Sink(loader, result, blocked, scopes, unit)
+            try:
+                chunk, done = [], 0
+                for number, row in records:
+                    chunk.append(_validated(loader, number, row, sink.seen, result, blocked, unit))
+                    if len(chunk) >= CHUNK:
+                        done += sink.flush(chunk)
+                        chunk = []
+                        limits.check_time()
+                        if progress:
+                            progress(done)
+                done += sink.flush(chunk)
+                sink.finish()
+            finally:
+                sink.close()
             if progress:
                 progress(done)
             _finish(batch, result, loader, as_of, scopes, blocked)
@@ -298,20 +305,45 @@ def _reject(result, blocked, number, column, reason, scope):
     return None
 
 
-def _flush(loader, chunk, result, blocked, scopes):
-    rows = [item for item in chunk if item is not None]
-    if not rows:
+class _Sink:
+    """Where validated chunks go: on PostgreSQL a penalty load is staged and merged set-based on a worker thread
+    while the next chunk is validated (models/policy/ingestion/staging.py; in-file duplicates of earlier chunks are
+    found there, so `seen` holds one chunk's keys); otherwise each chunk is flushed by its loader (one transaction,
+    executemany / COPY in chunks) and `seen` holds the file's keys."""
+
+    def __init__(self, loader, result, blocked, scopes, unit):
+        self.loader, self.result, self.blocked, self.scopes = loader, result, blocked, scopes
+        self.seen = {}
+        self.stage = PenaltyStage(loader, self.absorb, unit) if isinstance(loader, PenaltyLoader) and is_postgres() \
+            else None
+
+    def flush(self, chunk):
+        rows = [item for item in chunk if item is not None]
+        if self.stage is not None:
+            self.seen.clear()
+            self.stage.submit(rows)
+        elif rows:
+            self.absorb(self.loader.flush(rows))
         return len(chunk)
-    outcome = loader.flush(rows)
-    result.imported += outcome.imported
-    result.updated += outcome.updated
-    result.unchanged += outcome.unchanged
-    result.held_rows += outcome.held
-    result.outbound += outcome.outbound
-    scopes.update(outcome.scopes)
-    for number, column, reason, scope in outcome.rejected:
-        _reject(result, blocked, number, column, reason, scope)
-    return len(chunk)
+
+    def finish(self):
+        if self.stage is not None:
+            self.stage.finish()
+
+    def close(self):
+        if self.stage is not None:
+            self.stage.close()
+
+    def absorb(self, outcome):
+        result = self.result
+        result.imported += outcome.imported
+        result.updated += outcome.updated
+        result.unchanged += outcome.unchanged
+        result.held_rows += outcome.held
+        result.outbound += outcome.outbound
+        self.scopes.update(outcome.scopes)
+        for number, column, reason, scope in outcome.rejected:
+            _reject(result, self.blocked, number, column, reason, scope)
 
 
 def _finish(batch, result, loader, as_of, scopes, blocked):

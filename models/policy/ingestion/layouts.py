@@ -9,6 +9,7 @@ report; only whether a row carried one is kept, to tell a natural person's row. 
 record's raw data, keyed by their normalised header.
 """
 
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -40,7 +41,11 @@ class Layout:
     def row(self, values):
         """A row dict keyed by canonical column, with its raw data and the labels of the personal IDs it carried."""
         size = len(values)
-        out = {name: values[i] for i, name in self.columns.items() if i < size}
+        pick = self.__dict__.get("_pick") or self._picker()
+        if size > pick[0]:  # the common row, as wide as its header: its cells picked in C
+            out = dict(zip(pick[1], pick[2](values), strict=True))
+        else:
+            out = {name: values[i] for i, name in self.columns.items() if i < size}
         for name, parts in self.joins.items():
             out[name] = ";".join(t for t in (text(values[i]) for i in parts if i < size) if t)
         if self.raw:
@@ -49,6 +54,13 @@ class Layout:
         if carried:
             out[ID] = carried
         return out
+
+    def _picker(self):
+        """(last index, names, getter of their cells as a tuple), made once: the columns are set by `resolve`."""
+        indexes = list(self.columns)
+        getter = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda values: (values[indexes[0]],)
+        self._pick = (max(indexes), list(self.columns.values()), getter) if indexes else (float("inf"), [], None)
+        return self._pick
 
 
 def resolve(headers, columns, aliases=None, joins=None):

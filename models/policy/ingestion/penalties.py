@@ -22,6 +22,7 @@ from models.policy.ingestion.cells import (
     severity_cell,
     uscc_cell,
 )
+from models.policy.ingestion.formats import verbatim
 from models.policy.ingestion.layouts import raw_data, skip_natural_person
 from models.policy.ingestion.loaders import DomainCells, Loader
 from models.policy.ingestion.procedure import plausibility_hold, procedure_of
@@ -51,6 +52,9 @@ from models.tables.registry import PENALTY, name_key
 
 MAX_FINE_WAN = Decimal("9999999999")
 # What a re-send is compared with: every stored field the row carries, the text as sent included.
+# The official text of unbounded length, read as sent (blank when absent): (field, column).
+FREE_TEXT = (("violation_type", "违法行为类型"), ("facts", "违法事实"), ("basis", "处罚依据"),
+             ("licence", "暂扣或吊销证照名称及编号"))
 ROW_HOLDS = ("held_implausible", HELD_AUTHORITY)  # decided by the row itself (the register's come at flush)
 
 
@@ -127,18 +131,14 @@ class PenaltyLoader(DomainCells, Loader):
         if procedure == SIMPLIFIED and not no_penalty_text(category, content, number_key):
             holds = plausibility_hold(procedure, marker, category, fine, subject_class, code)
         holds = holds + self.authority_of(authority)[1]
-        return {
+        fields = {
             "subject_name": optional(row, "行政相对人名称", 200, official=True),
             "subject_class": subject_class,
             "uscc": code,
-            "violation_type": optional(row, "违法行为类型", official=True),
-            "facts": optional(row, "违法事实", official=True),
-            "basis": optional(row, "处罚依据", official=True),
             "category": category,
             "content": content,
             "fine_wan": fine,
             "confiscated_wan": decimal_cell(row, "没收违法所得、没收非法财物的金额（万元）", 4, MAX_FINE_WAN),
-            "licence": optional(row, "暂扣或吊销证照名称及编号", official=True),
             "decided_on": date_cell(row, "处罚决定日期"),
             "valid_until": date_cell(row, "处罚有效期", needed=False, not_future=False),
             "publicity_until": date_cell(row, "公示截止期", needed=False, not_future=False),
@@ -151,6 +151,10 @@ class PenaltyLoader(DomainCells, Loader):
             "raw": raw_data(row),
             "holds": holds,
         }
+        for name, column in FREE_TEXT:  # optional(row, column, official=True) inlined: it cannot refuse a value
+            value = row.get(column)
+            fields[name] = "" if value is None or value == "" else verbatim(value)
+        return fields
 
     def key(self, values):
         return (values["decision_key"], values["authority_key"])
@@ -161,11 +165,16 @@ class PenaltyLoader(DomainCells, Loader):
         registry = register_lookup(v["uscc"] for _, v in rows if "uscc" in v)
         return self.upsert(rows, existing, registry, lambda exc, values: exc.scope)
 
-    def _new(self, values, registry):
+    @staticmethod
+    def check_new(values):
+        """RowRejected when a row matching no stored record corrects or withdraws one."""
         if values["op"] == OP_CORRECT:
             raise RowRejected("操作", "未找到要更正的原记录（按行政处罚决定书文号和处罚机关）", values["domain_id"])
         if values["op"] == OP_WITHDRAW:
             raise RowRejected("操作", "未找到要撤销的原记录（按行政处罚决定书文号和处罚机关）")
+
+    def _new(self, values, registry):
+        self.check_new(values)
         enterprise, found = register_holds(registry, values["uscc"], values["subject_name"])
         holds = merge_holds(values["holds"], (), found) if found or values["holds"] else None
         record = dict(values, domain=values["domain_id"], enterprise=enterprise, holds=holds,

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from models.base import local_today
+from models.policy.report.present import cn_date
 from models.tables.blobs import StoredBlob
 from models.tables.cases import OBJECTION, REPAIR_REQUEST, Case, CaseEvidence, StaffNotice
 from models.tables.records import REPAIRED
@@ -37,7 +38,7 @@ def test_objection_happy_path_with_photos(owner, rt):
     assert "2. 理由：对方说我需要绑定企业才行" in summary and "3. 证明材料：2 张照片" in summary
     reply = owner.say("确认", msg_key="confirm-objection")
     case = Case.get()
-    assert case.number in reply and f"{case.deadline:%Y年%m月%d日}" in reply
+    assert case.number in reply and cn_date(case.deadline) in reply
     assert (case.kind, case.record_id, case.msg_key) == (OBJECTION, record.id, "confirm-objection")
     assert case.reason == "对方说我需要绑定企业才行，这条处罚不是我们公司的"
     evidence = list(CaseEvidence.select().where(CaseEvidence.case == case))

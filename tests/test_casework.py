@@ -29,7 +29,7 @@ def test_repair_not_yet_eligible_says_when(case_world):
     with pytest.raises(NotEligible) as err:
         check_repair_eligibility(serious, today=TODAY)
     assert err.value.eligible_on == dt.date(2027, 3, 10)
-    assert "2027年03月10日" in err.value.message and "严重" in err.value.message
+    assert "2027年3月10日" in err.value.message and "严重" in err.value.message
     general = case_world.record(decided_on=dt.date(2026, 8, 27))
     assert check_repair_eligibility(general, today=TODAY).eligible_on == dt.date(2026, 11, 27)
     with pytest.raises(NotEligible):

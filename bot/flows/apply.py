@@ -19,6 +19,7 @@ from bot.reading import read_request
 from jobs.delivery import enqueue_rows
 from jobs.pipeline import enqueue_build
 from models.base import to_local, transaction
+from models.policy.report.present import cn_date
 from models.tables.accounts import Binding
 from models.tables.outbound import OutboundMessage
 from models.tables.reports import Report
@@ -186,7 +187,7 @@ def _tell_replaced_owners(ctx, enterprise, request, earlier):
     owners = set(Binding.owners_of(enterprise, besides=ctx.user.id))
     config = ctx.rt.config
     purpose = purposes.Purpose(request.purpose_category, request.purpose).label()
-    when = f"{to_local(request.created_at):%Y年%m月%d日 %H:%M}"
+    when = f"{cn_date(to_local(request.created_at))} {to_local(request.created_at):%H:%M}"
     ids = []
     for report in earlier:
         owner = report.issued_to()

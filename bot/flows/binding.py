@@ -22,6 +22,7 @@ from bot.parse import ParseError
 from jobs.delivery import enqueue_rows
 from jobs.media import enqueue_binding_media
 from models.base import to_local, utcnow
+from models.policy.report.present import cn_date
 from models.policy.uscc import InvalidUSCC, validate
 from models.tables.accounts import MOBILE_CHANGED, Binding, BindingReview, HandledMessage
 from models.tables.outbound import OutboundMessage
@@ -140,7 +141,7 @@ def tell_owners_new_binding(ctx, enterprise, binding):
     config = ctx.rt.config
     now = utcnow()
     text = texts.BIND_NEW_OWNER_NOTICE.format(
-        name=enterprise.name, when=f"{to_local(now):%Y年%m月%d日 %H:%M}", issuer=config["REPORT_ISSUER"],
+        name=enterprise.name, when=f"{cn_date(to_local(now))} {to_local(now):%H:%M}", issuer=config["REPORT_ISSUER"],
         contact=config["GUIDE_CONTACT"] or texts.CONTACT_NONE)
     fields = {"thing1": "企业新增绑定用户", "thing2": enterprise.name[:20], "time3": f"{to_local(now):%Y-%m-%d %H:%M}"}
     return [

@@ -17,6 +17,7 @@ from jobs.media import enqueue_case_evidence, placeholder_blob
 from jobs.notices import case_opened
 from models.base import transaction
 from models.policy.casework.cases import CaseError, NotEligible, check_repair_eligibility, open_case, records_for_case
+from models.policy.report.present import cn_date
 from models.tables.cases import OBJECTION, REPAIR_REQUEST, Case
 from models.tables.records import PenaltyRecord
 
@@ -123,7 +124,7 @@ class CaseFlow(EnterpriseFormFlow):
                 ctx.state = None
                 return error.message
         ctx.state = None
-        return texts.CASE_OPENED.format(title=self.title, number=case.number, deadline=f"{case.deadline:%Y年%m月%d日}")
+        return texts.CASE_OPENED.format(title=self.title, number=case.number, deadline=cn_date(case.deadline))
 
     def open(self, ctx, enterprise, record, msg_key):
         """Open the case with placeholder blobs for the photos; queue fetching them and the department's notice."""

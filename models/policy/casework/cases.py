@@ -21,6 +21,7 @@ from models.base import db, local_today, utcnow
 from models.policy.casework.severity import MIN_PUBLICITY_MONTHS, record_severity, repair_eligible_on
 from models.policy.report.corrections import mark_reports_corrected
 from models.policy.report.numbering import next_sequence
+from models.policy.report.present import cn_date
 from models.policy.report.rules import is_no_penalty
 from models.policy.workdays import add_workdays
 from models.refusals import Refusal
@@ -97,8 +98,8 @@ def check_repair_eligibility(record, today=None):
         months = MIN_PUBLICITY_MONTHS[severity.level]
         raise NotEligible(
             f"该处罚属于{severity.level}失信信息，依《信用修复管理办法》（国家发展改革委令第36号），最短公示期为"
-            f"{months}个月（自处罚决定之日 {record.decided_on:%Y年%m月%d日} 起算），尚未期满。"
-            f"请于 {eligible_on:%Y年%m月%d日} 起再申请信用修复。",
+            f"{months}个月（自处罚决定之日 {cn_date(record.decided_on)} 起算），尚未期满。"
+            f"请于 {cn_date(eligible_on)} 起再申请信用修复。",
             eligible_on=eligible_on,
         )
     return Eligibility(severity=severity.level, eligible_on=eligible_on)

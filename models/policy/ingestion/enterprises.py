@@ -11,6 +11,7 @@ from models.base import to_local, utcnow
 from models.policy.ingestion.cells import Outcome, RowRejected, optional, required, uscc_cell
 from models.policy.ingestion.loaders import Loader
 from models.policy.ingestion.storage import apply_change, enterprises_by_uscc, insert_rows, recheck_held
+from models.policy.report.present import cn_date
 from models.tables.accounts import Binding
 from models.tables.registry import Enterprise
 from models.tables.reports import OutboundMessage
@@ -82,7 +83,7 @@ def tell_owners_mobile_changed(enterprise, old_mobile, department, batch):
     row keeps the facts; jobs/notice_kinds.py composes the text and the template fields."""
     owners = Binding.select(Binding.user).where((Binding.enterprise == enterprise) & Binding.revoked_at.is_null())
     changed = to_local(enterprise.mobile_changed_at)
-    facts = {"name": enterprise.name, "when": f"{changed:%Y年%m月%d日}", "at": f"{changed:%Y-%m-%d %H:%M}",
+    facts = {"name": enterprise.name, "when": cn_date(changed), "at": f"{changed:%Y-%m-%d %H:%M}",
              "old": _masked(old_mobile), "new": _masked(enterprise.mobile), "source": department.name}
     return [
         OutboundMessage.create_once(

@@ -14,6 +14,7 @@ batch stored twice is stored once. Without Redis the view is written to the data
 
 import atexit
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from collections import deque
 
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from models.base import db, utcnow
+from models.base import connected, utcnow
 from models.tables.views import ViewLog
 from runtime import current
 
@@ -126,7 +127,8 @@ class ViewBuffer:
             except RedisError:
                 log.warning("view stream unavailable (Redis); writing %s views to the database", len(batch),
                             exc_info=True)
-                _store_now([dict(v, at=dt.datetime.fromisoformat(v["at"]), entry=None) for v in batch])
+                stored = [dict(v, at=dt.datetime.fromisoformat(v["at"]), entry=None) for v in batch]
+                connected(functools.partial(_store, stored))
         return len(queued)
 
 
@@ -148,15 +150,6 @@ def _script_args(view):
     """KEYS and ARGV of _APPEND for `view`."""
     keys = [_client_key(view["report"], view["ip"], view["user_agent"], view["openid"]), STREAM]
     return keys, [VIEW_DEDUP_SECONDS, json.dumps(view, ensure_ascii=False), view["kind"]]
-
-
-def _store_now(views):
-    """_store from any thread: its own database connection when it has none."""
-    if db.is_closed():
-        with db.connection_context():
-            _store(views)
-    else:
-        _store(views)
 
 
 def flush_view_log():

@@ -56,6 +56,15 @@ def transaction(work):
         return work()
 
 
+def connected(work):
+    """`work()` with a database connection: this thread's own, opened and closed here, when it has none (a
+    background thread such as the verify page's view buffer)."""
+    if not db.is_closed():
+        return work()
+    with db.connection_context():
+        return work()
+
+
 def is_postgres():
     """True when the bound database is PostgreSQL."""
     return isinstance(db.obj, PostgresqlDatabase)

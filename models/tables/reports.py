@@ -39,12 +39,6 @@ class ReportSequence(BaseModel):
 _LIVE_SQL = {}  # the live-fields query by the database's parameter mark (? or %s)
 
 
-# The live fields as the verify page reads them (report_status takes one): a tuple, not a model instance, which
-# costs more to build than the read itself.
-LiveReport = namedtuple("LiveReport", ("id", "token", "number", "issued_at", "valid_until", "revoked_at",
-                                       "superseded_by_id", "corrected_at", "correction_note", "pdf_ready_at", "digest"))
-
-
 class Report(BaseModel):
     request = ForeignKeyField(ReportRequest, unique=True, backref="reports")
     enterprise = ForeignKeyField(Enterprise, backref="reports")
@@ -186,6 +180,12 @@ class Report(BaseModel):
         views = self.views.model  # ViewLog (models/tables/views.py), which refers to this table
         query = views.select(views.at, views.unit).where(views.report == self)
         return query.count(), [(v.at, v.unit) for v in query.order_by(views.at.desc()).limit(limit)]
+
+
+# The live fields as the verify page reads them (report_status takes one): a tuple, not a model instance, which
+# costs more to build than the read itself; named as on a Report (a foreign key by its id: superseded_by_id).
+LiveReport = namedtuple("LiveReport", [getattr(Report._meta.fields[name], "object_id_name", name)
+                                       for name in Report.LIVE_FIELDS])
 
 
 class ReportRecord(BaseModel):

@@ -12,6 +12,7 @@ follow or window columns. Order of precedence for a text:
    (binds it), a common question, a report request, a greeting; else a short answer that says what works.
 """
 
+import functools
 import re
 
 from bot import catalogue, faq, parse, state, texts, writing
@@ -216,12 +217,17 @@ def cancel(ctx):
 
 def help_text(ctx):
     """The help derived from the commands' declarations and the FAQ; a flow in progress stays where it was."""
-    lines = [texts.HELP_LINE.format(keyword=keyword, line=line) for keyword, line in catalogue.help_lines()]
-    reply = texts.HELP.format(commands="\n".join(lines), questions="｜".join(faq.titles()),
-                              guide=f"{ctx.rt.config['PUBLIC_BASE_URL']}/guide")
+    reply = _help(ctx.rt.config["PUBLIC_BASE_URL"])
     if ctx.state is not None:
         reply += "\n" + texts.HELP_IN_FLOW.format(title=FLOWS[ctx.state["flow"]].title)
     return reply
+
+
+@functools.lru_cache(maxsize=4)
+def _help(base_url):
+    """The help text itself: the declarations are fixed for the process, so it is composed once per base URL."""
+    lines = [texts.HELP_LINE.format(keyword=keyword, line=line) for keyword, line in catalogue.help_lines()]
+    return texts.HELP.format(commands="\n".join(lines), questions="｜".join(faq.titles()), guide=f"{base_url}/guide")
 
 
 def answer_question(ctx, text):

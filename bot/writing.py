@@ -72,8 +72,10 @@ def _numeral_value(run, before, after):
         return None
 
 
+@lru_cache(maxsize=2048)
 def readable(text):
-    """`clean` and `numerals` together: the form every parser reads."""
+    """`clean` and `numerals` together: the form every parser reads (a message is read by several parsers in one
+    turn, and the commands recur: computed once per text and process)."""
     return numerals(clean(text))
 
 

@@ -65,7 +65,7 @@ def receive():
             return seen
         raise
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
-    turn = wechat_turn.Turn(rt.redis, fingerprint, incoming, _seen_window())
+    turn = wechat_turn.Turn(rt.turn_redis, fingerprint, incoming, _seen_window())
     try:
         return _answer(turn, message, incoming, key, rt)
     except BaseException:

@@ -8,7 +8,7 @@ from flask import Flask, request
 import runtime
 from config import ROOT, ConfigError, load_config, require_settings
 from jobs import notice_kinds
-from models.base import bind_database, db
+from models.base import bind_database, db, release_connection
 from runtime import configure_logging
 
 CONNECT_ON_FIRST_QUERY = frozenset({"wechat"})  # a known user's message needs no database (jobs/interactions.py)
@@ -47,8 +47,7 @@ def init_database(app):
 
     @app.teardown_appcontext
     def _close(exc):
-        if not db.is_closed():
-            db.close()
+        release_connection()
 
 
 def init_runtime(app):
@@ -61,7 +60,7 @@ def register_blueprints(app):
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(wechat.bp)
+    wechat.init_app(app)  # before the proxy fix, which then wraps its Callback too
     security.init_app(app)
     verify.init_app(app)
     app.register_blueprint(guide.bp)

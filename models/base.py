@@ -56,6 +56,12 @@ def transaction(work):
         return work()
 
 
+def release_connection():
+    """Close this thread's database connection if a request opened one (the end of every web request)."""
+    if not db.is_closed():
+        db.close()
+
+
 def connected(work):
     """`work()` with a database connection: this thread's own, opened and closed here, when it has none (a
     background thread such as the verify page's view buffer)."""

@@ -1,24 +1,30 @@
-"""GET/POST /wechat: WeChat's callback. Checks signatures and freshness, decrypts, parses, deduplicates, asks the bot,
+"""/wechat: WeChat's callback. Checks signatures and freshness, decrypts, parses, deduplicates, asks the bot,
 replies (docs/WECHAT.md §1). The XML itself is bot/codec.py's.
 
-The request path touches only Redis and the database; slow work is queued by the bot as RQ jobs.
+`POST /wechat` — every message — is served by `Callback`, a WSGI layer in front of Flask that answers it without
+Flask's request context, hooks, session and routing (a quarter of the webhook's time: bench/webhook_bench.py
+--profile); every other request, `GET /wechat` (the server verification) included, goes on to Flask. The request
+path touches only Redis and the database; slow work is queued by the bot as RQ jobs.
 """
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import time
+from dataclasses import dataclass
+from http import HTTPStatus
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, abort, current_app, request
 from peewee import PeeweeException
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 from bot import codec, engine, texts
 from jobs import interactions
 from jobs.delivery import take_mentions
-from models.base import utcnow
+from models.base import release_connection, utcnow
 from models.tables.accounts import user_for_openid
 from runtime import reset_trace_id, set_trace_id, trace_id_for
 from webhooks import wechat_turn
@@ -26,59 +32,124 @@ from webhooks import wechat_turn
 logger = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
 
+PATH = "/wechat"
 MAX_BODY = 64 * 1024
 POLL_INTERVAL = 0.1
 SUCCESS = "success"
 
 
-# -- the views -------------------------------------------------------------------------------------------------
+class Refused(Exception):
+    """A request answered with an HTTP error: 403 not WeChat's, 400 unreadable, 413 too large."""
+
+    def __init__(self, status, reason=""):
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Call:
+    """One POST: the app's settings and runtime, the signed query arguments, the client's address."""
+
+    cfg: dict
+    rt: object
+    args: dict
+    remote_addr: str
+
+
+def init_app(app):
+    """The verification view on Flask; messages through `Callback`, inside the proxy fix (security.init_app)."""
+    app.register_blueprint(bp)
+    app.wsgi_app = Callback(app.wsgi_app, app)
+
+
+class Callback:
+    """WSGI: `POST /wechat` answered here, everything else passed to `inner` (Flask). The database connection a
+    message opened (a new user's, a mention's) is closed at the end, as Flask's teardown does for its views; an
+    unexpected error is logged and answered 500 (raised instead where Flask would propagate it: tests, debug)."""
+
+    def __init__(self, inner, app):
+        self.inner, self.app = inner, app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
+            return self.inner(environ, start_response)
+        incoming = Request(environ)
+        call = Call(self.app.config, self.app.extensions["hegui"], _first_values(incoming.args),
+                    incoming.remote_addr or "")
+        try:
+            response = receive(call, _read_body(incoming))
+        except Refused as refused:
+            response = _error(refused.status)
+        except Exception:
+            if self._propagates():
+                raise
+            logger.exception("unexpected error answering POST /wechat")
+            response = _error(HTTPStatus.INTERNAL_SERVER_ERROR)
+        finally:
+            release_connection()
+        return response(environ, start_response)
+
+    def _propagates(self):
+        setting = self.app.config["PROPAGATE_EXCEPTIONS"]
+        return setting if setting is not None else (self.app.testing or self.app.debug)
+
+
+def _first_values(multidict):
+    """The query arguments, the first of a repeated one (as MultiDict.get), as a plain dict."""
+    return {key: values[0] for key, values in multidict.lists()}
+
+
+def _error(status):
+    status = HTTPStatus(status)
+    return Response(f"{status.value} {status.phrase}", status=status.value, mimetype="text/plain")
+
+
+# -- the verification view and the message ---------------------------------------------------------------------
 
 
 @bp.get("/wechat")
 def verify():
     """Server verification: echo `echostr` when the signature is WeChat's."""
-    if not _signature_ok(request.args):
+    if not _signature_ok(current_app.config, request.args):
         abort(403)
     return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
-@bp.post("/wechat")
-def receive():
+def receive(call, body):
     """One message or event: authenticated, fresh and new, then parsed, deduplicated and answered."""
-    body = _read_body()
-    encrypted = request.args.get("encrypt_type", "").lower() == "aes"
+    cfg, args = call.cfg, call.args
+    encrypted = args.get("encrypt_type", "").lower() == "aes"
     if not encrypted:
-        if current_app.config.get("WECHAT_AES_KEY") and not current_app.config.get("WECHAT_ACCEPT_PLAINTEXT"):
+        if cfg.get("WECHAT_AES_KEY") and not cfg.get("WECHAT_ACCEPT_PLAINTEXT"):
             # In safe and compatible mode WeChat always sends encrypt_type=aes; `signature` covers no body, so a
             # plaintext POST could speak as any openid with one leaked callback URL.
-            _forbid("plaintext while WECHAT_AES_KEY is set")
-        if not _signature_ok(request.args):
-            _forbid("plaintext signature")  # before parsing: forged bodies never reach the XML parser
-    _check_fresh(request.args)
-    rt = current_app.extensions["hegui"]
-    fingerprint = _request_fingerprint(request.args)
+            _forbid(call, "plaintext while WECHAT_AES_KEY is set")
+        if not _signature_ok(cfg, args):
+            _forbid(call, "plaintext signature")  # before parsing: forged bodies never reach the XML parser
+    _check_fresh(call)
+    fingerprint = _request_fingerprint(args)
     try:
-        message, incoming, key = _decode(body, encrypted)
-    except HTTPException:
-        seen = _seen_response(rt, fingerprint)  # a replay of an answered request gets its answer, whatever its body
+        message, incoming, key = _decode(call, body, encrypted)
+    except Refused:
+        seen = _seen_response(call, fingerprint)  # a replay of an answered request gets its answer, whatever its body
         if seen is not None:
             return seen
         raise
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
-    turn = wechat_turn.Turn(rt.turn_redis, fingerprint, incoming, _seen_window())
+    turn = wechat_turn.Turn(call.rt.turn_redis, fingerprint, incoming, _seen_window(cfg))
     try:
-        return _answer(turn, message, incoming, key, rt)
+        return _answer(call, turn, message, incoming, key)
     except BaseException:
-        _forget_request(rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
+        _forget_request(call.rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
         raise
     finally:
         reset_trace_id(token)
 
 
-def _decode(body, encrypted):
+def _decode(call, body, encrypted):
     """(the message's fields, its Incoming, the AES key that decrypted it or None); 403 or 400 when it is not
     WeChat's or not well formed."""
-    cfg, args = current_app.config, request.args
+    cfg, args = call.cfg, call.args
     try:
         message, key = codec.parse_xml(body), None
         if encrypted:
@@ -88,16 +159,16 @@ def _decode(body, encrypted):
             message = codec.parse_xml(xml.encode("utf-8"))
         incoming = codec.parse_incoming(message, now=int(args["timestamp"]))  # _check_fresh vetted it
     except codec.Forged:
-        _forbid("msg_signature")
+        _forbid(call, "msg_signature")
     except codec.BadMessage as exc:
-        abort(400, str(exc))
+        raise Refused(HTTPStatus.BAD_REQUEST, str(exc)) from exc
     return message, incoming, key
 
 
-def _answer(turn, message, incoming, key, rt):
+def _answer(call, turn, message, incoming, key):
     """The response to an authenticated, fresh, decoded request: the first one's (a replay), the message's reply
     computed once (a repeat of the MsgId gets the stored one), or the bot's, in two Redis round trips."""
-    wait = current_app.config["WECHAT_REPLY_WAIT"]
+    rt, wait = call.rt, call.cfg["WECHAT_REPLY_WAIT"]
     try:
         outcome = turn.begin()
     except RedisError:
@@ -105,13 +176,13 @@ def _answer(turn, message, incoming, key, rt):
         # WeChat's "该公众号暂时无法提供服务" after three silent retries; effects are unique in the database.
         logger.exception("storage unavailable while handling %s", incoming.msg_key)
         turn.outcome = "busy"
-        return _remember(rt, turn, _render(message, incoming, key, texts.SERVICE_BUSY))
+        return _remember(rt, turn, _render(call, message, incoming, key, texts.SERVICE_BUSY))
     if outcome == "seen":
-        return _first_response(rt, turn.fingerprint, turn.stored)
+        return _first_response(call, turn.fingerprint, turn.stored)
     if outcome == "reply":
-        return _remember(rt, turn, _render(message, incoming, key, turn.stored))
+        return _remember(rt, turn, _render(call, message, incoming, key, turn.stored))
     if outcome == "inflight":
-        return _remember(rt, turn, _render(message, incoming, key, _await_reply(rt, turn, wait)))
+        return _remember(rt, turn, _render(call, message, incoming, key, _await_reply(rt, turn, wait)))
     try:
         user = turn.cached_user or user_for_openid(incoming.openid)
         may_have_mentions = turn.flagged or turn.cached_user is None
@@ -121,25 +192,25 @@ def _answer(turn, message, incoming, key, rt):
         if may_have_mentions and text is not None:
             said, unsettled = take_mentions(user)
             text = engine.prefixed(said, text)
-        response = _render(message, incoming, key, text)
+        response = _render(call, message, incoming, key, text)
         if not turn.finish(text, response, user, deferred_at, flag=unsettled):
             logger.warning("the user lock of %s expired while its message was answered", incoming.msg_key)
         return response
     except (RedisError, PeeweeException):
         logger.exception("storage unavailable while handling %s", incoming.msg_key)
         _quietly(turn.abort)
-        return _remember(rt, turn, _render(message, incoming, key, texts.SERVICE_BUSY))
+        return _remember(rt, turn, _render(call, message, incoming, key, texts.SERVICE_BUSY))
     except BaseException:
         _quietly(turn.abort)  # let WeChat's retry try again
         raise
 
 
-def _render(message, incoming, key, text):
+def _render(call, message, incoming, key, text):
     """The passive reply carrying `text` (`success` for none) — in safe and compatible mode encrypted with the key
     that decrypted the request (docs/WECHAT.md §1.6)."""
     if not text:
         return Response(SUCCESS, mimetype="text/plain")
-    cfg, args = current_app.config, request.args
+    cfg, args = call.cfg, call.args
     xml = codec.render_text_reply(incoming.openid, codec.field(message, "ToUserName") or "", text)
     if key:
         xml = codec.encrypt(xml, key, cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"], args.get("nonce", ""))
@@ -156,18 +227,18 @@ def _quietly(release):
 # -- authentication and decoding -------------------------------------------------------------------------------
 
 
-def _forbid(what):
-    logger.warning("rejected /wechat request from %s: bad %s", request.remote_addr, what)
-    abort(403)
+def _forbid(call, what):
+    logger.warning("rejected /wechat request from %s: bad %s", call.remote_addr, what)
+    raise Refused(HTTPStatus.FORBIDDEN, what)
 
 
-def _check_fresh(args):
+def _check_fresh(call):
     """403 unless `timestamp` is within WECHAT_MAX_SKEW seconds of our clock: a recorded request replayed later is
     refused however well it is signed."""
-    stamp = args.get("timestamp", "")
-    skew = current_app.config["WECHAT_MAX_SKEW"]
+    stamp = call.args.get("timestamp", "")
+    skew = call.cfg["WECHAT_MAX_SKEW"]
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or abs(time.time() - int(stamp)) > skew:
-        _forbid(f"timestamp {stamp[:20]!r} (outside {skew} s)")
+        _forbid(call, f"timestamp {stamp[:20]!r} (outside {skew} s)")
 
 
 def _request_fingerprint(args):
@@ -176,30 +247,30 @@ def _request_fingerprint(args):
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _seen_window():
-    return 2 * current_app.config["WECHAT_MAX_SKEW"]
+def _seen_window(cfg):
+    return 2 * cfg["WECHAT_MAX_SKEW"]
 
 
-def _seen_response(rt, fingerprint):
+def _seen_response(call, fingerprint):
     """For a signed request seen inside the window (WeChat's retry, or a replay), the first request's response;
     None for one not seen (or when Redis is away)."""
     try:
-        stored = rt.redis.get(wechat_turn.seen_key(fingerprint))
+        stored = call.rt.redis.get(wechat_turn.seen_key(fingerprint))
     except RedisError:
         logger.warning("request dedup unavailable (Redis)", exc_info=True)
         return None
-    return None if stored is None else _first_response(rt, fingerprint, stored.decode())
+    return None if stored is None else _first_response(call, fingerprint, stored.decode())
 
 
-def _first_response(rt, fingerprint, stored):
+def _first_response(call, fingerprint, stored):
     """The first request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered
     (`success` after that)."""
-    deadline = time.monotonic() + current_app.config["WECHAT_REPLY_WAIT"]
+    deadline = time.monotonic() + call.cfg["WECHAT_REPLY_WAIT"]
     while not stored:
         if time.monotonic() >= deadline:
             return Response(SUCCESS, mimetype="text/plain")
         time.sleep(POLL_INTERVAL)
-        stored = (rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
+        stored = (call.rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
     first = json.loads(stored)
     return Response(first["body"], mimetype=first["mimetype"])
 
@@ -220,19 +291,19 @@ def _remember(rt, turn, response):
     return response
 
 
-def _signature_ok(args):
+def _signature_ok(cfg, args):
     """`signature` = sha1 of the sorted token, timestamp and nonce."""
-    expected = codec.signature(current_app.config["WECHAT_TOKEN"], args.get("timestamp", ""), args.get("nonce", ""))
-    return bool(args.get("signature")) and args.get("signature") == expected
+    expected = codec.signature(cfg["WECHAT_TOKEN"], args.get("timestamp", ""), args.get("nonce", ""))
+    return bool(args.get("signature")) and hmac.compare_digest(args["signature"].encode(), expected.encode())
 
 
-def _read_body():
+def _read_body(incoming):
     """The raw body, 413 beyond MAX_BODY (whether or not Content-Length says so)."""
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413)
-    body = request.stream.read(MAX_BODY + 1)
+    if (incoming.content_length or 0) > MAX_BODY:
+        raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    body = incoming.stream.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
-        abort(413)
+        raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     return body
 
 

@@ -105,6 +105,24 @@ class LuaScript:
         except redis.exceptions.NoScriptError:
             return conn.eval(self.source, len(keys), *keys, *args)
 
+    def on_held(self, client, keys=(), args=()):
+        """Run on a HeldClients client: written to its one connection and read back, without redis-py's per-call
+        machinery (a third of the call again); a connection error falls back to the client, which reconnects and
+        retries."""
+        held = getattr(client, "connection", None)
+        if held is None:  # a pooled client (tests, tools)
+            return self(client, keys, args)
+        try:
+            try:
+                held.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+                return held.read_response()
+            except redis.exceptions.NoScriptError:
+                held.send_command("EVAL", self.source, len(keys), *keys, *args)
+                return held.read_response()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            held.disconnect()
+            return self(client, keys, args)
+
 
 class HeldClients:
     """A single-connection Redis client per process and thread, for the webhook's two round trips per message:

@@ -201,7 +201,15 @@ def _cipher(key):
     raw = base64.b64decode(key + "=")
     if len(raw) != 32:
         raise BadMessage("an EncodingAESKey must be 43 characters of base64 (32 bytes)")
-    return PrpCrypto(raw)
+    return _Cipher(raw)
+
+
+class _Cipher(PrpCrypto):
+    """wechatpy's cipher with the 16 random bytes ahead of each message drawn from `secrets` (wechatpy samples 16
+    letters with `random`, a tenth of encrypting a reply)."""
+
+    def get_random_string(self):
+        return secrets.token_hex(8)
 
 
 def encrypt(xml, key, token, appid, nonce, timestamp=None):

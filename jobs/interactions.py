@@ -71,11 +71,11 @@ def decode_user(raw):
         row = json.loads(raw)
         for name in TIMES:
             row[name] = dt.datetime.fromisoformat(row[name]) if row[name] else None
-        user = WechatUser(__no_default__=True, **{name: row[name] for name in COLUMNS})
+        user = WechatUser(__no_default__=True)  # as peewee builds a row it read, its values set as stored
+        user.__data__.update({name: row[name] for name in COLUMNS})
     except (ValueError, KeyError, TypeError):
         log.warning("unreadable cached user row, reading the database", exc_info=True)
         return None
-    user._dirty.clear()
     return user
 
 

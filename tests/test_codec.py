@@ -112,3 +112,33 @@ def test_an_encrypted_reply_reads_back_with_its_key():
     sealed = encrypt(render_text_reply("o_1", "gh", "您好"), OLD_KEY, TOKEN, APPID, "n1")
     assert read_reply(sealed, TOKEN, OLD_KEY, APPID)["Content"] == "您好"
     assert read_reply(b"success", TOKEN) is None
+
+
+def test_parse_xml_reads_fields_as_xmltodict_does():
+    doc = parse_xml(b"<xml><A>  x  </A><B></B><C><D>1</D></C><E>1</E><E>2</E><F k='v'>t</F></xml>")
+    assert doc == {"A": "x", "B": None, "C": {"D": "1"}, "E": ["1", "2"], "F": {"@k": "v", "#text": "t"}}
+    assert doc == xmltodict.parse(b"<xml><A>  x  </A><B></B><C><D>1</D></C><E>1</E><E>2</E><F k='v'>t</F></xml>")["xml"]
+
+
+@pytest.mark.parametrize("raw", [
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><xml><A>&a;</A></xml>'.encode("utf-16"),
+    b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><xml><A>1</A></xml>',
+    b"<xml><A>&undefined;</A></xml>",
+    b"<notxml><A>1</A></notxml>",
+    b"<xml>text only</xml>",
+    b'<?xml version="1.0" encoding="gb18030"?><xml><A>1</A></xml>',
+])
+def test_parse_xml_refuses_doctypes_in_any_encoding_and_what_it_cannot_read(raw):
+    with pytest.raises(BadMessage):
+        parse_xml(raw)
+
+
+def test_our_replies_decrypt_with_wechatpy_and_carry_fresh_random_bytes():
+    from wechatpy.crypto import WeChatCrypto
+
+    xml = render_text_reply("o_1", "gh", "您好")
+    first, second = (encrypt(xml, KEY, TOKEN, APPID, "n1", timestamp=NOW) for _ in range(2))
+    assert first != second  # 16 fresh random bytes ahead of each message
+    envelope = parse_xml(first)
+    crypto = WeChatCrypto(TOKEN, KEY, APPID)
+    assert crypto.decrypt_message(first, envelope["MsgSignature"], str(NOW), "n1") == xml

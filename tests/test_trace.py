@@ -55,3 +55,35 @@ def test_json_log_lines_carry_the_trace_id():
     assert line["trace_id"] == "feedbeef0001"
     assert line["message"] == "报告已生成 HH-1"
     assert line["level"] == "INFO"
+
+
+# -- the webhook's held Redis clients ---------------------------------------------------------------------------
+
+
+def test_each_thread_holds_its_own_single_connection_client(rt):
+    import threading
+
+    from runtime import HeldClients
+
+    held = HeldClients(rt.config["REDIS_URL"])
+    mine = held.get()
+    assert held.get() is mine and mine.connection is not None
+    other = []
+    thread = threading.Thread(target=lambda: other.append(held.get()))
+    thread.start()
+    thread.join()
+    assert other[0] is not mine
+
+
+def test_a_held_script_survives_a_script_flush_and_a_dropped_connection(rt):
+    from runtime import LuaScript
+
+    script = LuaScript("return {KEYS[1], ARGV[1]}")
+    client = rt.turn_redis
+    rt.redis.script_flush()
+    assert script.on_held(client, ["k"], ["v"]) == [b"k", b"v"]  # NOSCRIPT: sent in full once
+    client_id = client.client_id()
+    rt.redis.client_kill_filter(_id=client_id)  # Redis drops the held connection
+    assert script.on_held(client, ["k2"], ["v2"]) == [b"k2", b"v2"]  # reconnected through the client
+    assert client.client_id() != client_id
+    assert script.on_held(rt.redis, ["k3"], ["v3"]) == [b"k3", b"v3"]  # a pooled client takes the plain path

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import io
 import secrets
 import threading
 import time
@@ -274,6 +275,42 @@ def test_oversized_body_is_a_413(client, app):
     assert len(big.encode()) > 64 * 1024
     assert post_plain(client, app, big).status_code == 413
     assert WechatUser.select().count() == 0
+
+
+def test_a_content_length_that_is_no_number_is_a_400_and_a_chunked_body_is_read(client, app):
+    args = query(app)
+    bad = client.post("/wechat", query_string=args, data=text_xml("帮助").encode(),
+                      environ_overrides={"CONTENT_LENGTH": "12x"})
+    assert bad.status_code == 400 and WechatUser.select().count() == 0
+    body = text_xml("帮助").encode()
+    chunked = client.post("/wechat", query_string=query(app), input_stream=io.BytesIO(body),
+                          environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+    assert reply_of(chunked)["Content"]
+
+
+def test_only_post_is_answered_before_flask(client, app):
+    assert client.put("/wechat", query_string=query(app), data=b"<xml/>").status_code == 405
+    assert client.post("/wechat/", query_string=query(app), data=b"<xml/>").status_code == 404
+
+
+def test_the_database_connection_a_message_opened_is_closed_after_it(client, app):
+    from models.base import db
+
+    assert reply_of(post_plain(client, app, text_xml("帮助", openid="o_new_conn")))["Content"]  # a new user: SQL
+    assert db.is_closed()
+
+
+def test_an_error_propagates_where_flask_would_propagate_it(client, app, monkeypatch):
+    from bot import engine
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(engine, "handle", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert app.testing
+    with pytest.raises(KeyError):
+        post_plain(client, app, text_xml("帮助"))
 
 
 # -- replies are rendered, never echoed raw ----------------------------------------------------------------------

@@ -15,11 +15,14 @@ import logging
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import NamedTuple
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, current_app, request
 from peewee import PeeweeException
 from redis.exceptions import RedisError
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_input_stream
 
 from bot import codec, engine, texts
 from jobs import interactions
@@ -44,6 +47,21 @@ class Refused(Exception):
     def __init__(self, status, reason=""):
         super().__init__(reason)
         self.status = status
+
+
+class Answer(NamedTuple):
+    """A response of POST /wechat: its text, media type and status, emitted as WSGI (no framework object)."""
+
+    body: str
+    mimetype: str = "text/plain"
+    status: int = 200
+
+    def __call__(self, environ, start_response):
+        data = self.body.encode("utf-8")
+        status = HTTPStatus(self.status)
+        start_response(f"{status.value} {status.phrase}", [("Content-Type", f"{self.mimetype}; charset=utf-8"),
+                                                             ("Content-Length", str(len(data)))])
+        return [data]
 
 
 @dataclass(slots=True)
@@ -73,11 +91,9 @@ class Callback:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.inner(environ, start_response)
-        incoming = Request(environ)
-        call = Call(self.app.config, self.app.extensions["hegui"], _first_values(incoming.args),
-                    incoming.remote_addr or "")
+        call = Call(self.app.config, self.app.extensions["hegui"], _query(environ), environ.get("REMOTE_ADDR") or "")
         try:
-            response = receive(call, _read_body(incoming))
+            response = receive(call, _read_body(environ))
         except Refused as refused:
             response = _error(refused.status)
         except Exception:
@@ -94,14 +110,17 @@ class Callback:
         return setting if setting is not None else (self.app.testing or self.app.debug)
 
 
-def _first_values(multidict):
-    """The query arguments, the first of a repeated one (as MultiDict.get), as a plain dict."""
-    return {key: values[0] for key, values in multidict.lists()}
+def _query(environ):
+    """The query arguments as a dict, the first of a repeated one (as Flask's request.args.get)."""
+    args = {}
+    for key, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+        args.setdefault(key, value)
+    return args
 
 
 def _error(status):
     status = HTTPStatus(status)
-    return Response(f"{status.value} {status.phrase}", status=status.value, mimetype="text/plain")
+    return Answer(f"{status.value} {status.phrase}", status=status.value)
 
 
 # -- the verification view and the message ---------------------------------------------------------------------
@@ -209,12 +228,12 @@ def _render(call, message, incoming, key, text):
     """The passive reply carrying `text` (`success` for none) — in safe and compatible mode encrypted with the key
     that decrypted the request (docs/WECHAT.md §1.6)."""
     if not text:
-        return Response(SUCCESS, mimetype="text/plain")
+        return Answer(SUCCESS)
     cfg, args = call.cfg, call.args
     xml = codec.render_text_reply(incoming.openid, codec.field(message, "ToUserName") or "", text)
     if key:
         xml = codec.encrypt(xml, key, cfg["WECHAT_TOKEN"], cfg["WECHAT_APPID"], args.get("nonce", ""))
-    return Response(xml, mimetype="application/xml")
+    return Answer(xml, "application/xml")
 
 
 def _quietly(release):
@@ -268,11 +287,11 @@ def _first_response(call, fingerprint, stored):
     deadline = time.monotonic() + call.cfg["WECHAT_REPLY_WAIT"]
     while not stored:
         if time.monotonic() >= deadline:
-            return Response(SUCCESS, mimetype="text/plain")
+            return Answer(SUCCESS)
         time.sleep(POLL_INTERVAL)
         stored = (call.rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
     first = json.loads(stored)
-    return Response(first["body"], mimetype=first["mimetype"])
+    return Answer(first["body"], first["mimetype"])
 
 
 def _forget_request(rt, fingerprint):
@@ -297,11 +316,16 @@ def _signature_ok(cfg, args):
     return bool(args.get("signature")) and hmac.compare_digest(args["signature"].encode(), expected.encode())
 
 
-def _read_body(incoming):
-    """The raw body, 413 beyond MAX_BODY (whether or not Content-Length says so)."""
-    if (incoming.content_length or 0) > MAX_BODY:
+def _read_body(environ):
+    """The raw body, 413 beyond MAX_BODY (whether or not Content-Length says so), 400 for a Content-Length that is
+    not a number."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared and not (declared.isascii() and declared.isdigit()):
+        raise Refused(HTTPStatus.BAD_REQUEST, "Content-Length")
+    if declared and int(declared) > MAX_BODY:
         raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    body = incoming.stream.read(MAX_BODY + 1)
+    stream = get_input_stream(environ)  # werkzeug's: no body unless a length is declared or the server ends it
+    body = stream.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     return body

@@ -105,7 +105,7 @@ class Turn:
         k = self.keys
         keys = [k["seen"], k["reply"], k["inflight"], k["lock"], k["live"], k["lapsed"], k["user"], k["mentions"]]
         args = [self.window, INFLIGHT_TTL, self.token, state.LOCK_TIMEOUT * 1000]
-        answer = _BEGIN(self.redis, keys, ["claim", *args])
+        answer = _BEGIN.on_held(self.redis, keys, ["claim", *args])
         deadline, pause = time.monotonic() + state.LOCK_WAIT, LOCK_POLL_FIRST
         while _text(answer[0]) == "locked":  # another message of this user is being answered: wait for its end
             if time.monotonic() >= deadline:
@@ -113,7 +113,7 @@ class Turn:
                 raise LockError("the user's lock stayed taken")
             time.sleep(pause)
             pause = min(2 * pause, LOCK_POLL_LAST)
-            answer = _BEGIN(self.redis, keys, ["lock", *args])
+            answer = _BEGIN.on_held(self.redis, keys, ["lock", *args])
         self.outcome = _text(answer[0])
         if self.outcome == "seen":
             self.stored = _text(answer[1])
@@ -136,7 +136,7 @@ class Turn:
                 self.window, interactions.encode_user(user), interactions.USER_TTL, str(user.id),
                 deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
                 *self.conversation.write_args()]
-        return bool(_FINISH(self.redis, keys, args))
+        return bool(_FINISH.on_held(self.redis, keys, args))
 
     def abort(self):
         """Release the lock and the in-flight claim; put a taken mentions flag back."""
@@ -145,6 +145,6 @@ class Turn:
                [self.token, "1" if self.flagged else "", interactions.MENTIONS_TTL])
 
 
-def remembered(response):
-    """A response as kept for a repeat of the same signed request."""
-    return json.dumps({"body": response.get_data(as_text=True), "mimetype": response.mimetype})
+def remembered(answer):
+    """An answer (webhooks.wechat.Answer) as kept for a repeat of the same signed request."""
+    return json.dumps({"body": answer.body, "mimetype": answer.mimetype})

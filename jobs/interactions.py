@@ -1,10 +1,11 @@
 """The WeChat user as the webhook sees it on each message, with no database query or write per message.
 
 - **The row, cached.** `wechat:user:<openid>` holds the WechatUser's columns (JSON, USER_TTL); the webhook reads it
-  in its first Redis script and writes it back in its last (webhooks/wechat_turn.py); a miss reads (or creates) the
-  row. Follow state and windows are written only by the webhook, so the cached copy is theirs as stored; the active
-  enterprise, which staff approval also writes, is read again with the bindings whenever the bot uses it
-  (bot/flows/base.py, `Ctx.bound`); the verifier's unit (the verify page's) is not the bot's to read.
+  in its first Redis script and writes it back in its last when the message changed it (webhooks/wechat_turn.py); a
+  miss — a new user, or a row unchanged for USER_TTL — reads (or creates) the row. Follow state and windows are
+  written only by the webhook, so the cached copy is theirs as stored; the active enterprise, which staff approval
+  also writes, is read again with the bindings whenever the bot uses it (bot/flows/base.py, `Ctx.bound`); the
+  verifier's unit (the verify page's) is not the bot's to read.
 - **Windows, deferred.** A message's time goes to the database at once when the stored one is WINDOW_SLACK or more
   behind (so the database is never further behind than that), else into the Redis hash `wechat:wrote` (user id →
   time, a later time only); `flush_windows` (periodic) stores those and removes each entry it stored unless a later

@@ -71,6 +71,18 @@ def test_a_new_user_is_read_once_and_cached(client, app, rt):
     assert 86_000 < rt.redis.ttl(interactions.user_key("o_fast")) <= interactions.USER_TTL
 
 
+def test_the_cached_row_is_written_back_only_when_the_message_changed_it(client, app, rt):
+    reply_of(say(client, app, "你好", 1))
+    rt.redis.expire(interactions.user_key("o_fast"), 100)
+    reply_of(say(client, app, "你好", 2, create_time=NOW + 1))  # its time deferred: the row as it was
+    assert rt.redis.ttl(interactions.user_key("o_fast")) <= 100
+    later = NOW + int(interactions.WINDOW_SLACK.total_seconds()) + 5
+    reply_of(say(client, app, "你好", 3, create_time=later))  # stored at once: the cached row follows
+    assert rt.redis.ttl(interactions.user_key("o_fast")) > 86_000
+    cached = interactions.decode_user(rt.redis.get(interactions.user_key("o_fast")))
+    assert cached.last_message_at == user().last_message_at
+
+
 def test_an_unreadable_cached_row_is_read_again(client, app, rt):
     reply_of(say(client, app, "你好", 1))
     rt.redis.set(interactions.user_key("o_fast"), "{not json")

@@ -43,14 +43,15 @@ return {'go', redis.call('GET', KEYS[5]) or '', redis.call('GET', KEYS[6]) or ''
 """)
 
 # KEYS: lock, live, lapsed, reply, seen, user row, deferred message times, mentions flag.
-# ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s, 6 user row, 7 row s, 8 user id, 9 message time
+# ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s, 6 user row (or "": unchanged), 7 row s, 8 user id,
+# 9 message time
 # (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's writes.
 _FINISH = LuaScript(state.APPLY_WRITES_LUA + """
 local owned = redis.call('GET', KEYS[1]) == ARGV[1]
 apply_writes(KEYS[2], KEYS[3], 12)
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
 redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5])
-redis.call('SET', KEYS[6], ARGV[6], 'EX', ARGV[7])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[6], ARGV[6], 'EX', ARGV[7]) end
 if ARGV[9] ~= '' then
   local old = redis.call('HGET', KEYS[7], ARGV[8])
   if (not old) or old < ARGV[9] then redis.call('HSET', KEYS[7], ARGV[8], ARGV[9]) end
@@ -97,6 +98,7 @@ class Turn:
                      "live": state.live_key(openid), "lapsed": state.lapsed_key(openid),
                      "user": interactions.user_key(openid), "mentions": interactions.mentions_key(openid)}
         self.outcome, self.stored, self.conversation, self.cached_user, self.flagged = None, None, None, None, False
+        self.cached_columns = None
 
     def begin(self):
         """One of "seen" (self.stored: the first response, "" while it is being made), "reply" (self.stored: the
@@ -123,6 +125,7 @@ class Turn:
             live, lapsed, row, flag = answer[1:]
             self.conversation = state.Conversation(self.incoming.openid, live or None, lapsed or None)
             self.cached_user = interactions.decode_user(_text(row))
+            self.cached_columns = dict(self.cached_user.__data__) if self.cached_user else None
             self.flagged = bool(flag)
         return self.outcome
 
@@ -133,10 +136,17 @@ class Turn:
         keys = [k["lock"], k["live"], k["lapsed"], k["reply"], k["seen"], k["user"], interactions.WROTE,
                 k["mentions"]]
         args = [self.token, json.dumps({"text": text}, ensure_ascii=False), REPLY_TTL, remembered(response),
-                self.window, interactions.encode_user(user), interactions.USER_TTL, str(user.id),
+                self.window, self._row(user), interactions.USER_TTL, str(user.id),
                 deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
                 *self.conversation.write_args()]
         return bool(_FINISH.on_held(self.redis, keys, args))
+
+    def _row(self, user):
+        """The user row to cache, or "" when it is the cached one unchanged (kept as it is until its TTL: a later
+        message then reads the database once)."""
+        if user is self.cached_user and user.__data__ == self.cached_columns:
+            return ""
+        return interactions.encode_user(user)
 
     def abort(self):
         """Release the lock and the in-flight claim; put a taken mentions flag back."""

@@ -69,6 +69,9 @@ def parse_args(argv):
     parser.add_argument("--profile", default=None, metavar="DIR",
                         help="one more run of ours under py-spy (not in the figures); its stacks are kept in DIR")
     parser.add_argument("--only", default="", help="comma-separated: bare, werobot, werobot-redis, ours, repeat")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of WeRoBot + Redis and of ours, alternating (the order swapped each round); the "
+                             "round of median req/s stands for each, every round is printed")
     return parser.parse_args(argv)
 
 
@@ -160,7 +163,24 @@ def run_ours(stack, pool, args, tmp, wanted):
     return results
 
 
-def report(results, args, figures):
+def more_rounds(stack, pool, args, tmp, redis_url, results):
+    """Rounds 2…N of WeRoBot + Redis against ours, alternating which goes first; `results` then holds each one's
+    median round (by req/s). Returns {key: [WrkResult per round]}."""
+    pair = [key for key in ("werobot-redis", "ours") if key in results]
+    rounds = {key: [results[key]] for key in pair}
+    if len(pair) < 2:
+        return rounds
+    peer = next(p for p in PEERS if p[0] == "werobot-redis")
+    for n in range(1, args.rounds):
+        for key in (pair if n % 2 == 0 else reversed(pair)):
+            rounds[key].append(run_peer(*peer, pool, args, tmp, redis_url) if key == "werobot-redis"
+                               else measure(stack.base_url, pool, args, tmp))
+    for key, runs in rounds.items():
+        results[key] = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+    return rounds
+
+
+def report(results, args, figures, rounds=None):
     """Print each server's figures, ours with its ratio to every baseline from this run."""
     labels = {key: label for key, label, _ in PEERS} | {"ours": OURS, "repeat": REPEAT}
     kind = "sync" if args.web_threads == 1 else f"gthread, --threads {args.web_threads}"
@@ -173,6 +193,10 @@ def report(results, args, figures):
         print(f"{labels[key]:48} {result.rps:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.max_ms:8.1f} "
               f"{result.non2xx:8d} {result.errors:7d} {result.repeated:8d}")
     baselines = [(k, labels[k], results[k]) for k, _, _ in PEERS if k in results]
+    for key, runs in (rounds or {}).items():
+        if len(runs) > 1:
+            print(f"{labels[key]}, {len(runs)} rounds (median stands above): "
+                  + "; ".join(f"{r.rps:,.0f} req/s p99 {r.p99_ms:.0f} ms" for r in runs))
     for key in ("ours", "repeat"):
         if key in results:
             mine = results[key]
@@ -206,10 +230,11 @@ def main(argv=None):
                     if key in wanted:
                         results[key] = run_peer(key, label, target, pool, args, tmp, redis_url)
                 results.update(run_ours(stack, pool, args, tmp, wanted))
+                rounds = more_rounds(stack, pool, args, tmp, redis_url, results)
         finally:
             redis.Redis.from_url(redis_url).flushdb()
     load_end = machine_load()
-    report(results, args, figures)
+    report(results, args, figures, rounds)
     print(f"end: {load_end}")
     figures.save(load_start, load_end)
     return 0

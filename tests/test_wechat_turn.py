@@ -307,3 +307,14 @@ def test_a_conversation_applies_its_writes_in_order_in_one_round_trip(app, rt, m
 def test_the_fast_path_answers_as_the_bot_does_on_its_own(client, app, bot_chat, content):
     via_webhook = reply_of(say(client, app, content, 1))["Content"]
     assert bot_chat("o_direct").say(content) == via_webhook
+
+
+def test_what_the_keys_hold_reads_back_and_so_does_the_json_kept_before():
+    from webhooks.wechat import Answer
+
+    answer = Answer("<xml>\n<Encrypt>x</Encrypt></xml>", "application/xml")
+    assert wechat_turn.recalled(wechat_turn.remembered(answer)) == (answer.body, answer.mimetype)
+    assert wechat_turn.recalled(json.dumps({"body": "success", "mimetype": "text/plain"})) == ("success", "text/plain")
+    for text in ("您好\n第二行", "", None, "{not json"):
+        assert wechat_turn.read_reply(wechat_turn.stored_reply(text).encode()) == text
+    assert wechat_turn.read_reply(json.dumps({"text": "旧"}, ensure_ascii=False).encode()) == "旧"

@@ -10,7 +10,6 @@ path touches only Redis and the database; slow work is queued by the bot as RQ j
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -290,8 +289,8 @@ def _first_response(call, fingerprint, stored):
             return Answer(SUCCESS)
         time.sleep(POLL_INTERVAL)
         stored = (call.rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
-    first = json.loads(stored)
-    return Answer(first["body"], first["mimetype"])
+    body, mimetype = wechat_turn.recalled(stored)
+    return Answer(body, mimetype)
 
 
 def _forget_request(rt, fingerprint):
@@ -342,7 +341,7 @@ def _await_reply(rt, turn, wait):
         time.sleep(POLL_INTERVAL)
         cached = rt.redis.get(reply_key)
         if cached is not None:
-            return json.loads(cached)["text"]
+            return wechat_turn.read_reply(cached)
     return None
 
 

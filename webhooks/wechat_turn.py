@@ -10,7 +10,7 @@ the lock. `abort` releases what `begin` took when the message could not be answe
 """
 
 import json
-import secrets
+import random
 import time
 
 from redis.exceptions import LockError
@@ -95,7 +95,7 @@ class Turn:
     def __init__(self, redis, fingerprint, incoming, window):
         self.redis, self.fingerprint, self.incoming, self.window = redis, fingerprint, incoming, window
         openid = incoming.openid
-        self.token = secrets.token_hex(16)
+        self.token = f"{random.getrandbits(128):032x}"  # the lock's owner: unique, not secret (no syscall)
         self.keys = {"seen": seen_key(fingerprint), "reply": reply_key(openid, incoming.msg_key),
                      "inflight": inflight_key(openid, incoming.msg_key), "lock": state.lock_key(openid),
                      "live": state.live_key(openid), "lapsed": state.lapsed_key(openid),
@@ -123,7 +123,7 @@ class Turn:
         if self.outcome == "seen":
             self.stored = _text(answer[1])
         elif self.outcome == "reply":
-            self.stored = json.loads(answer[1])["text"]
+            self.stored = read_reply(answer[1])
         elif self.outcome == "go":
             live, lapsed, row, flag = answer[1:]
             self.conversation = state.Conversation(self.incoming.openid, live or None, lapsed or None)
@@ -138,7 +138,7 @@ class Turn:
         k = self.keys
         keys = [k["lock"], k["live"], k["lapsed"], k["reply"], k["seen"], k["user"], interactions.WROTE,
                 k["mentions"]]
-        args = [self.token, json.dumps({"text": text}, ensure_ascii=False), REPLY_TTL, remembered(response),
+        args = [self.token, stored_reply(text), REPLY_TTL, remembered(response),
                 self.window, self._row(user), interactions.USER_TTL, str(user.id),
                 deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
                 *self.conversation.write_args()]
@@ -158,6 +158,32 @@ class Turn:
                [self.token, "1" if self.flagged else "", interactions.MENTIONS_TTL])
 
 
+# What the keys hold is plain text, not JSON: encoding a reply and a response as JSON was 3 % of a message.
+
+
 def remembered(answer):
-    """An answer (webhooks.wechat.Answer) as kept for a repeat of the same signed request."""
-    return json.dumps({"body": answer.body, "mimetype": answer.mimetype})
+    """An answer (webhooks.wechat.Answer) as kept for a repeat of the same signed request: its media type, a
+    newline, its body ("" while the first request is being answered)."""
+    return f"{answer.mimetype}\n{answer.body}"
+
+
+def recalled(stored):
+    """(body, media type) of what `remembered` kept."""
+    if stored.startswith("{"):  # kept as JSON before this format (within the replay window of a deploy)
+        first = json.loads(stored)
+        return first["body"], first["mimetype"]
+    mimetype, _, body = stored.partition("\n")
+    return body, mimetype
+
+
+def stored_reply(text):
+    """A message's reply text as kept for a repeat of its MsgId: "1" and the text, or "0" for no reply."""
+    return "0" if text is None else "1" + text
+
+
+def read_reply(raw):
+    """The reply text (or None) of what `stored_reply` kept."""
+    raw = _text(raw)
+    if raw.startswith("{"):  # kept as JSON before this format
+        return json.loads(raw)["text"]
+    return raw[1:] if raw.startswith("1") else None

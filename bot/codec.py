@@ -183,7 +183,7 @@ def decrypt(envelope, keys, token, appid, msg_signature, timestamp, nonce):
     sealed = envelope.get("Encrypt")
     if not keys or not isinstance(sealed, str):
         raise BadMessage("encrypted message without a key or an <Encrypt> element")
-    if not hmac.compare_digest(signature(token, timestamp, nonce, sealed), str(msg_signature or "")):
+    if not hmac.compare_digest(signature(token, timestamp, nonce, sealed).encode(), str(msg_signature or "").encode()):
         raise Forged("msg_signature")
     for key in keys:
         try:

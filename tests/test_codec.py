@@ -102,8 +102,9 @@ def test_a_signed_encrypted_request_round_trips(compatible):
     inner, key = decrypt(envelope, [OLD_KEY, KEY], TOKEN, APPID, args["msg_signature"], args["timestamp"],
                          args["nonce"])
     assert key == KEY and parse_xml(inner.encode())["Content"] == "我的报告"
-    with pytest.raises(Forged):
-        decrypt(envelope, [KEY], TOKEN, APPID, "0" * 40, args["timestamp"], args["nonce"])
+    for forged in ("0" * 40, "签名" * 20, ""):
+        with pytest.raises(Forged):
+            decrypt(envelope, [KEY], TOKEN, APPID, forged, args["timestamp"], args["nonce"])
     with pytest.raises(BadMessage):
         decrypt(envelope, [OLD_KEY], TOKEN, APPID, args["msg_signature"], args["timestamp"], args["nonce"])
 

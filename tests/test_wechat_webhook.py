@@ -288,6 +288,15 @@ def test_a_content_length_that_is_no_number_is_a_400_and_a_chunked_body_is_read(
     assert reply_of(chunked)["Content"]
 
 
+def test_signatures_that_are_not_ascii_are_refused_not_an_error(client, app):
+    args = dict(query(app), signature="签名" * 20)
+    assert client.post("/wechat", query_string=args, data=text_xml("帮助").encode()).status_code == 403
+    app.config["WECHAT_AES_KEY"] = NEW_KEY
+    args = dict(query(app), encrypt_type="aes", msg_signature="签名")
+    body = b"<xml><ToUserName>gh</ToUserName><Encrypt>abc</Encrypt></xml>"
+    assert client.post("/wechat", query_string=args, data=body).status_code == 403
+
+
 def test_only_post_is_answered_before_flask(client, app):
     assert client.put("/wechat", query_string=query(app), data=b"<xml/>").status_code == 405
     assert client.post("/wechat/", query_string=query(app), data=b"<xml/>").status_code == 404

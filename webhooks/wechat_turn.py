@@ -47,8 +47,7 @@ return {'go', got[2] or '', got[3] or '', got[4] or '', redis.call('GETDEL', KEY
 
 # KEYS: lock, live, lapsed, reply, seen, user row, deferred message times, mentions flag.
 # ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s, 6 user row (or "": unchanged), 7 row s, 8 user id,
-# 9 message time
-# (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's writes.
+# 9 message time (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's writes.
 _FINISH = LuaScript(state.APPLY_WRITES_LUA + """
 local owned = redis.call('GET', KEYS[1]) == ARGV[1]
 apply_writes(KEYS[2], KEYS[3], 12)

@@ -43,3 +43,32 @@ def test_repeat_pool_resends_one_message_with_new_nonces(tmp_path):
     decoded = [_decoded(raw) for raw in wrk.read_pool(tmp_path / "p.pool")]
     assert len({m["MsgId"] for _, m in decoded}) == 1
     assert len({(a["nonce"], a["msg_signature"]) for a, _ in decoded}) == 5
+
+
+def test_the_rounds_alternate_and_the_median_round_stands(monkeypatch):
+    from types import SimpleNamespace
+
+    from bench import webhook_bench
+
+    def result(rps):
+        return wrk.WrkResult(requests=rps, seconds=1.0, p50_ms=1, p90_ms=1, p99_ms=rps / 10, max_ms=1, non2xx=0)
+
+    served = []
+    peer_rates, our_rates = iter([900, 1300]), iter([1000, 1200])
+
+    def run_peer(*args):
+        served.append("werobot-redis")
+        return result(next(peer_rates))
+
+    def measure(*args, **kwargs):
+        served.append("ours")
+        return result(next(our_rates))
+
+    monkeypatch.setattr(webhook_bench, "run_peer", run_peer)
+    monkeypatch.setattr(webhook_bench, "measure", measure)
+    results = {"werobot-redis": result(1100), "ours": result(800)}
+    stack = SimpleNamespace(base_url="http://127.0.0.1:1")
+    rounds = webhook_bench.more_rounds(stack, None, SimpleNamespace(rounds=3), "/tmp", "redis://", results)
+    assert served == ["ours", "werobot-redis", "werobot-redis", "ours"]  # round 2 ours first, round 3 the peer first
+    assert [r.rps for r in rounds["ours"]] == [800, 1000, 1200]
+    assert results["ours"].rps == 1000 and results["werobot-redis"].rps == 1100  # the median rounds

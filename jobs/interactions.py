@@ -58,7 +58,7 @@ def mentions_key(openid):
 
 def encode_user(user):
     """The user's columns as the cache keeps them."""
-    row = {name: user.__data__.get(name) for name in COLUMNS}
+    row = user.columns(COLUMNS)
     for name in TIMES:
         row[name] = row[name].isoformat() if row[name] is not None else None
     return json.dumps(row, ensure_ascii=False)
@@ -72,8 +72,7 @@ def decode_user(raw):
         row = json.loads(raw)
         for name in TIMES:
             row[name] = dt.datetime.fromisoformat(row[name]) if row[name] else None
-        user = WechatUser(__no_default__=True)  # as peewee builds a row it read, its values set as stored
-        user.__data__.update({name: row[name] for name in COLUMNS})
+        user = WechatUser.from_columns({name: row[name] for name in COLUMNS})
     except (ValueError, KeyError, TypeError):
         log.warning("unreadable cached user row, reading the database", exc_info=True)
         return None

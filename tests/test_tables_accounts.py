@@ -41,3 +41,10 @@ def test_a_verifiers_unit_is_remembered_without_making_a_follower(app):
     remember_verifier_unit("o-verifier", "黑河农村商业银行")
     assert verifier_unit_of("o-verifier") == "黑河农村商业银行"
     assert WechatUser.get(WechatUser.openid == "o-verifier").subscribed is False
+
+
+def test_a_user_rebuilt_from_its_columns_is_the_stored_row_and_nothing_dirty(app):
+    stored = WechatUser.create(openid="o_columns")
+    again = WechatUser.from_columns(stored.columns())
+    assert again.columns() == stored.columns() and not again.dirty_fields
+    assert again.columns(("id", "openid")) == {"id": stored.id, "openid": "o_columns"}

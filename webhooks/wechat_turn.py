@@ -127,7 +127,7 @@ class Turn:
             live, lapsed, row, flag = answer[1:]
             self.conversation = state.Conversation(self.incoming.openid, live or None, lapsed or None)
             self.cached_user = interactions.decode_user(_text(row))
-            self.cached_columns = dict(self.cached_user.__data__) if self.cached_user else None
+            self.cached_columns = self.cached_user.columns() if self.cached_user else None
             self.flagged = bool(flag)
         return self.outcome
 
@@ -146,7 +146,7 @@ class Turn:
     def _row(self, user):
         """The user row to cache, or "" when it is the cached one unchanged (kept as it is until its TTL: a later
         message then reads the database once)."""
-        if user is self.cached_user and user.__data__ == self.cached_columns:
+        if user is self.cached_user and user.columns() == self.cached_columns:
             return ""
         return interactions.encode_user(user)
 

@@ -28,6 +28,17 @@ class WechatUser(BaseModel):
     last_event_at = DateTimeField(null=True)  # a menu click, follow or scan: WeChat's 1 minute / 3-message window
     created_at = DateTimeField(default=utcnow)
 
+    @classmethod
+    def from_columns(cls, columns):
+        """The user of stored column values (a cached row; no query), as peewee builds a row it read: nothing dirty."""
+        user = cls(__no_default__=True)
+        user.__data__.update(columns)
+        return user
+
+    def columns(self, names=None):
+        """The stored column values (a foreign key as its id), all of them or `names`, as a new dict."""
+        return dict(self.__data__) if names is None else {name: self.__data__.get(name) for name in names}
+
     def wrote_at(self, at):
         """Note a message the user sent at `at` (a later one only: one statement, no lost update)."""
         self._note(WechatUser.last_message_at, at)

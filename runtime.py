@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
+log = logging.getLogger(__name__)
 _trace_id = contextvars.ContextVar("trace_id", default="-")
 
 
@@ -112,6 +113,7 @@ class LuaScript:
         held = getattr(client, "connection", None)
         if held is None:  # a pooled client (tests, tools)
             return self(client, keys, args)
+        settle_pending(held)
         try:
             try:
                 held.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
@@ -122,6 +124,70 @@ class LuaScript:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
             held.disconnect()
             return self(client, keys, args)
+
+    def send_on_held(self, client, keys=(), args=()):
+        """Write the script on a HeldClients client's connection and return at once: its answer is read by the
+        Pending's `result()` — the webhook's, once its response is sent — and at the latest before the connection's
+        next command. A connection error on writing runs it now through the client (as `on_held`), so a failure
+        that can be seen before the answer is read is still raised here."""
+        held = getattr(client, "connection", None)
+        if held is None:
+            return Pending.settled(self(client, keys, args))
+        settle_pending(held)
+        try:
+            held.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            held.disconnect()
+            return Pending.settled(self(client, keys, args))
+        held.pending = Pending(self, client, keys, args)
+        return held.pending
+
+
+class Pending:
+    """A script written on a held connection whose answer has not been read yet (`LuaScript.send_on_held`)."""
+
+    def __init__(self, script, client, keys, args):
+        self.script, self.client, self.keys, self.args = script, client, keys, args
+        self.done, self.value = False, None
+
+    @classmethod
+    def settled(cls, value):
+        pending = cls(None, None, (), ())
+        pending.done, pending.value = True, value
+        return pending
+
+    def result(self):
+        """The script's answer (read once). Redis had lost the script: run again with its source; the connection
+        failed: reconnected and run again through the client, as redis-py's own retry would (the scripts this
+        serves are safe to repeat). Errors are raised."""
+        if self.done:
+            return self.value
+        self.done = True
+        held = self.client.connection
+        if getattr(held, "pending", None) is self:
+            held.pending = None
+        try:
+            try:
+                self.value = held.read_response()
+            except redis.exceptions.NoScriptError:
+                held.send_command("EVAL", self.script.source, len(self.keys), *self.keys, *self.args)
+                self.value = held.read_response()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            held.disconnect()
+            self.value = self.script(self.client, self.keys, self.args)
+        return self.value
+
+
+def settle_pending(held):
+    """Read a script's answer still waiting on this connection before it carries another command (a caller that
+    never asked for it: its errors are logged, not raised on the next one)."""
+    pending = getattr(held, "pending", None)
+    if pending is None:
+        return
+    try:
+        pending.result()
+    except redis.exceptions.RedisError:
+        log.exception("a script written before this command failed")
 
 
 class HeldClients:

@@ -10,9 +10,11 @@ import threading
 import uuid
 from types import SimpleNamespace
 
+import flask
 import openpyxl
 import pytest
 import redis
+from flask.testing import FlaskClient
 from peewee import ProgrammingError
 from rq import SimpleWorker
 from werkzeug.serving import make_server
@@ -42,6 +44,18 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
+
+
+class ClosingClient(FlaskClient):
+    """Flask's test client, closing each response as a WSGI server does once the body is sent (werkzeug's leaves an
+    unbuffered one open): POST /wechat reads its last Redis answer on close (webhooks/wechat.py `_ThenSettle`)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+flask.Flask.test_client_class = ClosingClient  # every app a test makes, the conftest's and its own
 
 
 def _pg_admin(sql):

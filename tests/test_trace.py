@@ -87,3 +87,47 @@ def test_a_held_script_survives_a_script_flush_and_a_dropped_connection(rt):
     assert script.on_held(client, ["k2"], ["v2"]) == [b"k2", b"v2"]  # reconnected through the client
     assert client.client_id() != client_id
     assert script.on_held(rt.redis, ["k3"], ["v3"]) == [b"k3", b"v3"]  # a pooled client takes the plain path
+
+
+def test_a_script_sent_without_waiting_is_read_later_and_never_confused_with_the_next(rt):
+    from runtime import LuaScript
+
+    echo, count = LuaScript("return {KEYS[1], ARGV[1]}"), LuaScript("return redis.call('INCR', KEYS[1])")
+    client = rt.turn_redis
+    pending = count.send_on_held(client, ["sent"])
+    assert rt.redis.get("sent") in (None, b"1")  # on its way: Redis may or may not have run it yet
+    assert echo.on_held(client, ["k"], ["v"]) == [b"k", b"v"]  # the unread answer was read first, not taken for this
+    assert pending.result() == 1 and pending.result() == 1  # read once, kept
+    assert rt.redis.get("sent") == b"1"
+    later = count.send_on_held(client, ["sent"])
+    assert later.result() == 2 and echo.on_held(client, ["k2"], ["v2"]) == [b"k2", b"v2"]
+    assert count.send_on_held(rt.redis, ["pooled"]).result() == 1  # a pooled client runs it at once
+
+
+def test_a_script_sent_without_waiting_survives_a_script_flush_and_a_dropped_connection(rt):
+    from runtime import LuaScript
+
+    count = LuaScript("return redis.call('INCR', KEYS[1])")
+    client = rt.turn_redis
+    rt.redis.script_flush()
+    assert count.send_on_held(client, ["n"]).result() == 1  # NOSCRIPT on reading: sent in full, run once
+    assert rt.redis.get("n") == b"1"
+    assert count.send_on_held(client, ["n"]).result() == 2
+    client_id = client.client_id()
+    dropped = count.send_on_held(client, ["m"])
+    rt.redis.client_kill_filter(_id=client_id)  # the held connection dies after the script was written
+    ran = dropped.result()  # its answer had arrived, or it is run again through the client (it may run twice)
+    assert ran in (1, 2) and int(rt.redis.get("m")) == ran
+    assert count.on_held(client, ["m"]) == ran + 1  # the next script reconnects
+    assert client.client_id() != client_id
+
+
+def test_an_unread_failure_is_logged_when_the_connection_is_next_used(rt, caplog):
+    from runtime import LuaScript
+
+    failing, echo = LuaScript("return redis.error_reply('broken')"), LuaScript("return ARGV[1]")
+    client = rt.turn_redis
+    failing.send_on_held(client)
+    with caplog.at_level(logging.ERROR, logger="runtime"):
+        assert echo.on_held(client, [], ["next"]) == b"next"
+    assert "a script written before this command failed" in caplog.text

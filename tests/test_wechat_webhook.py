@@ -322,6 +322,41 @@ def test_an_error_propagates_where_flask_would_propagate_it(client, app, monkeyp
         post_plain(client, app, text_xml("帮助"))
 
 
+def test_the_turn_is_stored_when_the_response_is_closed_and_before_the_next_message(client, app, rt):
+    from bot import state
+
+    lock = state.lock_key("o_user_1")
+    first = client.post("/wechat", query_string=query(app), data=text_xml("帮助", msg_id="5101").encode(),
+                        content_type="text/xml", buffered=False)  # a server that has not closed it yet
+    assert first.status_code == 200
+    second = post_plain(client, app, text_xml("帮助", msg_id="5102"))  # same thread, same held connection
+    assert reply_of(second)["Content"]  # the first turn's answer was read first, not taken for this one's
+    first.close()  # what a WSGI server does once the body is sent
+    assert reply_of(first)["Content"] == reply_of(second)["Content"]
+    assert rt.redis.exists("wechat:reply:o_user_1:5101", "wechat:reply:o_user_1:5102") == 2
+    assert not rt.redis.exists(lock)
+
+
+def test_a_turn_that_cannot_be_stored_after_its_reply_is_logged_and_its_claims_released(client, app, rt,
+                                                                                     monkeypatch, caplog):
+    import logging
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from bot import state
+    from webhooks import wechat_turn
+
+    def lost(turn):
+        raise RedisConnectionError("Redis went away after the reply")
+
+    monkeypatch.setattr(wechat_turn.Turn, "settled", lost)
+    with caplog.at_level(logging.ERROR, logger="webhooks.wechat"):
+        response = post_plain(client, app, text_xml("帮助", msg_id="5201"))
+    assert reply_of(response)["Content"]  # the reply had left before the store failed
+    assert "the reply to 5201 was sent, but its turn could not be stored" in caplog.text
+    assert not rt.redis.exists(state.lock_key("o_user_1"), "wechat:inflight:o_user_1:5201")
+
+
 # -- replies are rendered, never echoed raw ----------------------------------------------------------------------
 
 

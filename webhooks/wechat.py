@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -65,12 +65,14 @@ class Answer(NamedTuple):
 
 @dataclass(slots=True)
 class Call:
-    """One POST: the app's settings and runtime, the signed query arguments, the client's address."""
+    """One POST: the app's settings and runtime, the signed query arguments, the client's address, and what is to
+    be done once the response is sent."""
 
     cfg: dict
     rt: object
     args: dict
     remote_addr: str
+    after: list = field(default_factory=list)
 
 
 def init_app(app):
@@ -102,11 +104,29 @@ class Callback:
             response = _error(HTTPStatus.INTERNAL_SERVER_ERROR)
         finally:
             release_connection()
-        return response(environ, start_response)
+        body = response(environ, start_response)
+        return _ThenSettle(body, call.after) if call.after else body
 
     def _propagates(self):
         setting = self.app.config["PROPAGATE_EXCEPTIONS"]
         return setting if setting is not None else (self.app.testing or self.app.debug)
+
+
+class _ThenSettle:
+    """A response body whose `close()` — which the WSGI server calls once the body is written — runs what the
+    message left to do after its response (reading the turn's last script)."""
+
+    __slots__ = ("body", "after")
+
+    def __init__(self, body, after):
+        self.body, self.after = body, after
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        for then in self.after:
+            then()
 
 
 def _query(environ):
@@ -211,8 +231,8 @@ def _answer(call, turn, message, incoming, key):
             said, unsettled = take_mentions(user)
             text = engine.prefixed(said, text)
         response = _render(call, message, incoming, key, text)
-        if not turn.finish(text, response, user, deferred_at, flag=unsettled):
-            logger.warning("the user lock of %s expired while its message was answered", incoming.msg_key)
+        turn.finish(text, response, user, deferred_at, flag=unsettled)
+        call.after.append(lambda: _settle(turn))
         return response
     except (RedisError, PeeweeException):
         logger.exception("storage unavailable while handling %s", incoming.msg_key)
@@ -221,6 +241,22 @@ def _answer(call, turn, message, incoming, key):
     except BaseException:
         _quietly(turn.abort)  # let WeChat's retry try again
         raise
+
+
+def _settle(turn):
+    """Once the response is sent: read the answer of the turn's last script (Turn.finish). Should it have failed
+    even when run again, the reply has reached the user but the turn is not stored: logged, and the claims released
+    (if Redis lets us) so the user's next message need not wait for the lock to expire."""
+    msg_key = turn.incoming.msg_key
+    token = set_trace_id(trace_id_for(f"{turn.incoming.openid}:{msg_key}"))
+    try:
+        if not turn.settled():
+            logger.warning("the user lock of %s expired while its message was answered", msg_key)
+    except RedisError:
+        logger.exception("the reply to %s was sent, but its turn could not be stored", msg_key)
+        _quietly(turn.abort)
+    finally:
+        reset_trace_id(token)
 
 
 def _render(call, message, incoming, key, text):

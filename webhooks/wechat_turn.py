@@ -100,7 +100,7 @@ class Turn:
                      "live": state.live_key(openid), "lapsed": state.lapsed_key(openid),
                      "user": interactions.user_key(openid), "mentions": interactions.mentions_key(openid)}
         self.outcome, self.stored, self.conversation, self.cached_user, self.flagged = None, None, None, None, False
-        self.cached_columns = None
+        self.cached_columns, self.finishing = None, None
 
     def begin(self):
         """One of "seen" (self.stored: the first response, "" while it is being made), "reply" (self.stored: the
@@ -132,8 +132,10 @@ class Turn:
         return self.outcome
 
     def finish(self, text, response, user, deferred_at=None, flag=False):
-        """Store what the message changed and release the lock; False when the lock was lost meanwhile (held past
-        its timeout), in which case the writes were still made."""
+        """Write the script that stores what the message changed and releases the lock, without waiting for its
+        answer: the webhook sends its response meanwhile and reads the answer with `settled()` once the response
+        is out (a second round trip the worker does not wait on: bench/webhook_bench.py). The script is on the
+        connection before the response leaves, so the user's next message finds it done, or the lock taken."""
         k = self.keys
         keys = [k["lock"], k["live"], k["lapsed"], k["reply"], k["seen"], k["user"], interactions.WROTE,
                 k["mentions"]]
@@ -141,7 +143,12 @@ class Turn:
                 self.window, self._row(user), interactions.USER_TTL, str(user.id),
                 deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
                 *self.conversation.write_args()]
-        return bool(_FINISH.on_held(self.redis, keys, args))
+        self.finishing = _FINISH.send_on_held(self.redis, keys, args)
+
+    def settled(self):
+        """Read what `finish` wrote: False when the lock was lost meanwhile (held past its timeout), in which case
+        the writes were still made. RedisError when the script could not be run, even again."""
+        return bool(self.finishing.result())
 
     def _row(self, user):
         """The user row to cache, or "" when it is the cached one unchanged (kept as it is until its TTL: a later
@@ -153,8 +160,8 @@ class Turn:
     def abort(self):
         """Release the lock and the in-flight claim; put a taken mentions flag back."""
         k = self.keys
-        _ABORT(self.redis, [k["lock"], k["inflight"], k["mentions"]],
-               [self.token, "1" if self.flagged else "", interactions.MENTIONS_TTL])
+        _ABORT.on_held(self.redis, [k["lock"], k["inflight"], k["mentions"]],
+                       [self.token, "1" if self.flagged else "", interactions.MENTIONS_TTL])
 
 
 # What the keys hold is plain text, not JSON: encoding a reply and a response as JSON was 3 % of a message.

@@ -318,3 +318,21 @@ def test_what_the_keys_hold_reads_back_and_so_does_the_json_kept_before():
     for text in ("您好\n第二行", "", None, "{not json"):
         assert wechat_turn.read_reply(wechat_turn.stored_reply(text).encode()) == text
     assert wechat_turn.read_reply(json.dumps({"text": "旧"}, ensure_ascii=False).encode()) == "旧"
+
+
+def test_the_waits_start_at_two_milliseconds_double_to_fifty_and_stop_at_the_deadline(monkeypatch):
+    from webhooks import wechat_turn
+
+    clock, slept = [100.0], []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 6))
+        clock[0] += seconds
+
+    monkeypatch.setattr(wechat_turn.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(wechat_turn.time, "sleep", sleep)
+    yielded = list(wechat_turn.pauses(0.5))
+    assert yielded == pytest.approx(slept)  # each sleep yielded after it
+    assert slept[:6] == [0.002, 0.004, 0.008, 0.016, 0.032, 0.05] and set(slept[6:-1]) == {0.05}
+    assert round(sum(slept), 6) == 0.5  # the last sleep is cut to the deadline, none after it
+    assert list(wechat_turn.pauses(0)) == []

@@ -36,7 +36,6 @@ bp = Blueprint("wechat", __name__)
 
 PATH = "/wechat"
 MAX_BODY = 64 * 1024
-POLL_INTERVAL = 0.1
 SUCCESS = "success"
 
 
@@ -319,12 +318,13 @@ def _seen_response(call, fingerprint):
 def _first_response(call, fingerprint, stored):
     """The first request's response, waiting WECHAT_REPLY_WAIT s for it while the first is still being answered
     (`success` after that)."""
-    deadline = time.monotonic() + call.cfg["WECHAT_REPLY_WAIT"]
-    while not stored:
-        if time.monotonic() >= deadline:
-            return Answer(SUCCESS)
-        time.sleep(POLL_INTERVAL)
-        stored = (call.rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
+    if not stored:
+        for _ in wechat_turn.pauses(call.cfg["WECHAT_REPLY_WAIT"]):
+            stored = (call.rt.redis.get(wechat_turn.seen_key(fingerprint)) or b"").decode()
+            if stored:
+                break
+    if not stored:
+        return Answer(SUCCESS)
     body, mimetype = wechat_turn.recalled(stored)
     return Answer(body, mimetype)
 
@@ -372,9 +372,7 @@ def _read_body(environ):
 def _await_reply(rt, turn, wait):
     """Poll for the reply a first delivery of the same message is computing; None when it takes too long."""
     reply_key = wechat_turn.reply_key(turn.incoming.openid, turn.incoming.msg_key)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        time.sleep(POLL_INTERVAL)
+    for _ in wechat_turn.pauses(wait):
         cached = rt.redis.get(reply_key)
         if cached is not None:
             return wechat_turn.read_reply(cached)

@@ -22,8 +22,9 @@ from runtime import LuaScript
 SEEN_PREFIX = "wechat:seen:"  # a signed request (timestamp, nonce, signature) already answered inside the window
 INFLIGHT_TTL = 30  # seconds a first delivery may take before a retry may handle the message itself
 REPLY_TTL = 600
-# A user's turn holds the lock for a few milliseconds: the wait polls at 2 ms, doubling to 50 ms, so a sync worker
-# is not parked for a tenth of a second behind a turn that ended long before (bench/webhook_bench.py).
+# A user's turn holds the lock for a few milliseconds: the waits poll at 2 ms, doubling to 50 ms, so a sync worker
+# is not parked for a tenth of a second behind a turn that ended long before (bench/webhook_bench.py); the same for
+# a retry waiting for the first delivery's reply or response.
 LOCK_POLL_FIRST, LOCK_POLL_LAST = 0.002, 0.05
 
 # KEYS: seen, reply, inflight, lock, live, lapsed, user row, mentions flag.
@@ -72,6 +73,16 @@ return 1
 """)
 
 
+def pauses(seconds):
+    """Sleep a little more each time — LOCK_POLL_FIRST doubling to LOCK_POLL_LAST — for as long as `seconds` allow,
+    yielding each sleep's length: how the webhook waits for another delivery's turn, its reply or its response."""
+    deadline, pause = time.monotonic() + seconds, LOCK_POLL_FIRST
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(slept := min(pause, left))
+        pause = min(2 * pause, LOCK_POLL_LAST)
+        yield slept
+
+
 def reply_key(openid, msg_key):
     return f"wechat:reply:{openid}:{msg_key}"
 
@@ -110,13 +121,11 @@ class Turn:
         keys = [k["seen"], k["reply"], k["inflight"], k["lock"], k["live"], k["lapsed"], k["user"], k["mentions"]]
         args = [self.window, INFLIGHT_TTL, self.token, state.LOCK_TIMEOUT * 1000]
         answer = _BEGIN.on_held(self.redis, keys, ["claim", *args])
-        deadline, pause = time.monotonic() + state.LOCK_WAIT, LOCK_POLL_FIRST
+        waits = pauses(state.LOCK_WAIT)
         while _text(answer[0]) == "locked":  # another message of this user is being answered: wait for its end
-            if time.monotonic() >= deadline:
+            if next(waits, None) is None:
                 self.abort()  # the message is claimed but not answered: WeChat's retry may try again
                 raise LockError("the user's lock stayed taken")
-            time.sleep(pause)
-            pause = min(2 * pause, LOCK_POLL_LAST)
             answer = _BEGIN.on_held(self.redis, keys, ["lock", *args])
         self.outcome = _text(answer[0])
         if self.outcome == "seen":

@@ -69,7 +69,7 @@ def parse_args(argv):
     parser.add_argument("--profile", default=None, metavar="DIR",
                         help="one more run of ours under py-spy (not in the figures); its stacks are kept in DIR")
     parser.add_argument("--only", default="", help="comma-separated: bare, werobot, werobot-redis, ours, repeat")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="runs of WeRoBot + Redis and of ours, alternating (the order swapped each round); the "
                              "round of median req/s stands for each, every round is printed")
     return parser.parse_args(argv)

@@ -6,7 +6,8 @@ already answered, claims the message (in flight), takes the user lock and reads 
 cached user row and the mentions flag (jobs/interactions.py) — all in one script, which stops at the first claim that
 fails. `finish` applies the conversation's writes, stores the reply (for a repeat of the MsgId) and the response
 (for a repeat of the signed request), the user row, a deferred message time and the mentions flag, then releases
-the lock. `abort` releases what `begin` took when the message could not be answered, so WeChat's retry tries again.
+the lock — written before the response is handed to the server, its answer read by `settled` once the response is
+sent. `abort` releases what `begin` took when the message could not be answered, so WeChat's retry tries again.
 """
 
 import json

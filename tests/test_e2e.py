@@ -23,7 +23,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 from wechatpy.crypto import WeChatCrypto
 
-from bot.codec import message_xml, signed_request
+from bot.codec import message_xml, reply_text, signed_request
 from bot.flows.binding import usable_mobile
 from devtools.stack import Stack, postgres_database, wait_until
 from models.base import bind_database, db, local_today
@@ -299,6 +299,11 @@ def _post_recorded(stack, recorded):
     return response.status_code, response.content
 
 
+def _text_of(stack, answer):
+    config = stack.config
+    return reply_text(answer[1], config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APPID"])
+
+
 def test_plaintext_is_refused_in_safe_mode(stack):
     """A leaked callback URL (token-signed, no msg_signature) cannot speak as anyone while WECHAT_AES_KEY is set."""
     xml = message_xml("o-e2e-impostor", "text", int(time.time()), msg_id=424242, Content="我的报告")
@@ -319,7 +324,8 @@ def test_recorded_requests_replayed_revoke_nothing_new(stack):
     answers = [_post_recorded(stack, r) for r in recorded]
     assert all(status == 200 for status, _ in answers)
     assert Report.get_by_id(older.id).revoked_at is not None
-    assert _post_recorded(stack, recorded[2]) == answers[2]  # the same signed request: the first answer again
+    again = _post_recorded(stack, recorded[2])  # the same signed request: the first answer again (encrypted anew)
+    assert again[0] == 200 and _text_of(stack, again) == _text_of(stack, answers[2]) and _text_of(stack, again)
 
     owner.say("取消")
     owner.say(SENTENCE)

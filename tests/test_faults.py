@@ -156,10 +156,14 @@ def pg_app(app_config, tmp_path):
 
 
 def _terminate_backends(name):
+    """Terminate the database's backends and wait (up to 5 s each) until they have exited and closed their sockets:
+    the server dropped the connections, as a restart does (without the wait, a request sent within that millisecond
+    is a different case: its first statement fails and the pool replaces the connection for the next one)."""
     conn = psycopg2.connect(PG_ADMIN_URL)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cur.execute("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = %s",
+                    (name,))
         killed = cur.fetchone()[0]
     conn.close()
     return killed

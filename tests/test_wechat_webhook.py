@@ -156,6 +156,13 @@ def _reader_of(app, response, key):
         return None
 
 
+def _content_of(app, response, key):
+    outer = reply_of(response)
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], key, app.config["WECHAT_APPID"])
+    inner = crypto.decrypt_message(response.data, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
+    return xmltodict.parse(inner)["xml"]["Content"]
+
+
 def test_a_request_decrypted_with_the_previous_key_is_answered_with_it(rotated_config, app, client):
     """docs/WECHAT.md §1.6: the reply is encrypted with the key that decrypted the request (issue 13, item 11)."""
     response = encrypted_post(client, app, text_xml("帮助", msg_id="120", openid="o_old_key"), OLD_KEY)
@@ -397,6 +404,26 @@ def test_the_same_signed_request_gets_the_first_answer_whatever_its_body(client,
     assert forged.status_code == 200 and forged.data == first.data
     assert reply_of(forged)["ToUserName"] == "o_owner"
     assert [u.openid for u in WechatUser.select()] == ["o_owner"]
+
+
+def test_a_replayed_safe_mode_request_is_answered_by_its_message_and_not_kept_as_a_request(rotated_config, app,
+                                                                                            client, rt):
+    """msg_signature covers the body: a replay is the same message, answered from its MsgId's reply (encrypted anew),
+    and the signed request itself is not stored (docs/WECHAT.md §1.5)."""
+    crypto = WeChatCrypto(app.config["WECHAT_TOKEN"], NEW_KEY, app.config["WECHAT_APPID"])
+    envelope = xmltodict.parse(crypto.encrypt_message(text_xml("帮助", msg_id="130", openid="o_replayed"), "778",
+                                                      str(int(time.time()))))["xml"]
+    args = {"timestamp": envelope["TimeStamp"], "nonce": envelope["Nonce"], "encrypt_type": "aes",
+            "msg_signature": envelope["MsgSignature"]}
+    body = xmltodict.unparse({"xml": {"ToUserName": "gh_account", "Encrypt": envelope["Encrypt"]}}).encode()
+    first, again = (client.post("/wechat", query_string=args, data=body, content_type="text/xml") for _ in "12")
+    texts_of = [_content_of(app, response, NEW_KEY) for response in (first, again)]
+    assert texts_of[0] and texts_of[0] == texts_of[1]
+    assert WechatUser.select().where(WechatUser.openid == "o_replayed").count() == 1
+    assert not rt.redis.keys("wechat:seen:*")
+    assert rt.redis.ttl("wechat:reply:o_replayed:130") >= 2 * app.config["WECHAT_MAX_SKEW"] - 5  # the replay window
+    tampered = dict(args, msg_signature="0" * 40)
+    assert client.post("/wechat", query_string=tampered, data=body, content_type="text/xml").status_code == 403
 
 
 def test_a_request_that_failed_is_not_remembered(client, app):

@@ -173,11 +173,14 @@ def receive(call, body):
             return seen
         raise
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
-    turn = wechat_turn.Turn(call.rt.turn_redis, fingerprint, incoming, _seen_window(cfg))
+    # In safe and compatible mode msg_signature covers the body: a replay is the same message, answered by its
+    # MsgId's reply; only a plaintext request (whose signature covers no body) is kept by its fingerprint.
+    turn = wechat_turn.Turn(call.rt.turn_redis, None if encrypted else fingerprint, incoming, _seen_window(cfg))
     try:
         return _answer(call, turn, message, incoming, key)
     except BaseException:
-        _forget_request(call.rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
+        if turn.fingerprint:
+            _forget_request(call.rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
         raise
     finally:
         reset_trace_id(token)
@@ -337,7 +340,10 @@ def _forget_request(rt, fingerprint):
 
 
 def _remember(rt, turn, response):
-    """Keep the response for a repeat of the same signed request, for as long as its timestamp is acceptable."""
+    """Keep the response for a repeat of the same signed request, for as long as its timestamp is acceptable (a
+    plaintext one: see `receive`)."""
+    if not turn.fingerprint:
+        return response
     try:
         rt.redis.set(wechat_turn.seen_key(turn.fingerprint), wechat_turn.remembered(response), ex=turn.window)
     except RedisError:

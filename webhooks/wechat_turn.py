@@ -29,13 +29,14 @@ REPLY_TTL = 600
 LOCK_POLL_FIRST, LOCK_POLL_LAST = 0.002, 0.05
 
 # KEYS: seen, reply, inflight, lock, live, lapsed, user row, mentions flag.
-# ARGV: mode ("claim", or "lock" when only the lock is still to take), seen window s, inflight s, token, lock ms.
+# ARGV: mode ("claim", or "lock" when only the lock is still to take), seen window s (0: the signed request is not
+# kept — its signature covers its body, so the MsgId's reply answers a replay), inflight s, token, lock ms.
 # A script runs alone, so the one MGET may read the conversation and the row before the lock is taken (five calls
 # where eight were: each call is most of a script's cost in Redis).
 _BEGIN = LuaScript("""
 local got
 if ARGV[1] == 'claim' then
-  if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[2]) then
+  if ARGV[2] ~= '0' and not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[2]) then
     return {'seen', redis.call('GET', KEYS[1]) or ''}
   end
   got = redis.call('MGET', KEYS[2], KEYS[5], KEYS[6], KEYS[7])
@@ -48,13 +49,14 @@ return {'go', got[2] or '', got[3] or '', got[4] or '', redis.call('GETDEL', KEY
 """)
 
 # KEYS: lock, live, lapsed, reply, seen, user row, deferred message times, mentions flag.
-# ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s, 6 user row (or "": unchanged), 7 row s, 8 user id,
-# 9 message time (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's writes.
+# ARGV: 1 token, 2 reply, 3 reply s, 4 response, 5 seen window s (0: not kept), 6 user row (or "": unchanged),
+# 7 row s, 8 user id, 9 message time (or ""), 10 "1" to set the mentions flag, 11 flag s, 12… the conversation's
+# writes.
 _FINISH = LuaScript(state.APPLY_WRITES_LUA + """
 local owned = redis.call('GET', KEYS[1]) == ARGV[1]
 apply_writes(KEYS[2], KEYS[3], 12)
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
-redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5])
+if ARGV[5] ~= '0' then redis.call('SET', KEYS[5], ARGV[4], 'EX', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('SET', KEYS[6], ARGV[6], 'EX', ARGV[7]) end
 if ARGV[9] ~= '' then
   local old = redis.call('HGET', KEYS[7], ARGV[8])
@@ -104,10 +106,13 @@ class Turn:
     """The Redis side of one message: `begin`, then `finish` or `abort`."""
 
     def __init__(self, redis, fingerprint, incoming, window):
+        """`fingerprint` None: the request's signature covers its body (safe and compatible mode), so a replay of
+        it is the same message and its MsgId's reply answers it — kept for at least the replay `window` — and the
+        signed request itself is not kept (two writes and a key fewer per message)."""
         self.redis, self.fingerprint, self.incoming, self.window = redis, fingerprint, incoming, window
         openid = incoming.openid
         self.token = f"{random.getrandbits(128):032x}"  # the lock's owner: unique, not secret (no syscall)
-        self.keys = {"seen": seen_key(fingerprint), "reply": reply_key(openid, incoming.msg_key),
+        self.keys = {"seen": seen_key(fingerprint or "-"), "reply": reply_key(openid, incoming.msg_key),
                      "inflight": inflight_key(openid, incoming.msg_key), "lock": state.lock_key(openid),
                      "live": state.live_key(openid), "lapsed": state.lapsed_key(openid),
                      "user": interactions.user_key(openid), "mentions": interactions.mentions_key(openid)}
@@ -120,7 +125,7 @@ class Turn:
         cached row and flag are loaded). LockError when the user's lock stays taken for LOCK_WAIT s."""
         k = self.keys
         keys = [k["seen"], k["reply"], k["inflight"], k["lock"], k["live"], k["lapsed"], k["user"], k["mentions"]]
-        args = [self.window, INFLIGHT_TTL, self.token, state.LOCK_TIMEOUT * 1000]
+        args = [self.seen_window, INFLIGHT_TTL, self.token, state.LOCK_TIMEOUT * 1000]
         answer = _BEGIN.on_held(self.redis, keys, ["claim", *args])
         waits = pauses(state.LOCK_WAIT)
         while _text(answer[0]) == "locked":  # another message of this user is being answered: wait for its end
@@ -149,8 +154,9 @@ class Turn:
         k = self.keys
         keys = [k["lock"], k["live"], k["lapsed"], k["reply"], k["seen"], k["user"], interactions.WROTE,
                 k["mentions"]]
-        args = [self.token, stored_reply(text), REPLY_TTL, remembered(response),
-                self.window, self._row(user), interactions.USER_TTL, str(user.id),
+        args = [self.token, stored_reply(text), max(REPLY_TTL, self.window),
+                remembered(response) if self.fingerprint else "", self.seen_window,
+                self._row(user), interactions.USER_TTL, str(user.id),
                 deferred_at.isoformat() if deferred_at else "", "1" if flag else "", interactions.MENTIONS_TTL,
                 *self.conversation.write_args()]
         self.finishing = _FINISH.send_on_held(self.redis, keys, args)
@@ -159,6 +165,11 @@ class Turn:
         """Read what `finish` wrote: False when the lock was lost meanwhile (held past its timeout), in which case
         the writes were still made. RedisError when the script could not be run, even again."""
         return bool(self.finishing.result())
+
+    @property
+    def seen_window(self):
+        """Seconds the signed request is kept, 0 when it is not (see __init__)."""
+        return self.window if self.fingerprint else 0
 
     def _row(self, user):
         """The user row to cache, or "" when it is the cached one unchanged (kept as it is until its TTL: a later

@@ -110,26 +110,13 @@ class LuaScript:
         """Run on a HeldClients client: written to its one connection and read back, without redis-py's per-call
         machinery (a third of the call again); a connection error falls back to the client, which reconnects and
         retries."""
-        held = getattr(client, "connection", None)
-        if held is None:  # a pooled client (tests, tools)
-            return self(client, keys, args)
-        settle_pending(held)
-        try:
-            try:
-                held.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-                return held.read_response()
-            except redis.exceptions.NoScriptError:
-                held.send_command("EVAL", self.source, len(keys), *keys, *args)
-                return held.read_response()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            held.disconnect()
-            return self(client, keys, args)
+        return self.send_on_held(client, keys, args).result()
 
     def send_on_held(self, client, keys=(), args=()):
         """Write the script on a HeldClients client's connection and return at once: its answer is read by the
         Pending's `result()` — the webhook's, once its response is sent — and at the latest before the connection's
-        next command. A connection error on writing runs it now through the client (as `on_held`), so a failure
-        that can be seen before the answer is read is still raised here."""
+        next command. A connection error on writing runs it now through the client, which reconnects, so a failure
+        that can be seen before the answer is read is still raised here. A pooled client runs it at once."""
         held = getattr(client, "connection", None)
         if held is None:
             return Pending.settled(self(client, keys, args))

@@ -48,7 +48,7 @@ REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 
 class ClosingClient(FlaskClient):
     """Flask's test client, closing each response as a WSGI server does once the body is sent (werkzeug's leaves an
-    unbuffered one open): POST /wechat reads its last Redis answer on close (webhooks/wechat.py `_ThenSettle`)."""
+    unbuffered one open): POST /wechat reads its last Redis answer on close (webhooks/wechat.py `_Then`)."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -71,7 +71,7 @@ class Call:
     rt: object
     args: dict
     remote_addr: str
-    after: list = field(default_factory=list)
+    then: object = None  # a callable, run once the response is sent
 
 
 def init_app(app):
@@ -104,28 +104,27 @@ class Callback:
         finally:
             release_connection()
         body = response(environ, start_response)
-        return _ThenSettle(body, call.after) if call.after else body
+        return _Then(body, call.then) if call.then else body
 
     def _propagates(self):
         setting = self.app.config["PROPAGATE_EXCEPTIONS"]
         return setting if setting is not None else (self.app.testing or self.app.debug)
 
 
-class _ThenSettle:
+class _Then:
     """A response body whose `close()` — which the WSGI server calls once the body is written — runs what the
     message left to do after its response (reading the turn's last script)."""
 
-    __slots__ = ("body", "after")
+    __slots__ = ("body", "then")
 
-    def __init__(self, body, after):
-        self.body, self.after = body, after
+    def __init__(self, body, then):
+        self.body, self.then = body, then
 
     def __iter__(self):
         return iter(self.body)
 
     def close(self):
-        for then in self.after:
-            then()
+        self.then()
 
 
 def _query(environ):
@@ -164,22 +163,22 @@ def receive(call, body):
         if not _signature_ok(cfg, args):
             _forbid(call, "plaintext signature")  # before parsing: forged bodies never reach the XML parser
     _check_fresh(call)
-    fingerprint = _request_fingerprint(args)
+    # In safe and compatible mode msg_signature covers the body: a replay is the same message, answered by its
+    # MsgId's reply; only a plaintext request (whose signature covers no body) is kept by its fingerprint.
+    fingerprint = None if encrypted else _request_fingerprint(args)
     try:
         message, incoming, key = _decode(call, body, encrypted)
     except Refused:
-        seen = _seen_response(call, fingerprint)  # a replay of an answered request gets its answer, whatever its body
-        if seen is not None:
+        seen = _seen_response(call, fingerprint) if fingerprint else None  # a replay of an answered plaintext
+        if seen is not None:  # request gets its answer, whatever its body
             return seen
         raise
     token = set_trace_id(trace_id_for(f"{incoming.openid}:{incoming.msg_key}"))
-    # In safe and compatible mode msg_signature covers the body: a replay is the same message, answered by its
-    # MsgId's reply; only a plaintext request (whose signature covers no body) is kept by its fingerprint.
-    turn = wechat_turn.Turn(call.rt.turn_redis, None if encrypted else fingerprint, incoming, _seen_window(cfg))
+    turn = wechat_turn.Turn(call.rt.turn_redis, fingerprint, incoming, _seen_window(cfg))
     try:
         return _answer(call, turn, message, incoming, key)
     except BaseException:
-        if turn.fingerprint:
+        if fingerprint:
             _forget_request(call.rt, fingerprint)  # an error answer is not remembered: WeChat's retry tries again
         raise
     finally:
@@ -234,7 +233,7 @@ def _answer(call, turn, message, incoming, key):
             text = engine.prefixed(said, text)
         response = _render(call, message, incoming, key, text)
         turn.finish(text, response, user, deferred_at, flag=unsettled)
-        call.after.append(lambda: _settle(turn))
+        call.then = lambda: _settle(turn)
         return response
     except (RedisError, PeeweeException):
         logger.exception("storage unavailable while handling %s", incoming.msg_key)

@@ -7,11 +7,13 @@ from flask import Flask, request
 
 import runtime
 from config import ROOT, ConfigError, load_config, require_settings
-from jobs import notice_kinds
+from jobs import live_reports, notice_kinds
 from models.base import bind_database, db, release_connection
 from runtime import configure_logging
 
-CONNECT_ON_FIRST_QUERY = frozenset({"wechat"})  # a known user's message needs no database (jobs/interactions.py)
+# A known user's message needs no database (jobs/interactions.py), nor a verify page seen before
+# (jobs/live_reports.py and the page cache).
+CONNECT_ON_FIRST_QUERY = frozenset({"wechat", "verify"})
 
 
 def create_app(config=None):
@@ -51,8 +53,10 @@ def init_database(app):
 
 
 def init_runtime(app):
-    """Redis and the RQ queue, shared with the bot and jobs of this process."""
+    """Redis and the RQ queue, shared with the bot and jobs of this process; the verify page's copy of reports'
+    live fields forgotten after each commit that changes them."""
     app.extensions["hegui"] = runtime.install(runtime.build(app.config))
+    live_reports.bind()
 
 
 def register_blueprints(app):

@@ -1,7 +1,8 @@
 """The verify pages a 合规一码通 QR code opens: the report as signed, its status, the signed data, the PDF, the keys.
 
 Everything shown comes from the frozen snapshot (the signed certificate), never from live records; only the status
-(revoked, superseded, corrected, expired) is live, so a revocation shows at once (nothing is cached).
+(revoked, superseded, corrected, expired) is live, so a revocation shows at once: the live fields are read from
+their copy in Redis, which every change forgets once committed (jobs/live_reports.py), or from the database.
 """
 
 import base64
@@ -29,7 +30,7 @@ from flask import (
     url_for,
 )
 
-from jobs import views
+from jobs import live_reports, views
 from jobs.gateways.wechat import WECHAT_OPEN, WeChatAPI, WeChatAPIError
 from models.base import to_local, utcnow
 from models.policy.report import pki, present, signing, sm2, summary
@@ -56,6 +57,7 @@ STATUS_CLASS = {VALID: "ok", EXPIRED: "expired", REVOKED: "revoked", CORRECTED: 
 def init_app(app):
     """Register the verify blueprints, their miss limits (per client IP) and security headers."""
     app.extensions["verify_pages"] = PageCache(PAGE_CACHE_SIZE)
+    app.extensions["verify_live"] = live_reports.Local(app.config["REDIS_URL"])
     for blueprint in (bp, lookup_bp):
         app.register_blueprint(blueprint)
     security.limit_misses(app, bp, app.config["VERIFY_MISS_LIMIT"], "verify-token-miss", exempt_when=_known_token)
@@ -217,9 +219,11 @@ def _runtime():
 
 
 def _live(token):
-    """The live fields of the report `token` names (see Report.live_by_token), read once per request."""
+    """The live fields of the report `token` names (jobs/live_reports.py), read once per request."""
     if "hegui.live_report" not in request.environ:  # per request (g outlives one when a caller holds the context)
-        request.environ["hegui.live_report"] = Report.live_by_token(token) if TOKEN_RE.fullmatch(token or "") else None
+        known = TOKEN_RE.fullmatch(token or "")
+        local = current_app.extensions["verify_live"]
+        request.environ["hegui.live_report"] = live_reports.read(_runtime().redis, token, local) if known else None
     return request.environ["hegui.live_report"]
 
 

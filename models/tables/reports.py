@@ -37,6 +37,25 @@ class ReportSequence(BaseModel):
 
 
 _LIVE_SQL = {}  # the live-fields query by the database's parameter mark (? or %s)
+_LIVE_LISTENER = [None]  # told after a commit which reports' live fields changed (see on_live_change)
+
+
+def on_live_change(listener):
+    """Have `listener(tokens)` called after every commit that changed live fields (LIVE_FIELDS) of reports, with
+    their tokens: how the verify page's copy of them in Redis is kept exact (jobs/live_reports.py, bound by the app
+    factory). Replaces the listener bound before; None unbinds."""
+    _LIVE_LISTENER[0] = listener
+
+
+def live_changed(report_ids):
+    """The live fields of `report_ids` were just changed in this transaction: tell the listener once it commits
+    (at once outside a transaction; never when it rolls back). Every writer of a live field calls this."""
+    listener = _LIVE_LISTENER[0]
+    if listener is None or not report_ids:
+        return
+    tokens = [token for (token,) in Report.select(Report.token).where(Report.id.in_(list(report_ids))).tuples()]
+    if tokens:
+        db.after_commit(lambda: listener(tokens))
 
 
 class Report(BaseModel):
@@ -126,9 +145,12 @@ class Report(BaseModel):
     @classmethod
     def store_pdf(cls, report_id, pdf):
         """Keep the finished PDF for every web node; a second rendering never overwrites the first."""
-        return cls.update(pdf=pdf, pdf_ready_at=utcnow()).where(
+        done = cls.update(pdf=pdf, pdf_ready_at=utcnow()).where(
             (cls.id == report_id) & cls.pdf_ready_at.is_null()
         ).execute()
+        if done:
+            live_changed([report_id])
+        return done
 
     @classmethod
     def among(cls, ids):
@@ -173,6 +195,8 @@ class Report(BaseModel):
     def revoke(self):
         """Revoke the report (a verifier then sees 已撤销); True when this call revoked it."""
         done = Report.update(revoked_at=utcnow()).where((Report.id == self.id) & Report.revoked_at.is_null()).execute()
+        if done:
+            live_changed([self.id])
         return bool(done)
 
     def recent_views(self, limit):

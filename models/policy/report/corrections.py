@@ -2,7 +2,7 @@
 
 from models.base import db, utcnow
 from models.tables.listings import ReportItem
-from models.tables.reports import Report, ReportArrears, ReportRecord
+from models.tables.reports import Report, ReportArrears, ReportRecord, live_changed
 
 
 def mark_reports_corrected(record_id, note):
@@ -31,4 +31,5 @@ def _mark(showing, note):
         ]
         if ids:
             Report.update(corrected_at=utcnow(), correction_note=note).where(Report.id.in_(ids)).execute()
+            live_changed(ids)
     return ids

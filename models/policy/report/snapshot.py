@@ -21,7 +21,7 @@ from models.policy.report.sections import section_parts
 from models.tables.listings import ReportItem
 from models.tables.records import REPAIRED
 from models.tables.registry import FUND_ARREARS, PENALTY, SOCIAL_ARREARS
-from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest
+from models.tables.reports import Report, ReportArrears, ReportRecord, ReportRequest, live_changed
 
 SCHEMA = "hegui.report/2"
 __all__ = ["SCHEMA", "Frozen", "Scope", "SnapshotError", "cn_date", "freeze", "link_records", "supersede_older"]
@@ -205,7 +205,7 @@ def supersede_older(report):
         & (ReportRequest.purpose_category == request.purpose_category)
         & (ReportRequest.purpose == request.purpose)
     )
-    query = Report.update(superseded_by=report.id).where(
+    replaced = (
         (Report.enterprise == report.enterprise_id)
         & (Report.id != report.id)
         & Report.request.in_(same_purpose)
@@ -213,4 +213,9 @@ def supersede_older(report):
         & Report.superseded_by.is_null()
         & (Report.valid_until > utcnow())
     )
-    return query.execute()
+    ids = [report_id for (report_id,) in Report.select(Report.id).where(replaced).tuples()]
+    if not ids:
+        return 0
+    done = Report.update(superseded_by=report.id).where(replaced & Report.id.in_(ids)).execute()
+    live_changed(ids)
+    return done

@@ -1,8 +1,9 @@
 """The verify pages a 合规一码通 QR code opens: the report as signed, its status, the signed data, the PDF, the keys.
 
 Everything shown comes from the frozen snapshot (the signed certificate), never from live records; only the status
-(revoked, superseded, corrected, expired) is live, so a revocation shows at once: the live fields are read from
-their copy in Redis, which every change forgets once committed (jobs/live_reports.py), or from the database.
+(revoked, superseded, corrected, expired) is live, so a revocation shows at once: the live fields come from this
+process's copy, else Redis's, else the database, and every change forgets the copies once committed
+(jobs/live_reports.py).
 """
 
 import base64

@@ -16,6 +16,8 @@ import json
 import logging
 import os
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import redis
@@ -23,6 +25,41 @@ from rq import Queue
 
 log = logging.getLogger(__name__)
 _trace_id = contextvars.ContextVar("trace_id", default="-")
+
+
+class LRU:
+    """A bounded least-recently-used map in this process's memory, safe across threads: a cache, never state (another
+    node keeps its own). An entry older than `max_age` seconds (None: no limit) is absent."""
+
+    def __init__(self, size, max_age=None):
+        self.size, self.max_age, self.lock = size, max_age, threading.Lock()
+        self.entries = OrderedDict()  # key -> (stored at, value), least recently used first
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if self.max_age is not None and time.monotonic() - entry[0] > self.max_age:
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key, value):
+        with self.lock:
+            self.entries[key] = (time.monotonic(), value)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def pop(self, key):
+        with self.lock:
+            self.entries.pop(key, None)
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
 
 
 def trace_id_for(key):

@@ -30,7 +30,6 @@ import os
 import secrets
 import threading
 import time
-from collections import OrderedDict
 
 import redis
 from redis.client import PubSub
@@ -38,7 +37,7 @@ from redis.exceptions import RedisError
 
 from models.tables import reports
 from models.tables.reports import LiveReport, Report
-from runtime import current
+from runtime import LRU, current
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +90,20 @@ def read(client, token, local=None):
 
 
 def _shared(client, token):
-    """Redis's copy when it is current, else the database's (then copied)."""
+    """Redis's copy when it is current, else the database's (then copied, when Redis answered)."""
     try:
         copy, generation = client.mget(copy_key(token), generation_key(token))
+        generation = generation or b""
     except RedisError:
         log.warning("the verify page's copy of live fields is unavailable (Redis); reading the database",
                     exc_info=True)
-        return Report.live_by_token(token)
-    generation = generation or b""
+        copy = generation = None
     if copy is not None:
         stamp, _, raw = copy.partition(b"|")
         if stamp == generation:
             return decode(raw)
     live = Report.live_by_token(token)
-    if live is not None:
+    if live is not None and generation is not None:
         try:
             client.set(copy_key(token), generation + b"|" + encode(live), ex=COPY_TTL)
         except RedisError:
@@ -156,9 +155,8 @@ class Local:
     docstring) and for LOCAL_MAX_AGE at most. Subscribes lazily, in the process that uses it (after a fork)."""
 
     def __init__(self, url, size=LOCAL_SIZE):
-        self.url, self.size = url, size
-        self.copies = OrderedDict()  # token -> (taken at, LiveReport), oldest first
-        self.lock = threading.Lock()
+        self.url, self.lru = url, LRU(size, max_age=LOCAL_MAX_AGE)
+        self.lock = threading.Lock()  # the subscription's
         self.subscription, self.pid, self.reconnects, self.retry_at, self.confirmed = None, None, 0, 0.0, False
 
     def listening(self):
@@ -173,7 +171,7 @@ class Local:
                     message = self.subscription.get_message(timeout=0)
                     if self.subscription.reconnects != self.reconnects:  # redis-py connected again: announcements
                         self.reconnects = self.subscription.reconnects  # may be lost until it is subscribed
-                        self.copies.clear()
+                        self.lru.clear()
                         self.confirmed = False
                     if message is None:
                         return self.confirmed
@@ -181,7 +179,7 @@ class Local:
                         self.confirmed = True
                     elif message["type"] == "message":
                         for token in message["data"].decode("utf-8").split("\n"):
-                            self.copies.pop(token, None)
+                            self.lru.pop(token)
             except (RedisError, OSError):
                 log.warning("the verify page's announcements are unavailable (Redis); copies dropped", exc_info=True)
                 self._drop()
@@ -207,7 +205,7 @@ class Local:
         return True
 
     def _drop(self):
-        self.copies.clear()
+        self.lru.clear()
         if self.subscription is not None and self.pid == os.getpid():
             try:
                 self.subscription.close()
@@ -215,21 +213,14 @@ class Local:
                 log.debug("closing a dropped subscription failed", exc_info=True)
         self.subscription = None
 
+    @property
+    def copies(self):
+        """token -> (taken at, LiveReport), least recently used first."""
+        return self.lru.entries
+
     def get(self, token):
         """The copy of `token`'s live fields, or None (none, or older than LOCAL_MAX_AGE)."""
-        with self.lock:
-            entry = self.copies.get(token)
-            if entry is None:
-                return None
-            if time.monotonic() - entry[0] > LOCAL_MAX_AGE:
-                del self.copies[token]
-                return None
-            self.copies.move_to_end(token)
-            return entry[1]
+        return self.lru.get(token)
 
     def put(self, token, live):
-        with self.lock:
-            self.copies[token] = (time.monotonic(), live)
-            self.copies.move_to_end(token)
-            while len(self.copies) > self.size:
-                self.copies.popitem(last=False)
+        self.lru.put(token, live)

@@ -1,10 +1,12 @@
 import json
 import logging
+import time
 
 from rq import SimpleWorker
 
 from commands.worker import AppWorker
 from runtime import (
+    LRU,
     JSONFormatter,
     TraceFilter,
     current_trace_id,
@@ -131,3 +133,20 @@ def test_an_unread_failure_is_logged_when_the_connection_is_next_used(rt, caplog
     with caplog.at_level(logging.ERROR, logger="runtime"):
         assert echo.on_held(client, [], ["next"]) == b"next"
     assert "a script written before this command failed" in caplog.text
+
+
+def test_the_lru_keeps_the_most_recently_used_and_forgets_the_old(monkeypatch):
+    cache = LRU(2, max_age=10)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "a" used last: "b" goes first
+    cache.put("c", 3)
+    assert [cache.get(k) for k in "abc"] == [1, None, 3]
+    cache.pop("a")
+    assert cache.get("a") is None and list(cache.entries) == ["c"]
+    later = time.monotonic() + 11
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert cache.get("c") is None and not cache.entries
+    cache.put("d", 4)
+    cache.clear()
+    assert LRU(1).get("d") is None and not cache.entries

@@ -12,9 +12,7 @@ import hmac
 import json
 import logging
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import quote
 
@@ -38,6 +36,7 @@ from models.policy.report import pki, present, signing, sm2, summary
 from models.policy.report.present import cn_date, cn_datetime
 from models.tables.accounts import remember_verifier_unit, verifier_unit_of
 from models.tables.reports import CORRECTED, EXPIRED, REVOKED, SUPERSEDED, VALID, Report, report_status
+from runtime import LRU
 from webhooks import security
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,9 @@ STATUS_CLASS = {VALID: "ok", EXPIRED: "expired", REVOKED: "revoked", CORRECTED: 
 
 def init_app(app):
     """Register the verify blueprints, their miss limits (per client IP) and security headers."""
-    app.extensions["verify_pages"] = PageCache(PAGE_CACHE_SIZE)
+    # Rendered pages by everything they show that can change (_page_key): the signed snapshot never does, so a page
+    # is rendered once per report, status, PDF readiness and stated unit.
+    app.extensions["verify_pages"] = LRU(PAGE_CACHE_SIZE)
     app.extensions["verify_live"] = live_reports.Local(app.config["REDIS_URL"])
     for blueprint in (bp, lookup_bp):
         app.register_blueprint(blueprint)
@@ -181,29 +182,6 @@ def clean_unit(raw):
 def remember_unit(openid, unit):
     """Keep the verifier's unit on their WechatUser."""
     remember_verifier_unit(openid, unit)
-
-
-class PageCache:
-    """Rendered report pages by everything they show that can change: the signed snapshot never does, so a page is
-    rendered once per (report, status, PDF readiness, stated unit) and served from here afterwards. A bounded LRU
-    in this process's memory: a cache, never state (another node renders its own)."""
-
-    def __init__(self, size):
-        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
-
-    def put(self, key, page):
-        with self.lock:
-            self.pages[key] = page
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
 
 
 def style_hashes(html):
